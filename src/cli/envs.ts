@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { envIds, envSpec } from '../envs/registry.js';
+import { formatTable, printJson } from './output.js';
+
+export function registerEnvs(program: Command): void {
+  program
+    .command('envs')
+    .description('list the environments and their specs')
+    .option('--json', 'print the specs as JSON')
+    .addHelpText('after', '\nExample:\n  qdistill envs --json')
+    .action((flags: { json?: boolean }) => {
+      const specs = envIds().map(envSpec);
+      if (flags.json) return printJson(specs);
+      process.stdout.write(
+        formatTable(
+          ['id', 'observation', 'layout', 'actions', 'max steps', 'reward threshold'],
+          specs.map((s) => [s.id, `[${s.observationShape.join(', ')}]`, s.observationLayout, s.actionCount, s.maxEpisodeSteps, s.rewardThreshold ?? '-']),
+        ) + '\n',
+      );
+    });
+}

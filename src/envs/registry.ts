@@ -1,0 +1,35 @@
+// Environment ids → constructors. The only place that knows every environment.
+import { AcrobotEnv } from './acrobot.js';
+import { CartPoleEnv } from './cartpole.js';
+import { LunarLanderEnv } from './lunar-lander.js';
+import { MinAtarBreakoutEnv } from './minatar-breakout.js';
+import { MountainCarEnv } from './mountain-car.js';
+import type { Env, EnvSpec } from './types.js';
+
+const constructors: Record<string, () => Env> = {
+  'CartPole-v1': () => new CartPoleEnv(),
+  'Acrobot-v1': () => new AcrobotEnv(),
+  'MountainCar-v0': () => new MountainCarEnv(),
+  'LunarLander-v3': () => new LunarLanderEnv(),
+  'MinAtar/Breakout': () => new MinAtarBreakoutEnv(),
+};
+
+export class UnknownEnvError extends Error {
+  constructor(readonly id: string) {
+    super(`unknown environment '${id}' (known: ${envIds().join(', ')})`);
+  }
+}
+
+export function envIds(): string[] {
+  return Object.keys(constructors);
+}
+
+export function makeEnv(id: string): Env {
+  const make = constructors[id];
+  if (!make) throw new UnknownEnvError(id);
+  return make();
+}
+
+export function envSpec(id: string): EnvSpec {
+  return makeEnv(id).spec;
+}

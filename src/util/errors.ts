@@ -1,0 +1,7 @@
+// Bad input from the user ends a command with one line and exit code 2; anything else is a bug (exit 1).
+export class UsageError extends Error {
+  constructor(message: string, readonly where?: string) {
+    super(where ? `${message} (${where})` : message);
+    this.name = 'UsageError';
+  }
+}
