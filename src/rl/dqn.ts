@@ -43,6 +43,7 @@ export interface TrainRun {
 
 export interface TrainResult {
   qNetwork: tf.LayersModel;
+  buffer: ReplayBuffer;
   steps: number;
   episodes: number;
   wallSeconds: number;
@@ -218,6 +219,7 @@ export async function trainDqn(run: TrainRun): Promise<TrainResult> {
   const total = wallSeconds();
   return {
     qNetwork,
+    buffer,
     steps: step,
     episodes: episode,
     wallSeconds: total,

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { UsageError } from '../util/errors.js';
-import { installWasmTransposeFix } from './wasm-matmul.js';
+import { installWasmKernelFixes } from './wasm-kernels.js';
 
 export const BACKEND_NAMES = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow', 'tensorflow-gpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -93,7 +93,7 @@ export async function activateBackend(backend: ConcreteBackend): Promise<void> {
       return setTfBackend('cpu', backend);
     case 'wasm':
       await setTfBackend('wasm', backend);
-      installWasmTransposeFix();
+      installWasmKernelFixes();
       return;
     case 'tensorflow':
       await import('@tensorflow/tfjs-node' as string);
