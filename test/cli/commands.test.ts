@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli, startCli } from './run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'qdistill-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('every command has --help with an example', () => {
+  for (const command of [[], ['envs'], ['train'], ['eval'], ['demo']]) {
+    const r = runCli([...command, '--help']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /Usage: qdistill/);
+    assert.match(r.stdout, /Example:\n {2}qdistill /);
+  }
+});
+
+test('envs --json lists every environment with its spec', () => {
+  const r = runCli(['envs', '--json']);
+  assert.equal(r.status, 0);
+  const specs = JSON.parse(r.stdout);
+  assert.deepEqual(specs.map((s: { id: string }) => s.id), ['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0', 'LunarLander-v3', 'MinAtar/Breakout']);
+  const breakout = specs.find((s: { id: string }) => s.id === 'MinAtar/Breakout');
+  assert.deepEqual(breakout.observationShape, [10, 10, 4]);
+  assert.equal(breakout.observationLayout, 'hwc');
+});
+
+test('eval --json plays the committed CartPole teacher: per-episode returns, all at the 500-step limit', () => {
+  const r = runCli(['eval', 'models/cartpole-v1', '--episodes', '5', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.env, 'CartPole-v1'); // taken from the model card
+  assert.equal(result.returns.length, 5);
+  assert.deepEqual(result.returns, [500, 500, 500, 500, 500]);
+  assert.equal(result.std, 0);
+});
+
+test('train writes a model and a card that records how it was made', () => {
+  const out = join(dir, 'small');
+  const r = runCli(['train', 'CartPole-v1', '--out', out, '--steps', '1500', '--net-arch', '16', '--eval-episodes', '3', '--backend', 'wasm', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const printed = JSON.parse(r.stdout);
+  const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
+  assert.equal(card.env, 'CartPole-v1');
+  assert.equal(card.steps, 1500);
+  assert.equal(card.backend, 'wasm');
+  assert.equal(card.parameters, 4 * 16 + 16 + 16 * 2 + 2);
+  assert.deepEqual(card.config.netArch, [16]);
+  assert.equal(card.evalReward.episodes, 3);
+  assert.match(card.command, /^qdistill train CartPole-v1 --out \S+ --steps 1500 --net-arch 16/);
+  assert.equal(printed.evalReward.mean, card.evalReward.mean);
+  assert.ok(existsSync(join(out, 'model.json')));
+  const evaluated = JSON.parse(runCli(['eval', out, '--episodes', '3', '--json']).stdout);
+  assert.deepEqual(evaluated.returns, printed.evalReturns); // same seeds, same greedy policy
+});
+
+test('kill -9 during training, then --resume: continues from the last checkpoint', async () => {
+  const out = join(dir, 'killed');
+  const args = ['train', 'CartPole-v1', '--out', out, '--steps', '6000', '--net-arch', '32,32', '--checkpoint-interval', '1000', '--eval-episodes', '2', '--backend', 'wasm', '--json'];
+  const child = startCli(args);
+  const checkpoint = join(out, 'checkpoint.qdb');
+  while (!existsSync(checkpoint) && child.exitCode === null) await sleep(20);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(child.signalCode, 'SIGKILL', 'the run finished before it could be killed');
+  assert.ok(!existsSync(join(out, 'card.json')));
+  const r = runCli([...args, '--resume']);
+  assert.equal(r.status, 0, r.stderr);
+  const card = JSON.parse(r.stdout);
+  assert.ok(card.resumedFromStep >= 1000 && card.resumedFromStep < 6000, `resumed from ${card.resumedFromStep}`);
+  assert.equal(card.steps, 6000);
+});
