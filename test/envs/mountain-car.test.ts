@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MountainCarEnv } from '../../src/envs/mountain-car.js';
-import { Rng } from '../../src/envs/rng.js';
 
 const close = (actual: number, expected: number, tol: number, what = '') =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} vs ${expected} (tol ${tol})`);
@@ -130,25 +129,3 @@ test('MountainCar: starts at x uniform in [−0.6, −0.4) with v = 0, and is tr
   assert.equal(last.terminated, false);
 });
 
-function rollout(seed: number): number[] {
-  const env = new MountainCarEnv();
-  const actions = new Rng(999);
-  const out = [...env.reset(seed)];
-  for (let i = 0; i < 200; i++) {
-    const r = env.step(actions.int(3));
-    out.push(...r.observation, r.reward, Number(r.terminated), Number(r.truncated));
-    if (r.terminated || r.truncated) out.push(...env.reset());
-  }
-  return out;
-}
-
-test('MountainCar: same seed gives the same 200-step trajectory, different seeds differ', () => {
-  assert.deepEqual(rollout(42), rollout(42));
-  assert.notDeepEqual(rollout(42), rollout(43));
-});
-
-test('MountainCar: rejects an action outside the action space', () => {
-  const env = new MountainCarEnv();
-  env.reset(0);
-  assert.throws(() => env.step(3), /action 3/);
-});

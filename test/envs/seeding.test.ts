@@ -22,6 +22,12 @@ for (const id of envIds()) {
     assert.notDeepEqual(rollout(id, 7, 300), rollout(id, 8, 300));
   });
 
+  test(`${id}: rejects actions outside the action space`, () => {
+    const env = makeEnv(id);
+    env.reset(0);
+    for (const action of [-1, env.spec.actionCount, 0.5, NaN]) assert.throws(() => env.step(action), RangeError);
+  });
+
   test(`${id}: observations have the spec's shape and are finite`, () => {
     const env = makeEnv(id);
     const first = env.reset(3);
