@@ -24,7 +24,8 @@ export function startProgress(label: string, total: number, fieldsFormat = ''): 
       { format: `${label} [{bar}] {value}/{total} ${fieldsFormat} eta {eta_formatted}`, stream: process.stderr, hideCursor: true, etaBuffer: 50 },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, {});
+    const placeholders = Object.fromEntries([...fieldsFormat.matchAll(/\{(\w+)\}/g)].map((m) => [m[1], '-']));
+    bar.start(total, 0, placeholders);
     return { update: (done, fields) => bar.update(done, fields ?? {}), stop: () => bar.stop() };
   }
   let last = 0;
