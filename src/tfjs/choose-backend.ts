@@ -120,11 +120,14 @@ export async function chooseBackend(requested: BackendName, probe: TrainingProbe
   }
   const candidates: ConcreteBackend[] = ['cpu', ...(wasmOk ? (['wasm'] as const) : []), ...(backendPackagesPresent('webgpu') ? (['webgpu'] as const) : [])];
   const msPerStep: Partial<Record<ConcreteBackend, number>> = {};
+  const unavailable = (['tensorflow-gpu', 'tensorflow', 'webgpu'] as const).filter((b) => !backendPackagesPresent(b));
   for (const backend of candidates) {
     if (await tryActivate(backend)) msPerStep[backend] = timeGradientStep(probe);
+    else unavailable.push(backend);
   }
   const fastest = (Object.entries(msPerStep) as [ConcreteBackend, number][]).sort((a, b) => a[1] - b[1])[0][0];
   await activateBackend(fastest);
   const timings = Object.entries(msPerStep).map(([b, ms]) => `${b} ${ms.toFixed(2)} ms/step`).join(', ');
-  return { backend: fastest, reason: `auto: fastest here (${timings})${wasmOk ? '' : '; wasm skipped: gradients differ from cpu'}`, msPerStep, wasmGradientError };
+  const notes = [...(wasmOk ? [] : ['wasm skipped: its gradients differ from cpu']), ...(unavailable.length ? [`not available here: ${unavailable.join(', ')}`] : [])];
+  return { backend: fastest, reason: [`auto: fastest here (${timings})`, ...notes].join('; '), msPerStep, wasmGradientError };
 }
