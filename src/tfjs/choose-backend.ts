@@ -120,7 +120,7 @@ export async function chooseBackend(requested: BackendName, probe: TrainingProbe
   }
   const candidates: ConcreteBackend[] = ['cpu', ...(wasmOk ? (['wasm'] as const) : []), ...(backendPackagesPresent('webgpu') ? (['webgpu'] as const) : [])];
   const msPerStep: Partial<Record<ConcreteBackend, number>> = {};
-  const unavailable = (['tensorflow-gpu', 'tensorflow', 'webgpu'] as const).filter((b) => !backendPackagesPresent(b));
+  const unavailable: ConcreteBackend[] = (['tensorflow-gpu', 'tensorflow', 'webgpu'] as const).filter((b) => !backendPackagesPresent(b));
   for (const backend of candidates) {
     if (await tryActivate(backend)) msPerStep[backend] = timeGradientStep(probe);
     else unavailable.push(backend);
