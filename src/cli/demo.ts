@@ -8,10 +8,10 @@ import { modelSlug, MODELS_DIR } from '../models.js';
 import { readCard, type ModelCard } from '../rl/card.js';
 import { UsageError } from '../util/errors.js';
 import { checkEnvId } from './common.js';
-import { runEval } from './eval.js';
+import { DEFAULT_EVAL_SEED, runEval } from './eval.js';
 import { integer } from './options.js';
 import { formatTable } from './output.js';
-import { DEFAULT_EVAL_SEED, runTrain } from './train.js';
+import { runTrain } from './train.js';
 
 export function committedTeachers(): { dir: string; card: ModelCard }[] {
   if (!existsSync(MODELS_DIR)) return [];

@@ -6,6 +6,8 @@ import { TOOL_VERSION } from '../version.js';
 import { registerDemo } from './demo.js';
 import { registerEnvs } from './envs.js';
 import { registerEval } from './eval.js';
+import { registerExport } from './export.js';
+import { registerInspect } from './inspect.js';
 import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerEnvs(program);
   registerTrain(program);
   registerEval(program);
+  registerInspect(program);
+  registerExport(program);
   registerDemo(program);
   // Every command reports bad flags through the handler below instead of exiting on its own.
   const silence = (cmd: Command) => {

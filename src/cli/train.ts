@@ -7,6 +7,7 @@ import { BACKEND_NAMES, quietTfjs, type BackendName } from '../tfjs/backends.js'
 import { chooseBackend } from '../tfjs/choose-backend.js';
 import { saveLayersModel } from '../tfjs/model-io.js';
 import { describeNetwork } from '../tfjs/networks.js';
+import { TEACHER_ONNX, writeTeacherOnnx } from '../onnx/export-teacher.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { writeCard } from '../rl/card.js';
 import { CHECKPOINT_FILE, networkConfig, trainDqn } from '../rl/dqn.js';
@@ -17,10 +18,9 @@ import { envSpec } from '../envs/registry.js';
 import { UsageError } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { checkEnvId, commandLine, readJsonFile } from './common.js';
+import { DEFAULT_EVAL_SEED } from './eval.js';
 import { integer, integerList, number, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
-
-export const DEFAULT_EVAL_SEED = 1_000_000;
 
 export interface TrainFlags {
   out: string;
@@ -116,7 +116,7 @@ export async function runTrain(envId: string, flags: TrainFlags): Promise<void> 
 
   const spec = envSpec(envId);
   const evalProgress = startProgress('eval', config.evalEpisodes);
-  const evaluation = evaluatePolicy(envId, (obs) => greedyAction(result.qNetwork, obs, spec.observationShape), {
+  const evaluation = await evaluatePolicy(envId, (obs) => greedyAction(result.qNetwork, obs, spec.observationShape), {
     episodes: config.evalEpisodes,
     seed: DEFAULT_EVAL_SEED,
     onEpisode: (done) => evalProgress.update(done),
@@ -146,6 +146,7 @@ export async function runTrain(envId: string, flags: TrainFlags): Promise<void> 
     machine: `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
     createdAt: new Date().toISOString(),
   };
+  writeTeacherOnnx(result.qNetwork, envId, card, join(flags.out, TEACHER_ONNX));
   writeCard(flags.out, card);
   if (flags.json) {
     printJson({ out: flags.out, ...card, evalReturns: evaluation.returns });
@@ -155,6 +156,6 @@ export async function runTrain(envId: string, flags: TrainFlags): Promise<void> 
     formatTable(
       ['env', 'steps', 'episodes', 'wall time', 'steps/s', 'backend', 'eval return (mean ± std)'],
       [[envId, result.steps, result.episodes, `${card.wallTimeSeconds} s`, card.stepsPerSecond, choice.backend, `${evaluation.mean.toFixed(1)} ± ${evaluation.std.toFixed(1)} (${evaluation.episodes} ep)`]],
-    ) + `\nsaved ${flags.out}/model.json and card.json\n`,
+    ) + `\nsaved ${flags.out}/${TEACHER_ONNX}, model.json (tfjs) and card.json\n`,
   );
 }

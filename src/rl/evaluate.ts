@@ -4,7 +4,8 @@
 import { makeEnv } from '../envs/registry.js';
 import { deriveSeed } from '../envs/rng.js';
 
-export type ActFn = (observation: Float32Array) => number;
+/** Greedy action for one observation; runtimes like onnxruntime answer asynchronously. */
+export type ActFn = (observation: Float32Array) => number | Promise<number>;
 
 export interface EvalResult {
   env: string;
@@ -22,11 +23,11 @@ export function meanStd(values: number[]): { mean: number; std: number } {
   return { mean, std: Math.sqrt(variance) };
 }
 
-export function evaluatePolicy(
+export async function evaluatePolicy(
   envId: string,
   act: ActFn,
   options: { episodes: number; seed: number; onEpisode?: (done: number) => void },
-): EvalResult {
+): Promise<EvalResult> {
   const env = makeEnv(envId);
   const returns: number[] = [];
   const lengths: number[] = [];
@@ -35,7 +36,7 @@ export function evaluatePolicy(
     let total = 0;
     let length = 0;
     for (;;) {
-      const result = env.step(act(observation));
+      const result = env.step(await act(observation));
       total += result.reward;
       length++;
       observation = result.observation;

@@ -80,11 +80,11 @@ test('replay stores terminations but not truncations as terminal', async () => {
 test('a short CartPole run raises the greedy return well above the untrained network', async () => {
   const config = smallConfig({ totalTimesteps: 6000, netArch: [64, 64] });
   const untrained = buildQNetwork({ ...spec, id: 'CartPole-v1', observationShape: [4] }, { hidden: [64, 64], dueling: false }, 1);
-  const evaluate = (model: tf.LayersModel) =>
-    evaluatePolicy('CartPole-v1', (obs) => greedyAction(model, obs, [4]), { episodes: 10, seed: 123 }).mean;
-  const before = evaluate(untrained);
+  const evaluate = async (model: tf.LayersModel) =>
+    (await evaluatePolicy('CartPole-v1', (obs) => greedyAction(model, obs, [4]), { episodes: 10, seed: 123 })).mean;
+  const before = await evaluate(untrained);
   const result = await trainDqn({ envId: 'CartPole-v1', config, seed: 1, outDir: dir, resume: false });
-  const trained = evaluate(result.qNetwork);
+  const trained = await evaluate(result.qNetwork);
   assert.ok(trained >= 100 && trained >= 2 * before, `greedy return ${before} → ${trained}`);
 });
 

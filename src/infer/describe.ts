@@ -1,0 +1,73 @@
+// What a policy file is and whether it fits an environment: read from the ONNX graph and its qdistill.*
+// metadata, so files from PyTorch, Stable-Baselines3 or tf2onnx (no metadata, other tensor names) work
+// when --env is given. Every mismatch is one line that says what the file has and what the env needs.
+import { makeEnv } from '../envs/registry.js';
+import type { EnvSpec } from '../envs/types.js';
+import { checkEnvId } from '../cli/common.js';
+import { metadataOf, valueInfoDims } from '../onnx/graph.js';
+import type { ModelProto } from '../onnx/model.js';
+import { DataType } from '../onnx/tensor.js';
+import { UsageError } from '../util/errors.js';
+import type { PolicyFileInfo } from './policy.js';
+
+type Dim = number | string | null;
+
+const show = (dims: Dim[]) => `[${dims.map((d) => (typeof d === 'number' ? d : d ?? '?')).join(', ')}]`;
+const sameDims = (dims: Dim[], expected: number[]) =>
+  dims.length === expected.length && dims.every((d, i) => typeof d !== 'number' || d === expected[i]);
+
+export function describePolicyFile(model: ModelProto, where: string, envOverride?: string): { spec: EnvSpec; info: PolicyFileInfo } {
+  const metadata = metadataOf(model);
+  const envId = envOverride ?? metadata['qdistill.env'];
+  if (!envId) throw new UsageError('the model has no qdistill.env metadata; pass --env <id>', where);
+  const spec = makeEnv(checkEnvId(envId)).spec;
+  const graph = model.graph!;
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
+  const inputs = (graph.input ?? []).filter((v) => !initializers.has(v.name));
+  if (inputs.length !== 1) {
+    throw new UsageError(`a policy takes one observation tensor, but the model has ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')})`, where);
+  }
+  const input = inputs[0];
+  if (input.type?.tensorType?.elemType !== DataType.FLOAT) throw new UsageError(`input '${input.name}' must be float32`, where);
+  const inputDims = valueInfoDims(input);
+  let inputLayout: PolicyFileInfo['inputLayout'] = metadata['qdistill.layout'] === 'nchw' ? 'nchw' : 'native';
+  if (inputDims) {
+    const perObservation = inputDims.slice(1);
+    const [h, w, c] = spec.observationShape;
+    const nchw = spec.observationShape.length === 3 ? [c, h, w] : null;
+    if (sameDims(perObservation, spec.observationShape) && inputLayout === 'native') inputLayout = 'native';
+    else if (nchw && sameDims(perObservation, nchw)) inputLayout = 'nchw';
+    else {
+      throw new UsageError(
+        `input '${input.name}' has shape ${show(inputDims)}, but ${spec.id} observations are [batch, ${spec.observationShape.join(', ')}]` +
+          (nchw ? ` (or [batch, ${nchw.join(', ')}] as NCHW)` : ''),
+        where,
+      );
+    }
+  }
+  const outputs = graph.output ?? [];
+  const output = outputs.find((v) => v.name === 'q_values' || v.name === 'logits') ?? outputs[0];
+  if (!output) throw new UsageError('the model has no output', where);
+  const outputDims = valueInfoDims(output);
+  if (outputDims && !(outputDims.length === 2 && (typeof outputDims[1] !== 'number' || outputDims[1] === spec.actionCount))) {
+    throw new UsageError(`output '${output.name}' has shape ${show(outputDims)}, but ${spec.id} has ${spec.actionCount} actions: expected [batch, ${spec.actionCount}]`, where);
+  }
+  let card: Record<string, unknown> | null = null;
+  try {
+    card = metadata['qdistill.card'] ? JSON.parse(metadata['qdistill.card']) : null;
+  } catch {
+    card = null;
+  }
+  return {
+    spec,
+    info: {
+      env: metadata['qdistill.env'] ?? null,
+      output: metadata['qdistill.output'] === 'logits' || output.name === 'logits' ? 'logits' : 'q_values',
+      inputLayout,
+      inputName: input.name,
+      outputName: output.name,
+      card,
+      metadata,
+    },
+  };
+}

@@ -1,0 +1,292 @@
+// ONNX models as plain objects: decode (with validation), encode, read and write files. protobufjs does the
+// wire format; this module turns its message instances into plain objects whose int64 fields are ordinary
+// numbers, so the rest of the toolkit never meets a Long. Repeated fields that every consumer walks (graph
+// nodes, node inputs, tensor dims, …) are always present; every other field is present only when the file
+// has it, which is what makes decode → encode reproduce the same model.
+import { readFileSync, statSync } from 'node:fs';
+import protobuf from 'protobufjs';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { UsageError } from '../util/errors.js';
+import { type AttributeType, OnnxFormatError, onnxType } from './schema.js';
+import { validateModel } from './validate.js';
+
+export { AttributeType, OnnxFormatError } from './schema.js';
+
+/** Larger files are refused before they are read: policies are kilobytes to a few megabytes. */
+export const MAX_MODEL_BYTES = 512 * 1024 * 1024;
+
+
+export interface StringStringEntryProto {
+  key?: string;
+  value?: string;
+}
+
+export interface OperatorSetIdProto {
+  /** '' (or absent) and 'ai.onnx' both name the default ONNX domain. */
+  domain?: string;
+  version?: number;
+}
+
+export interface TensorShapeDimension {
+  dimValue?: number;
+  dimParam?: string;
+  denotation?: string;
+}
+
+export interface TensorShapeProto {
+  dim: TensorShapeDimension[];
+}
+
+export interface TypeProtoTensor {
+  elemType?: number;
+  shape?: TensorShapeProto;
+}
+
+export interface TypeProto {
+  tensorType?: TypeProtoTensor;
+  /** Non-tensor types, kept as their encoded bytes (graph inputs and outputs of these kinds are rejected). */
+  sequenceType?: Uint8Array;
+  mapType?: Uint8Array;
+  sparseTensorType?: Uint8Array;
+  optionalType?: Uint8Array;
+  denotation?: string;
+}
+
+export interface ValueInfoProto {
+  /** Required: validation refuses value infos without a name. */
+  name: string;
+  type?: TypeProto;
+  docString?: string;
+  metadataProps?: StringStringEntryProto[];
+}
+
+export interface TensorProto {
+  dims: number[];
+  /** A TensorProto.DataType value (see DataType in tensor.ts). */
+  dataType?: number;
+  /** A TensorProto.Segment, kept encoded; segmented tensors are rejected by validation. */
+  segment?: Uint8Array;
+  floatData?: number[];
+  int32Data?: number[];
+  stringData?: Uint8Array[];
+  int64Data?: number[];
+  name?: string;
+  rawData?: Uint8Array;
+  doubleData?: number[];
+  uint64Data?: number[];
+  docString?: string;
+  externalData?: StringStringEntryProto[];
+  /** 0 = DEFAULT, 1 = EXTERNAL. */
+  dataLocation?: number;
+  metadataProps?: StringStringEntryProto[];
+}
+
+export interface AttributeProto {
+  name?: string;
+  type?: AttributeType;
+  f?: number;
+  i?: number;
+  s?: Uint8Array;
+  t?: TensorProto;
+  g?: GraphProto;
+  floats?: number[];
+  ints?: number[];
+  strings?: Uint8Array[];
+  tensors?: TensorProto[];
+  graphs?: GraphProto[];
+  docString?: string;
+  tp?: Uint8Array;
+  typeProtos?: Uint8Array[];
+  refAttrName?: string;
+  sparseTensor?: Uint8Array;
+  sparseTensors?: Uint8Array[];
+}
+
+export interface NodeProto {
+  input: string[];
+  output: string[];
+  name?: string;
+  /** Required: validation refuses nodes without an op_type. */
+  opType: string;
+  attribute: AttributeProto[];
+  docString?: string;
+  domain?: string;
+  overload?: string;
+  metadataProps?: StringStringEntryProto[];
+  deviceConfigurations?: Uint8Array[];
+}
+
+export interface TensorAnnotation {
+  tensorName?: string;
+  quantParameterTensorNames?: StringStringEntryProto[];
+}
+
+export interface GraphProto {
+  node: NodeProto[];
+  name?: string;
+  initializer: TensorProto[];
+  docString?: string;
+  input: ValueInfoProto[];
+  output: ValueInfoProto[];
+  valueInfo?: ValueInfoProto[];
+  quantizationAnnotation?: TensorAnnotation[];
+  /** SparseTensorProtos, kept encoded; models that have them are rejected by validation. */
+  sparseInitializer?: Uint8Array[];
+  metadataProps?: StringStringEntryProto[];
+}
+
+export interface ModelProto {
+  irVersion?: number;
+  producerName?: string;
+  producerVersion?: string;
+  domain?: string;
+  modelVersion?: number;
+  docString?: string;
+  graph?: GraphProto;
+  opsetImport: OperatorSetIdProto[];
+  metadataProps?: StringStringEntryProto[];
+  /** TrainingInfoProtos, FunctionProtos and DeviceConfigurationProtos, kept encoded and written back as they were. */
+  trainingInfo?: Uint8Array[];
+  functions?: Uint8Array[];
+  configuration?: Uint8Array[];
+}
+
+/** Repeated fields that are always present (possibly empty) in decoded models, by message name. */
+const ALWAYS_PRESENT: Record<string, ReadonlySet<string>> = {
+  ModelProto: new Set(['opsetImport']),
+  GraphProto: new Set(['node', 'initializer', 'input', 'output']),
+  NodeProto: new Set(['input', 'output', 'attribute']),
+  TensorProto: new Set(['dims']),
+  TensorShapeProto: new Set(['dim']),
+};
+
+const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+interface LongLike {
+  low: number;
+  high: number;
+  unsigned?: boolean;
+}
+
+function int64ToNumber(value: number | LongLike, field: string, where: string | undefined): number {
+  // high·2^32 + low is rounded once, so any magnitude beyond 2^53 − 1 comes out as an unsafe integer.
+  const n = typeof value === 'number' ? value : (value.unsigned ? value.high >>> 0 : value.high | 0) * 2 ** 32 + (value.low >>> 0);
+  if (!Number.isSafeInteger(n)) {
+    throw new OnnxFormatError(`not an ONNX model we can read: ${field} holds ${n.toExponential(3)}, beyond ±2^53`, where);
+  }
+  return n;
+}
+
+function plainValue(field: protobuf.Field, value: unknown, where: string | undefined): unknown {
+  if (LONG_TYPES.has(field.type)) return int64ToNumber(value as number | LongLike, `${field.parent?.name}.${field.name}`, where);
+  if (field.type === 'bytes') return Uint8Array.from(value as Uint8Array); // an own copy, not a view of the file
+  if (isMessageField(field)) return toPlain(field.resolvedType as protobuf.Type, value, where);
+  return value;
+}
+
+function isMessageField(field: protobuf.Field): boolean {
+  return field.resolvedType instanceof protobuf.Type;
+}
+
+function toPlain(type: protobuf.Type, message: unknown, where: string | undefined): Record<string, unknown> {
+  const source = message as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  const always = ALWAYS_PRESENT[type.name];
+  for (const field of type.fieldsArray) {
+    const key = field.name;
+    const present = Object.prototype.hasOwnProperty.call(source, key) && source[key] != null;
+    if (field.repeated) {
+      const values = present ? (source[key] as unknown[]) : [];
+      if (values.length === 0 && !always?.has(key)) continue;
+      const scalar = !LONG_TYPES.has(field.type) && field.type !== 'bytes' && !isMessageField(field);
+      out[key] = scalar ? Array.from(values) : values.map((v) => plainValue(field, v, where));
+    } else if (present) {
+      out[key] = plainValue(field, source[key], where);
+    }
+  }
+  // Fields this schema does not know are kept byte for byte (protobufjs writes them back on encode).
+  const unknowns = source.$unknowns as Uint8Array[] | undefined;
+  if (Object.prototype.hasOwnProperty.call(source, '$unknowns') && unknowns?.length) {
+    Object.defineProperty(out, '$unknowns', { value: unknowns.map((u) => Uint8Array.from(u)), enumerable: false, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function describeDecodeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/index out of range/.test(message)) return 'truncated protobuf';
+  if (/max depth exceeded/.test(message)) return 'protobuf nested too deeply';
+  if (/invalid wire type/.test(message)) return 'invalid protobuf wire type';
+  if (/field number 0/.test(message)) return 'invalid protobuf field number 0';
+  if (/varint/.test(message)) return 'malformed protobuf varint';
+  if (/invalid tag/.test(message)) return 'malformed protobuf tag';
+  if (/invalid length/.test(message)) return 'malformed protobuf length';
+  if (/end group/.test(message)) return 'malformed protobuf group';
+  return `malformed protobuf (${message.split('\n')[0].slice(0, 120)})`;
+}
+
+/** Decode and validate an ONNX model; any problem is one OnnxFormatError line. `where` names the source. */
+export function decodeModel(bytes: Uint8Array, where?: string): ModelProto {
+  if (bytes.byteLength === 0) throw new OnnxFormatError('not an ONNX model: empty file', where);
+  if (bytes.byteLength > MAX_MODEL_BYTES) {
+    throw new OnnxFormatError(`model is ${mib(bytes.byteLength)}; qdistill reads models up to ${mib(MAX_MODEL_BYTES)}`, where);
+  }
+  // A plain Uint8Array view (not a Buffer) so that every bytes field comes out as a plain Uint8Array.
+  const view = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = onnxType('ModelProto');
+  let message: protobuf.Message;
+  try {
+    const reader = protobufReader(view);
+    message = type.decode(reader);
+  } catch (error) {
+    throw new OnnxFormatError(`not an ONNX model: ${describeDecodeError(error)}`, where);
+  }
+  const model = toPlain(type, message, where) as unknown as ModelProto;
+  validateModel(model, where);
+  return model;
+}
+
+function protobufReader(bytes: Uint8Array): protobuf.Reader {
+  const reader = protobuf.Reader.create(bytes);
+  reader.discardUnknown = false;
+  return reader;
+}
+
+/** Encode a model. Throws a plain Error (a bug, not bad input) when the object does not fit the schema. */
+export function encodeModel(model: ModelProto): Uint8Array {
+  const type = onnxType('ModelProto');
+  const problem = type.verify(model as unknown as Record<string, unknown>);
+  if (problem) throw new Error(`encodeModel: the model object does not fit onnx.ModelProto: ${problem}`);
+  // A copy with its own ArrayBuffer: Node's writer may hand out a slice of a shared pool.
+  return new Uint8Array(type.encode(model as unknown as Record<string, unknown>).finish());
+}
+
+export function readModelFile(path: string): ModelProto {
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new UsageError('cannot read the model: not a regular file', path);
+    size = stat.size;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? 'no such model file' : `cannot read the model (${code ?? String(error)})`, path);
+  }
+  if (size > MAX_MODEL_BYTES) throw new OnnxFormatError(`model is ${mib(size)}; qdistill reads models up to ${mib(MAX_MODEL_BYTES)}`, path);
+  return decodeModel(readFileSync(path), path);
+}
+
+/** Validate, encode and write atomically. A model that fails validation here is a bug in whoever built it. */
+export function writeModelFile(path: string, model: ModelProto): void {
+  try {
+    validateModel(model);
+  } catch (error) {
+    if (error instanceof OnnxFormatError) throw new Error(`refusing to write an invalid model to ${path}: ${error.message}`);
+    throw error;
+  }
+  writeFileAtomic(path, encodeModel(model));
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 0)} MiB`;
+}

@@ -1,0 +1,443 @@
+// Structural checks on a decoded model, so that everything downstream (inspection, compression passes,
+// runtimes) can trust it: versions, unique names, a wired and acyclic graph in topological order, only
+// operators we know, sane attributes for the ones whose attributes we read, and tensor data that matches
+// its declared dims. Each failure is one OnnxFormatError line naming the node or tensor and the problem.
+// Written here because the reference checker is C++/Python only and nothing on npm checks ONNX graphs.
+import { attributeType, describeNode, nodeName, topologicalOrder } from './graph.js';
+import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './model.js';
+import { AttributeType, OnnxFormatError, quoteName } from './schema.js';
+import { DataType, dataTypeName, dimsProduct, elementByteSize, formatDims, isKnownDataType, typedFieldFor } from './tensor.js';
+
+type AttrKind = 'int' | 'ints' | 'float' | 'floats' | 'string' | 'strings' | 'tensor';
+
+interface OpRule {
+  /** Fewest and most inputs (optional inputs count when listed, even as ''). */
+  inputs: [number, number];
+  outputs?: [number, number];
+  /** Types of the attributes we read; other attributes are left alone. */
+  attrs?: Record<string, AttrKind>;
+}
+
+const UNARY: OpRule = { inputs: [1, 1] };
+const BINARY: OpRule = { inputs: [2, 2] };
+const VARIADIC: OpRule = { inputs: [1, Infinity] };
+const CONV_ATTRS: Record<string, AttrKind> = {
+  auto_pad: 'string',
+  dilations: 'ints',
+  group: 'int',
+  kernel_shape: 'ints',
+  pads: 'ints',
+  strides: 'ints',
+};
+const POOL_ATTRS: Record<string, AttrKind> = {
+  auto_pad: 'string',
+  ceil_mode: 'int',
+  dilations: 'ints',
+  kernel_shape: 'ints',
+  pads: 'ints',
+  strides: 'ints',
+};
+const REDUCE: OpRule = { inputs: [1, 2], attrs: { axes: 'ints', keepdims: 'int', noop_with_empty_axes: 'int' } };
+
+/**
+ * The operators qdistill accepts (default ONNX domain): what our exporters write and what PyTorch and
+ * tf2onnx write for MLPs and small CNNs, plus the quantized forms our passes produce.
+ */
+const OP_RULES: Record<string, OpRule> = {
+  Gemm: { inputs: [2, 3], attrs: { alpha: 'float', beta: 'float', transA: 'int', transB: 'int' } },
+  MatMul: BINARY,
+  Add: BINARY,
+  Sub: BINARY,
+  Mul: BINARY,
+  Div: BINARY,
+  Pow: BINARY,
+  Relu: UNARY,
+  LeakyRelu: { inputs: [1, 1], attrs: { alpha: 'float' } },
+  Elu: { inputs: [1, 1], attrs: { alpha: 'float' } },
+  Tanh: UNARY,
+  Sigmoid: UNARY,
+  Softmax: { inputs: [1, 1], attrs: { axis: 'int' } },
+  LogSoftmax: { inputs: [1, 1], attrs: { axis: 'int' } },
+  Neg: UNARY,
+  Sqrt: UNARY,
+  Exp: UNARY,
+  Identity: UNARY,
+  Conv: { inputs: [2, 3], attrs: CONV_ATTRS },
+  MaxPool: { inputs: [1, 1], outputs: [1, 2], attrs: { ...POOL_ATTRS, storage_order: 'int' } },
+  AveragePool: { inputs: [1, 1], attrs: { ...POOL_ATTRS, count_include_pad: 'int' } },
+  GlobalAveragePool: UNARY,
+  Flatten: { inputs: [1, 1], attrs: { axis: 'int' } },
+  Reshape: { inputs: [1, 2], attrs: { allowzero: 'int', shape: 'ints' } },
+  Transpose: { inputs: [1, 1], attrs: { perm: 'ints' } },
+  Squeeze: { inputs: [1, 2], attrs: { axes: 'ints' } },
+  Unsqueeze: { inputs: [1, 2], attrs: { axes: 'ints' } },
+  Concat: { inputs: [1, Infinity], attrs: { axis: 'int' } },
+  Shape: { inputs: [1, 1], attrs: { start: 'int', end: 'int' } },
+  Gather: { inputs: [2, 2], attrs: { axis: 'int' } },
+  Slice: { inputs: [1, 5], attrs: { starts: 'ints', ends: 'ints', axes: 'ints' } },
+  Constant: {
+    inputs: [0, 0],
+    attrs: { value: 'tensor', value_float: 'float', value_floats: 'floats', value_int: 'int', value_ints: 'ints', value_string: 'string', value_strings: 'strings' },
+  },
+  ConstantOfShape: { inputs: [1, 1], attrs: { value: 'tensor' } },
+  Dropout: { inputs: [1, 3], outputs: [1, 2], attrs: { ratio: 'float', seed: 'int' } },
+  Cast: { inputs: [1, 1], attrs: { to: 'int', saturate: 'int' } },
+  ReduceMean: REDUCE,
+  ReduceMax: REDUCE,
+  ReduceSum: REDUCE,
+  Clip: { inputs: [1, 3], attrs: { min: 'float', max: 'float' } },
+  BatchNormalization: { inputs: [5, 5], outputs: [1, 5], attrs: { epsilon: 'float', momentum: 'float', training_mode: 'int' } },
+  QuantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', saturate: 'int', block_size: 'int', output_dtype: 'int' } },
+  DequantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', block_size: 'int' } },
+  DynamicQuantizeLinear: { inputs: [1, 1], outputs: [3, 3] },
+  MatMulInteger: { inputs: [2, 4] },
+  ConvInteger: { inputs: [2, 4], attrs: CONV_ATTRS },
+  QLinearMatMul: { inputs: [8, 8] },
+  QLinearConv: { inputs: [8, 9], attrs: CONV_ATTRS },
+  Max: VARIADIC,
+  Min: VARIADIC,
+  ArgMax: { inputs: [1, 1], attrs: { axis: 'int', keepdims: 'int', select_last_index: 'int' } },
+  Pad: { inputs: [1, 4], attrs: { mode: 'string', pads: 'ints', value: 'float' } },
+};
+
+export const SUPPORTED_OPS: ReadonlySet<string> = new Set(Object.keys(OP_RULES));
+
+/** Where the weight of a convolution-like op sits among its inputs. */
+const CONV_WEIGHT_INPUT: Record<string, number> = { Conv: 1, ConvInteger: 1, QLinearConv: 3 };
+
+const KIND_OF: Partial<Record<AttributeType, AttrKind>> = {
+  [AttributeType.INT]: 'int',
+  [AttributeType.INTS]: 'ints',
+  [AttributeType.FLOAT]: 'float',
+  [AttributeType.FLOATS]: 'floats',
+  [AttributeType.STRING]: 'string',
+  [AttributeType.STRINGS]: 'strings',
+  [AttributeType.TENSOR]: 'tensor',
+};
+
+export function isDefaultDomain(domain: string | undefined): boolean {
+  return !domain || domain === 'ai.onnx';
+}
+
+function fail(message: string): never {
+  throw new OnnxFormatError(message);
+}
+
+/** Throws OnnxFormatError (one line, `where` appended) if the model is not one qdistill can work with. */
+export function validateModel(model: ModelProto, where?: string): void {
+  try {
+    checkModel(model);
+  } catch (error) {
+    if (error instanceof OnnxFormatError && where !== undefined) throw new OnnxFormatError(error.message, where);
+    throw error;
+  }
+}
+
+/** The default-domain opset version the model imports (validated models always have one). */
+export function defaultOpset(model: ModelProto): number | undefined {
+  return model.opsetImport.find((o) => isDefaultDomain(o.domain))?.version;
+}
+
+function checkModel(model: ModelProto): void {
+  if (model.irVersion === undefined && !model.graph && model.opsetImport.length === 0) {
+    fail('not an ONNX model: no ir_version, opset_import or graph');
+  }
+  if (model.irVersion === undefined) fail('model has no ir_version');
+  if (model.irVersion < 3) fail(`model has IR version ${model.irVersion}; qdistill reads IR version 3 and later`);
+
+  const domains = new Set<string>();
+  for (const opset of model.opsetImport) {
+    const domain = isDefaultDomain(opset.domain) ? '' : (opset.domain as string);
+    if (domains.has(domain)) fail(`opset_import lists domain ${quoteName(domain || 'ai.onnx')} twice`);
+    domains.add(domain);
+    if (opset.version === undefined || opset.version < 1) fail(`opset_import for domain ${quoteName(domain || 'ai.onnx')} has no valid version`);
+  }
+  if (!domains.has('')) fail('model imports no opset for the default ONNX domain');
+  if (!model.graph) fail('model has no graph');
+  checkGraph(model.graph);
+}
+
+function checkGraph(graph: GraphProto): void {
+  if (graph.sparseInitializer?.length) fail('graph has sparse initializers, which qdistill does not read');
+
+  const inputs = new Set<string>();
+  graph.input.forEach((info, i) => {
+    checkValueInfo(info, 'graph input', i);
+    if (inputs.has(info.name)) fail(`graph input ${quoteName(info.name)} is listed twice`);
+    inputs.add(info.name);
+  });
+  const initializers = new Set<string>();
+  graph.initializer.forEach((t, i) => {
+    if (!t.name) fail(`initializer #${i} has no name`);
+    if (initializers.has(t.name)) fail(`two initializers are named ${quoteName(t.name)}`);
+    initializers.add(t.name);
+    checkTensor(t, `initializer ${quoteName(t.name)}`);
+  });
+  if (graph.input.length === 0) fail('graph has no inputs');
+  if ([...inputs].every((name) => initializers.has(name))) fail('graph has no inputs besides its initializers');
+  if (graph.output.length === 0) fail('graph has no outputs');
+
+  const producer = new Map<string, number>();
+  graph.node.forEach((node, i) => {
+    for (const out of node.output) {
+      if (out === '') continue;
+      if (inputs.has(out)) fail(`${describeNode(node, i)} writes ${quoteName(out)}, which is a graph input`);
+      if (initializers.has(out)) fail(`${describeNode(node, i)} writes ${quoteName(out)}, which is an initializer`);
+      const other = producer.get(out);
+      if (other !== undefined) fail(`${quoteName(out)} is written by two nodes, ${nodeName(graph.node[other], other)} and ${nodeName(node, i)}`);
+      producer.set(out, i);
+    }
+  });
+
+  graph.node.forEach((node, i) => {
+    checkNode(node, i, graph);
+    for (const name of node.input) {
+      if (name !== '' && !inputs.has(name) && !initializers.has(name) && !producer.has(name)) {
+        fail(`${describeNode(node, i)} reads ${quoteName(name)}, which no node, input or initializer produces`);
+      }
+    }
+  });
+
+  topologicalOrder(graph); // throws on a cycle
+  graph.node.forEach((node, i) => {
+    for (const name of node.input) {
+      const from = producer.get(name);
+      if (from !== undefined && from >= i) {
+        fail(`${describeNode(node, i)} reads ${quoteName(name)} before node ${nodeName(graph.node[from], from)} writes it; nodes must be in topological order`);
+      }
+    }
+  });
+
+  graph.valueInfo?.forEach((info, i) => {
+    if (!info.name) fail(`value_info #${i} has no name`);
+  });
+
+  const outputs = new Set<string>();
+  graph.output.forEach((info, i) => {
+    checkValueInfo(info, 'graph output', i);
+    const name = info.name;
+    if (outputs.has(name)) fail(`graph output ${quoteName(name)} is listed twice`);
+    outputs.add(name);
+    if (!inputs.has(name) && !initializers.has(name) && !producer.has(name)) {
+      fail(`graph output ${quoteName(name)} is not produced by any node, input or initializer`);
+    }
+  });
+}
+
+function checkValueInfo(info: ValueInfoProto, role: string, index: number): void {
+  if (!info.name) fail(`${role} #${index} has no name`);
+  const label = `${role} ${quoteName(info.name)}`;
+  if (!info.type) fail(`${label} has no type`);
+  const tensor = info.type.tensorType;
+  if (!tensor) fail(`${label} is not a tensor (sequence, map and optional values are not supported)`);
+  if (!isKnownDataType(tensor.elemType)) fail(`${label} has ${tensor.elemType ? `unknown element type ${tensor.elemType}` : 'no element type'}`);
+  for (const dim of tensor.shape?.dim ?? []) {
+    if (dim.dimValue !== undefined && dim.dimValue < 0) fail(`${label} has a negative dimension`);
+  }
+}
+
+/** Checks that a tensor's stored data is what its dims and data type promise. */
+export function checkTensor(t: TensorProto, label: string): void {
+  if (t.dataLocation === 1 || t.externalData?.length) {
+    fail(`${label} keeps its data in an external file; qdistill reads self-contained models only (save without external data)`);
+  }
+  if (t.segment !== undefined) fail(`${label} is a segment of a larger tensor, which qdistill does not read`);
+  if (!t.dataType) fail(`${label} has no data_type`);
+  if (!isKnownDataType(t.dataType)) fail(`${label} has unknown data type ${t.dataType}`);
+  const n = dimsProduct(t.dims);
+  if (n < 0) fail(`${label} has a negative dimension in ${formatDims(t.dims)}`);
+  const declared = `${label} declares dims ${formatDims(t.dims)} (${Number.isFinite(n) ? n : 'more than 2^53'} elements)`;
+
+  const typed = typedFieldFor(t.dataType)!;
+  const present = (['floatData', 'int32Data', 'stringData', 'int64Data', 'doubleData', 'uint64Data'] as const).filter((f) => (t[f]?.length ?? 0) > 0);
+  for (const field of present) {
+    if (field !== typed) fail(`${label} (${dataTypeName(t.dataType)}) stores values in ${snake(field)}, which is for other data types`);
+  }
+  if (t.rawData !== undefined) {
+    if (t.dataType === DataType.STRING) fail(`${label} is a STRING tensor with raw_data`);
+    if (present.length) fail(`${label} stores values in both raw_data and ${snake(present[0])}`);
+    const bytes = elementByteSize(t.dataType)!;
+    const expected = Math.ceil(n * bytes);
+    if (t.rawData.byteLength !== expected) {
+      const held = (t.rawData.byteLength / bytes) % 1 === 0 ? `${t.rawData.byteLength / bytes}` : `${t.rawData.byteLength} bytes of raw_data`;
+      fail(`${declared} but holds ${held}`);
+    }
+    return;
+  }
+  const held = present.length ? t[present[0]]!.length : 0;
+  let expected = n;
+  if (t.dataType === DataType.COMPLEX64 || t.dataType === DataType.COMPLEX128) expected = 2 * n;
+  else if ((elementByteSize(t.dataType) ?? 1) < 1) expected = Math.ceil(n / 2); // two 4-bit values per int32
+  if (held !== expected) fail(`${declared} but holds ${held}`);
+}
+
+function snake(field: string): string {
+  return field.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
+}
+
+function checkNode(node: NodeProto, index: number, graph: GraphProto): void {
+  const label = describeNode(node, index);
+  if (!node.opType) fail(`node ${nodeName(node, index)} has no op_type`);
+  if (!isDefaultDomain(node.domain) || !SUPPORTED_OPS.has(node.opType)) {
+    const op = isDefaultDomain(node.domain) ? node.opType : `${node.domain}.${node.opType}`;
+    fail(`unsupported operator ${quoteName(op)} (node ${nodeName(node, index)})`);
+  }
+  const rule = OP_RULES[node.opType];
+  const [minIn, maxIn] = rule.inputs;
+  if (node.input.length < minIn || node.input.length > maxIn) {
+    fail(`${label} has ${plural(node.input.length, 'input')}; ${node.opType} takes ${range(minIn, maxIn)}`);
+  }
+  for (let i = 0; i < minIn; i++) if (node.input[i] === '') fail(`${label} leaves its required input #${i} empty`);
+  const [minOut, maxOut] = rule.outputs ?? [1, 1];
+  if (node.output.length < minOut || node.output.length > maxOut) {
+    fail(`${label} has ${plural(node.output.length, 'output')}; ${node.opType} gives ${range(minOut, maxOut)}`);
+  }
+  if (node.output[0] === '') fail(`${label} leaves its first output unnamed`);
+
+  const seen = new Set<string>();
+  for (const a of node.attribute) {
+    checkAttribute(a, label, rule);
+    if (seen.has(a.name!)) fail(`${label} has two attributes named ${quoteName(a.name!)}`);
+    seen.add(a.name!);
+  }
+  checkOpSpecifics(node, label, graph);
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function range(min: number, max: number): string {
+  return min === max ? `${min}` : max === Infinity ? `${min} or more` : `${min} to ${max}`;
+}
+
+const VALUE_FIELD: Partial<Record<AttributeType, keyof AttributeProto>> = {
+  [AttributeType.FLOAT]: 'f',
+  [AttributeType.INT]: 'i',
+  [AttributeType.STRING]: 's',
+  [AttributeType.TENSOR]: 't',
+  [AttributeType.GRAPH]: 'g',
+  [AttributeType.FLOATS]: 'floats',
+  [AttributeType.INTS]: 'ints',
+  [AttributeType.STRINGS]: 'strings',
+  [AttributeType.TENSORS]: 'tensors',
+  [AttributeType.GRAPHS]: 'graphs',
+  [AttributeType.SPARSE_TENSOR]: 'sparseTensor',
+  [AttributeType.SPARSE_TENSORS]: 'sparseTensors',
+  [AttributeType.TYPE_PROTO]: 'tp',
+  [AttributeType.TYPE_PROTOS]: 'typeProtos',
+};
+
+function checkAttribute(a: AttributeProto, label: string, rule: OpRule): void {
+  if (!a.name) fail(`${label} has an attribute without a name`);
+  const where = `${label}: attribute ${quoteName(a.name)}`;
+  if (a.refAttrName) fail(`${where} refers to a function attribute, which is only allowed inside functions`);
+  const type = attributeType(a);
+  if (type === AttributeType.UNDEFINED) fail(`${where} has no type and no value`);
+  const own = VALUE_FIELD[type];
+  if (!own) fail(`${where} has unknown type ${type}`);
+  const others = Object.values(VALUE_FIELD).filter((f) => f !== own && hasValue(a[f]));
+  if (others.length) fail(`${where} is declared ${AttributeType[type]} but also holds ${others.join(', ')}`);
+  const expected = rule.attrs?.[a.name];
+  if (expected && KIND_OF[type] !== expected) fail(`${where} should be ${expected.toUpperCase()}, not ${AttributeType[type]}`);
+  if (type === AttributeType.GRAPH || type === AttributeType.GRAPHS) fail(`${where} holds a graph; none of the supported operators takes one`);
+  if (type === AttributeType.TENSOR) {
+    if (!a.t) fail(`${where} is a TENSOR attribute without a tensor`);
+    checkTensor(a.t, where);
+  }
+  if (type === AttributeType.TENSORS) a.tensors?.forEach((t, i) => checkTensor(t, `${where} tensor #${i}`));
+}
+
+function hasValue(value: unknown): boolean {
+  return Array.isArray(value) ? value.length > 0 : value !== undefined;
+}
+
+function ints(node: NodeProto, name: string): number[] | undefined {
+  return node.attribute.find((a) => a.name === name)?.ints ?? (node.attribute.some((a) => a.name === name) ? [] : undefined);
+}
+
+function int(node: NodeProto, name: string): number | undefined {
+  const a = node.attribute.find((x) => x.name === name);
+  return a ? (a.i ?? 0) : undefined;
+}
+
+function checkOpSpecifics(node: NodeProto, label: string, graph: GraphProto): void {
+  switch (node.opType) {
+    case 'Gemm':
+      for (const flag of ['transA', 'transB']) {
+        const v = int(node, flag);
+        if (v !== undefined && v !== 0 && v !== 1) fail(`${label}: ${flag} must be 0 or 1, not ${v}`);
+      }
+      return;
+    case 'Conv':
+    case 'ConvInteger':
+    case 'QLinearConv':
+    case 'MaxPool':
+    case 'AveragePool':
+      checkWindow(node, label, graph);
+      return;
+    case 'Transpose': {
+      const perm = ints(node, 'perm');
+      if (perm && !isPermutation(perm)) fail(`${label}: perm ${formatDims(perm)} is not a permutation`);
+      return;
+    }
+    case 'Constant': {
+      const values = node.attribute.filter((a) => a.name?.startsWith('value') || a.name === 'sparse_value');
+      if (values.length !== 1) fail(`${label} must have exactly one value attribute, not ${values.length}`);
+      return;
+    }
+    case 'Cast': {
+      const to = int(node, 'to');
+      if (to === undefined) fail(`${label} has no 'to' attribute`);
+      if (!isKnownDataType(to)) fail(`${label} casts to unknown data type ${to}`);
+      return;
+    }
+    case 'Concat':
+      if (int(node, 'axis') === undefined) fail(`${label} has no 'axis' attribute`);
+      return;
+  }
+}
+
+function isPermutation(perm: number[]): boolean {
+  const seen = new Uint8Array(perm.length);
+  for (const p of perm) {
+    if (!Number.isInteger(p) || p < 0 || p >= perm.length || seen[p]) return false;
+    seen[p] = 1;
+  }
+  return true;
+}
+
+/** Conv and pooling windows: kernel_shape, strides, dilations of one length per spatial axis, pads of two. */
+function checkWindow(node: NodeProto, label: string, graph: GraphProto): void {
+  const kernel = ints(node, 'kernel_shape');
+  const strides = ints(node, 'strides');
+  const dilations = ints(node, 'dilations');
+  const pads = ints(node, 'pads');
+  const pool = node.opType === 'MaxPool' || node.opType === 'AveragePool';
+  if (pool && !kernel) fail(`${label} has no kernel_shape`);
+
+  const weightName = pool ? undefined : node.input[CONV_WEIGHT_INPUT[node.opType!]];
+  const weight = weightName ? graph.initializer.find((t) => t.name === weightName) : undefined;
+  if (weight && weight.dims.length < 3) fail(`${label}: weight ${quoteName(weightName!)} has dims ${formatDims(weight.dims)}; a convolution weight has rank 3 or more`);
+  const spatial = kernel?.length ?? (weight ? weight.dims.length - 2 : (strides?.length ?? dilations?.length ?? (pads ? pads.length / 2 : undefined)));
+  if (spatial !== undefined) {
+    if (spatial < 1 || !Number.isInteger(spatial)) fail(`${label}: its window attributes do not describe any spatial axis`);
+    for (const [name, list, length] of [['kernel_shape', kernel, spatial], ['strides', strides, spatial], ['dilations', dilations, spatial], ['pads', pads, 2 * spatial]] as const) {
+      if (list && list.length !== length) fail(`${label}: ${name} has ${list.length} values, expected ${length} for ${spatial} spatial axes`);
+    }
+  }
+  if (kernel?.some((k) => k < 1)) fail(`${label}: kernel_shape ${formatDims(kernel)} has a value below 1`);
+  if (strides?.some((s) => s < 1)) fail(`${label}: strides ${formatDims(strides)} has a value below 1`);
+  if (dilations?.some((d) => d < 1)) fail(`${label}: dilations ${formatDims(dilations)} has a value below 1`);
+  if (pads?.some((p) => p < 0)) fail(`${label}: pads ${formatDims(pads)} has a negative value`);
+  const group = int(node, 'group');
+  if (group !== undefined && group < 1) fail(`${label}: group must be at least 1, not ${group}`);
+  if (weight && kernel && weight.dims.slice(2).some((d, i) => d !== kernel[i])) {
+    fail(`${label}: kernel_shape ${formatDims(kernel)} does not match weight dims ${formatDims(weight.dims)}`);
+  }
+  const autoPad = node.attribute.find((a) => a.name === 'auto_pad')?.s;
+  if (autoPad) {
+    const mode = new TextDecoder().decode(autoPad);
+    if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(mode)) fail(`${label}: unknown auto_pad ${quoteName(mode)}`);
+  }
+}
