@@ -14,6 +14,7 @@ import { activateBackend, quietTfjs } from '../../src/tfjs/backends.js';
 import { loadLayersModel } from '../../src/tfjs/model-io.js';
 import { buildQNetwork } from '../../src/tfjs/networks.js';
 import { UsageError } from '../../src/util/errors.js';
+import { referenceCheck } from '../support/onnx-checker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-open-'));
 before(async () => {
@@ -63,7 +64,9 @@ test('a PyTorch CNN taking NCHW is recognised, fed transposed observations, and 
 });
 
 for (const folder of ['cartpole-v1', 'acrobot-v1', 'mountaincar-v0', 'lunarlander-v3', 'minatar-breakout']) {
-  test(`committed teacher models/${folder}/teacher.onnx describes itself and equals its tfjs model`, async () => {
+  test(`committed teacher models/${folder}/teacher.onnx passes the reference checker, describes itself and equals its tfjs model`, async () => {
+    const check = referenceCheck(`models/${folder}/teacher.onnx`);
+    assert.ok(check.ok, check.message);
     const policy = await openPolicy(`models/${folder}/teacher.onnx`);
     assert.ok(policy.info.env);
     assert.equal(policy.info.output, 'q_values');

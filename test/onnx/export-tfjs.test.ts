@@ -85,3 +85,38 @@ for (const c of cases) {
     assert.deepEqual(await runOrt(ortNode, again, input, dims, ['cpu']), fromNode);
   });
 }
+
+test('every supported layer and activation exports: conv with same padding and stride 2, relu/tanh/sigmoid/elu/leaky relu/softmax/linear', async () => {
+  const spec = { ...envSpec('MinAtar/Breakout'), actionCount: 5 };
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+  const input = tf.input({ shape: [10, 10, 4] });
+  let x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh', kernelInitializer: init(1), biasInitializer: 'ones' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 5, kernelSize: [2, 3], strides: [1, 2], padding: 'valid', activation: 'elu', kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 12, activation: 'sigmoid', kernelInitializer: init(3), biasInitializer: 'ones' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.leakyReLU({ alpha: 0.2 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 12, activation: 'relu', kernelInitializer: init(4) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: 0.5 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 5, activation: 'linear', kernelInitializer: init(5) }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.softmax().apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  for (const dense of ['gemm', 'matmul'] as const) {
+    const bytes = encodeModel(tfjsToOnnx(model, spec, { dense }));
+    const path = join(dir, `all-layers-${dense}.onnx`);
+    writeFileSync(path, bytes);
+    const observations = randomObservations('MinAtar/Breakout', 200, 5);
+    const expected = (model.predict(tf.tensor(observations, [200, 10, 10, 4])) as tf.Tensor).dataSync() as Float32Array;
+    const actual = await runOrt(ortNode, bytes, observations, [200, 10, 10, 4], ['cpu']);
+    assert.ok(maxAbsDiff(expected, actual) <= 1e-5, `${dense}: differs by ${maxAbsDiff(expected, actual)}`);
+    const check = referenceCheck(path);
+    assert.ok(check.ok, check.message);
+  }
+});
+
+test('layers and activations the exporter does not know are refused by name', () => {
+  const spec = envSpec('CartPole-v1');
+  const selu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: 'selu' })] });
+  assert.throws(() => tfjsToOnnx(selu, spec), /cannot export activation 'selu'/);
+  const bn = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2 }), tf.layers.batchNormalization()] });
+  assert.throws(() => tfjsToOnnx(bn, spec), /cannot export layer '.*' of type BatchNormalization/);
+});
