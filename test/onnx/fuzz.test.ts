@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { floatAttr, intAttr, intsAttr, makeModel, makeNode, tensorAttr, tensorValueInfo } from '../../src/onnx/graph.js';
+import { floatAttr, intAttr, intsAttr, makeModel, makeNode, tensorValueInfo } from '../../src/onnx/graph.js';
 import { formatSummary, inspectModel } from '../../src/onnx/inspect.js';
 import { decodeModel, encodeModel, OnnxFormatError, type ModelProto } from '../../src/onnx/model.js';
 import { DataType, float32Tensor, int64Tensor } from '../../src/onnx/tensor.js';
+import { torchFlatten } from '../support/torch-flatten.js';
 
 const MUTANTS = 6000;
 const STRUCTURAL_MUTANTS = 6000;
@@ -18,12 +19,7 @@ function baseModel(): ModelProto {
         makeNode('Conv', ['obs', 'c.w', 'c.b'], ['c'], 'conv', [intsAttr('kernel_shape', [3, 3]), intsAttr('pads', [1, 1, 1, 1]), intsAttr('strides', [2, 2])]),
         makeNode('Relu', ['c'], ['r'], 'relu'),
         makeNode('MaxPool', ['r'], ['p'], 'pool', [intsAttr('kernel_shape', [2, 2]), intsAttr('strides', [1, 1])]),
-        makeNode('Shape', ['p'], ['shape'], 'shape'),
-        makeNode('Gather', ['shape', 'zero'], ['n'], 'gather', [intAttr('axis', 0)]),
-        makeNode('Unsqueeze', ['n', 'axes'], ['n1'], 'unsqueeze'),
-        makeNode('Constant', [], ['minus1'], 'minus1', [tensorAttr('value', int64Tensor('minus1', [1], [-1]))]),
-        makeNode('Concat', ['n1', 'minus1'], ['to'], 'concat', [intAttr('axis', 0)]),
-        makeNode('Reshape', ['p', 'to'], ['flat'], 'reshape'),
+        ...torchFlatten('p', 'flat'),
         makeNode('Gemm', ['flat', 'fc.w', 'fc.b'], ['h'], 'fc', [intAttr('transB', 1), floatAttr('alpha', 1)]),
         makeNode('LeakyRelu', ['h'], ['a'], 'act', [floatAttr('alpha', 0.01)]),
         makeNode('MatMul', ['a', 'out.w'], ['m'], 'out'),

@@ -4,10 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { intAttr, intsAttr, makeModel, makeNode, stringAttr, tensorAttr, tensorValueInfo } from '../../src/onnx/graph.js';
+import { intAttr, intsAttr, makeModel, makeNode, stringAttr, tensorValueInfo } from '../../src/onnx/graph.js';
 import { formatSummary, inspectModel } from '../../src/onnx/inspect.js';
 import { decodeModel, encodeModel, writeModelFile, type ModelProto, type NodeProto, type TensorProto } from '../../src/onnx/model.js';
 import { DataType, float32Tensor, int64Tensor } from '../../src/onnx/tensor.js';
+import { torchFlatten } from '../support/torch-flatten.js';
 
 // Every expected number below is worked out by hand in the comments, not taken from a previous run.
 
@@ -142,14 +143,7 @@ test('CNN with Flatten: 3627 parameters, 13952 MACs', () => {
 
 test("CNN with torch.onnx's Shape→Gather→Unsqueeze→Concat→Reshape flatten (opset 13): the same MACs; the int64 constants count", () => {
   // Extra parameters: 'zero' (1 element), 'axes' (1) and the Constant [-1] (1): 3630 in all, 24 bytes of INT64.
-  const flatten = [
-    makeNode('Shape', ['r2'], ['shape'], 'shape'),
-    makeNode('Gather', ['shape', 'zero'], ['batch'], 'gather', [intAttr('axis', 0)]),
-    makeNode('Unsqueeze', ['batch', 'axes'], ['batch1'], 'unsqueeze'),
-    makeNode('Constant', [], ['minus1'], 'minus1', [tensorAttr('value', int64Tensor('minus1', [1], [-1]))]),
-    makeNode('Concat', ['batch1', 'minus1'], ['flat_shape'], 'concat', [intAttr('axis', 0)]),
-    makeNode('Reshape', ['r2', 'flat_shape'], ['flat'], 'reshape'),
-  ];
+  const flatten = torchFlatten('r2', 'flat');
   const m = model(cnnLayers(flatten), [...cnnWeights(), int64Tensor('zero', [], [0]), int64Tensor('axes', [1], [0])], ['batch', 4, 10, 10], 3, 13);
   checkerAccepts(m, 'cnn-torch-flatten');
   const s = inspectModel(m);

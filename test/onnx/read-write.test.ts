@@ -20,6 +20,7 @@ import {
 import { AttributeType, decodeModel, encodeModel, MAX_MODEL_BYTES, OnnxFormatError, readModelFile, writeModelFile, type ModelProto } from '../../src/onnx/model.js';
 import { DataType, float32Tensor, int64Tensor, tensorToFloat32, tensorToFloat64 } from '../../src/onnx/tensor.js';
 import { UsageError } from '../../src/util/errors.js';
+import { torchFlatten } from '../support/torch-flatten.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-onnx-rw-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,12 +82,7 @@ function cnn(opset: number): ModelProto {
         makeNode('MaxPool', ['r1'], ['p1'], 'pool1', [intsAttr('kernel_shape', [2, 2]), intsAttr('strides', [2, 2])]),
         makeNode('Conv', ['p1', 'c2.w'], ['c2'], 'conv2', [intsAttr('kernel_shape', [3, 3]), intsAttr('pads', [1, 1, 1, 1]), intsAttr('dilations', [1, 1]), intAttr('group', 1)]),
         makeNode('Relu', ['c2'], ['r2'], 'relu2'),
-        makeNode('Shape', ['r2'], ['shape'], 'shape'),
-        makeNode('Gather', ['shape', 'zero'], ['batch'], 'gather', [intAttr('axis', 0)]),
-        makeNode('Unsqueeze', ['batch', 'axes0'], ['batch1'], 'unsqueeze'),
-        makeNode('Constant', [], ['minus1'], 'const', [tensorAttr('value', int64Tensor('minus1', [1], [-1]))]),
-        makeNode('Concat', ['batch1', 'minus1'], ['flat_shape'], 'concat', [intAttr('axis', 0)]),
-        makeNode('Reshape', ['r2', 'flat_shape'], ['flat'], 'reshape'),
+        ...torchFlatten('r2', 'flat', 'axes0'),
         makeNode('Gemm', ['flat', 'fc.w', 'fc.b'], ['h'], 'fc', [intAttr('transB', 1)]),
         makeNode('Relu', ['h'], ['q_values'], 'relu3'),
       ],
