@@ -5,6 +5,7 @@ import { UsageError } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerDemo } from './demo.js';
 import { registerEnvs } from './envs.js';
+import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerEnvs(program);
   registerTrain(program);
   registerEval(program);
+  registerDistill(program);
   registerInspect(program);
   registerExport(program);
   registerDemo(program);

@@ -20,6 +20,8 @@ export interface ExportOptions {
   /** qdistill.* metadata (env, output, layout, card). */
   metadata?: Record<string, string>;
   producerVersion?: string;
+  /** Name of the output: 'q_values', or 'logits' for students trained on action distributions. */
+  outputName?: 'q_values' | 'logits';
 }
 
 /** Where a tfjs tensor lives in the ONNX graph, and whether a rank-4 tensor is stored NHWC or NCHW there. */
@@ -144,6 +146,7 @@ function singleInput(inputs: Placed[], layer: tf.layers.Layer): Placed {
 
 export function tfjsToOnnx(model: tf.LayersModel, spec: EnvSpec, options: ExportOptions = {}): ModelProto {
   const b = new GraphBuilder();
+  const outputName = options.outputName ?? 'q_values';
   const imageInput = spec.observationShape.length === 3;
   const nchwInput = imageInput && options.layout === 'nchw';
   const placed = new Map<string, Placed>();
@@ -161,7 +164,7 @@ export function tfjsToOnnx(model: tf.LayersModel, spec: EnvSpec, options: Export
       return p;
     });
     const outSymbol = (layer.output as tf.SymbolicTensor).name;
-    const output = outSymbol === outputTensor ? 'q_values' : b.fresh(layer.name);
+    const output = outSymbol === outputTensor ? outputName : b.fresh(layer.name);
     const config = layer.getConfig() as Record<string, unknown>;
     let result: Placed;
     switch (className) {
@@ -203,7 +206,7 @@ export function tfjsToOnnx(model: tf.LayersModel, spec: EnvSpec, options: Export
       node: b.nodes,
       initializer: b.initializers,
       input: [tensorValueInfo('obs', DataType.FLOAT, inputDims)],
-      output: [tensorValueInfo('q_values', DataType.FLOAT, ['batch', spec.actionCount])],
+      output: [tensorValueInfo(outputName, DataType.FLOAT, ['batch', spec.actionCount])],
     },
     opset: options.opset ?? 17,
     producerName: 'qdistill',

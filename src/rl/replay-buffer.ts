@@ -44,23 +44,31 @@ export class ReplayBuffer {
 
   /** Samples `batchSize` transitions uniformly with replacement (as Stable-Baselines3 does). */
   sample(batchSize: number, rng: Rng): TransitionBatch {
+    return this.gather(this.sampleIndices(batchSize, rng));
+  }
+
+  sampleIndices(batchSize: number, rng: Rng): Int32Array {
     if (this.size === 0) throw new Error('cannot sample from an empty replay buffer');
+    return Int32Array.from({ length: batchSize }, () => rng.int(this.size));
+  }
+
+  gather(indices: Int32Array): TransitionBatch {
     const n = this.observationSize;
+    const count = indices.length;
     const batch: TransitionBatch = {
-      observations: new Float32Array(batchSize * n),
-      actions: new Int32Array(batchSize),
-      rewards: new Float32Array(batchSize),
-      nextObservations: new Float32Array(batchSize * n),
-      terminals: new Float32Array(batchSize),
+      observations: new Float32Array(count * n),
+      actions: new Int32Array(count),
+      rewards: new Float32Array(count),
+      nextObservations: new Float32Array(count * n),
+      terminals: new Float32Array(count),
     };
-    for (let b = 0; b < batchSize; b++) {
-      const i = rng.int(this.size);
+    indices.forEach((i, b) => {
       batch.observations.set(this.observations.subarray(i * n, (i + 1) * n), b * n);
       batch.nextObservations.set(this.nextObservations.subarray(i * n, (i + 1) * n), b * n);
       batch.actions[b] = this.actions[i];
       batch.rewards[b] = this.rewards[i];
       batch.terminals[b] = this.terminals[i];
-    }
+    });
     return batch;
   }
 
