@@ -9,6 +9,7 @@ import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
+import { registerRecord } from './record.js';
 import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerDistill(program);
   registerInspect(program);
+  registerRecord(program);
   registerExport(program);
   registerDemo(program);
   // Every command reports bad flags through the handler below instead of exiting on its own.

@@ -11,9 +11,12 @@ export class DistillMemory {
   readonly transitions: ReplayBuffer;
   readonly targets: Float32Array;
 
-  constructor(readonly capacity: number, observationSize: number, readonly actionCount: number) {
+  /**
+   * @param labelled false for demonstrations: recorded actions without teacher outputs.
+   */
+  constructor(readonly capacity: number, observationSize: number, readonly actionCount: number, readonly labelled = true) {
     this.transitions = new ReplayBuffer(capacity, observationSize);
-    this.targets = new Float32Array(capacity * actionCount);
+    this.targets = new Float32Array(labelled ? capacity * actionCount : 0);
   }
 
   get size(): number {
@@ -21,14 +24,14 @@ export class DistillMemory {
   }
 
   add(observation: Float32Array, action: number, reward: number, next: Float32Array, terminated: boolean, target: Float32Array): void {
-    this.targets.set(target, this.transitions.position * this.actionCount);
+    if (this.labelled) this.targets.set(target, this.transitions.position * this.actionCount);
     this.transitions.add(observation, action, reward, next, terminated);
   }
 
   sample(batchSize: number, rng: Rng): LabelledBatch {
     const indices = this.transitions.sampleIndices(batchSize, rng);
-    const targets = new Float32Array(batchSize * this.actionCount);
-    indices.forEach((i, b) => targets.set(this.targets.subarray(i * this.actionCount, (i + 1) * this.actionCount), b * this.actionCount));
+    const targets = new Float32Array(this.labelled ? batchSize * this.actionCount : 0);
+    if (this.labelled) indices.forEach((i, b) => targets.set(this.targets.subarray(i * this.actionCount, (i + 1) * this.actionCount), b * this.actionCount));
     return { ...this.transitions.gather(indices), targets };
   }
 
@@ -41,13 +44,13 @@ export class DistillMemory {
       actions: t.actions as Int32Array,
       rewards: t.rewards as Float32Array,
       terminals: t.terminals as Float32Array,
-      targets: header.targets === 'none' ? new Float32Array(0) : this.targets.subarray(0, this.size * this.actionCount),
+      targets: this.targets.subarray(0, this.labelled ? this.size * this.actionCount : 0),
     };
   }
 
   static fromDataset(d: Dataset): DistillMemory {
     const size = d.header.observationShape.reduce((a, b) => a * b, 1);
-    const memory = new DistillMemory(d.header.count, size, d.header.actionCount);
+    const memory = new DistillMemory(d.header.count, size, d.header.actionCount, d.header.targets !== 'none');
     memory.transitions.restore(d as unknown as Record<string, ArrayLike<number>>, 0);
     if (d.targets.length) memory.targets.set(d.targets);
     return memory;

@@ -108,7 +108,7 @@ export async function distillStudent(run: DistillRun): Promise<DistillResult> {
   const { teacher, config } = run;
   const initialMemory = run.dataset;
   if (!teacher && !initialMemory) throw new Error('distillStudent needs a teacher or a dataset');
-  const demonstrations = initialMemory !== undefined && initialMemory.targets.length === 0;
+  const demonstrations = initialMemory !== undefined && !initialMemory.labelled;
   const env = makeEnv(run.envId);
   const spec = env.spec;
   const actionCount = spec.actionCount;
