@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { envSpec } from '../envs/registry.js';
 import { openPolicy } from '../infer/open.js';
 import { readCard } from '../rl/card.js';
-import { evaluatePolicy, type ActFn } from '../rl/evaluate.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy, type ActFn } from '../rl/evaluate.js';
 import { activateBackend, BACKEND_NAMES, quietTfjs, type BackendName } from '../tfjs/backends.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { loadLayersModel, resolveModelJson } from '../tfjs/model-io.js';
@@ -13,7 +13,7 @@ import { checkEnvId } from './common.js';
 import { integer, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
 
-export const DEFAULT_EVAL_SEED = 1_000_000;
+export { DEFAULT_EVAL_SEED } from '../rl/evaluate.js';
 
 export interface EvalFlags {
   env?: string;

@@ -4,6 +4,9 @@
 import { makeEnv } from '../envs/registry.js';
 import { deriveSeed } from '../envs/rng.js';
 
+/** Seed of evaluation episodes everywhere (train's final evaluation, eval, distill, sweep), so figures compare. */
+export const DEFAULT_EVAL_SEED = 1_000_000;
+
 /** Greedy action for one observation; runtimes like onnxruntime answer asynchronously. */
 export type ActFn = (observation: Float32Array) => number | Promise<number>;
 

@@ -1,0 +1,264 @@
+// The distill and sweep stages end to end: open the teacher, learn its target return, pick the backend,
+// train students, evaluate them on the shared evaluation seeds, and write student.onnx, card.json and the
+// labelled dataset. A sweep labels states once and trains every student size on the same labels.
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { checkEnvId, commandLine } from '../cli/common.js';
+import { envSpec, makeEnv } from '../envs/registry.js';
+import { deriveSeed, Rng } from '../envs/rng.js';
+import { observationSize, type EnvSpec } from '../envs/types.js';
+import { openPolicy } from '../infer/open.js';
+import type { Policy } from '../infer/policy.js';
+import { tfjsToOnnx } from '../onnx/export-tfjs.js';
+import { policyMetadata } from '../onnx/metadata.js';
+import { writeModelFile } from '../onnx/model.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rl/evaluate.js';
+import { quietTfjs, type BackendName } from '../tfjs/backends.js';
+import { chooseBackend, type BackendChoice } from '../tfjs/choose-backend.js';
+import { greedyAction } from '../tfjs/greedy.js';
+import { buildQNetwork } from '../tfjs/networks.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { UsageError } from '../util/errors.js';
+import { startProgress } from '../util/progress.js';
+import { TOOL_VERSION } from '../version.js';
+import { heldOutAgreement } from './agreement.js';
+import { collectSteps, type CollectMode } from './collect.js';
+import { fileHash, readDataset, writeDataset, type Dataset } from './dataset.js';
+import type { LossName } from './losses.js';
+import { DistillMemory } from './memory.js';
+import { DEFAULT_DISTILL, distillStudent, type DistillConfig, type DistillResult } from './student.js';
+
+export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilters'> {
+  env?: string;
+  out: string;
+  finalEpisodes: number;
+  backend: BackendName;
+  /** Behaviour cloning on a file written by `qdistill record`. */
+  fromDemos?: string;
+  /** Labelled states of an earlier run to reuse. */
+  dataset?: string;
+  /** Quiet (machine-readable output). */
+  quiet?: boolean;
+}
+
+export interface StudentSize {
+  hidden: number[];
+  /** CNN students: conv filters = 16 × width. */
+  width: number;
+}
+
+export interface StudentSummary {
+  out: string;
+  env: string;
+  student: string;
+  parameters: number;
+  bytes: number;
+  teacherParameters: number | null;
+  loss: LossName;
+  collect: CollectMode | 'dataset' | 'demonstrations';
+  reward: { mean: number; std: number; episodes: number };
+  teacherReward: { mean: number; std: number; episodes: number } | null;
+  /** Student reward as a share of the teacher's (null without a teacher). */
+  ofTeacherReward: number | null;
+  agreement: number | null;
+  rounds: number;
+  stoppedEarly: boolean;
+  wallSeconds: number;
+  backend: string;
+}
+
+interface Prepared {
+  teacher?: Policy;
+  teacherPath?: string;
+  dataset?: Dataset;
+  spec: EnvSpec;
+  goal: { mean: number; std: number; episodes: number } | null;
+  log: (line: string) => void;
+}
+
+/** The teacher's evaluation return: from its card when it was measured on our seeds, else measured now. */
+async function teacherReward(teacher: Policy, episodes: number): Promise<{ mean: number; std: number; episodes: number }> {
+  const card = teacher.info.card as { evalReward?: { mean: number; std: number; episodes: number; seed: number } } | null;
+  if (card?.evalReward && card.evalReward.seed === DEFAULT_EVAL_SEED && card.evalReward.episodes === episodes) return card.evalReward;
+  const progress = startProgress('teacher eval', episodes);
+  const r = await evaluatePolicy(teacher.spec.id, (o) => teacher.act(o), { episodes, seed: DEFAULT_EVAL_SEED, onEpisode: (d) => progress.update(d) });
+  progress.stop();
+  return { mean: r.mean, std: r.std, episodes };
+}
+
+async function prepare(teacherPath: string | undefined, o: DistillOptions): Promise<Prepared> {
+  if (!teacherPath && !o.fromDemos) throw new UsageError('give a teacher.onnx, or --from-demos FILE');
+  if (o.fromDemos && o.dataset) throw new UsageError('--from-demos and --dataset are alternatives; give one');
+  const datasetFile = o.fromDemos ?? o.dataset;
+  const dataset = datasetFile ? readDataset(datasetFile) : undefined;
+  if (o.fromDemos && dataset!.header.targets !== 'none') throw new UsageError('--from-demos expects a file written by `qdistill record`', o.fromDemos);
+  const teacher = teacherPath ? await openPolicy(teacherPath, { env: o.env ?? dataset?.header.env }) : undefined;
+  const spec = envSpec(checkEnvId(teacher?.spec.id ?? o.env ?? dataset!.header.env));
+  if (dataset && (dataset.header.env !== spec.id || dataset.header.observationShape.join() !== spec.observationShape.join())) {
+    throw new UsageError(`the dataset holds ${dataset.header.env} states [${dataset.header.observationShape}], not ${spec.id} [${spec.observationShape}]`, datasetFile);
+  }
+  const goal = teacher ? await teacherReward(teacher, o.finalEpisodes) : null;
+  return { teacher, teacherPath, dataset, spec, goal, log: (line) => o.quiet || process.stderr.write(line + '\n') };
+}
+
+function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize): DistillConfig {
+  const { env: _env, out: _out, finalEpisodes: _f, backend: _b, fromDemos, dataset: _d, quiet: _q, ...config } = o;
+  return {
+    ...DEFAULT_DISTILL,
+    ...config,
+    hidden: size.hidden,
+    convFilters: spec.observationShape.length === 3 ? Math.max(1, Math.round(16 * size.width)) : 0,
+    loss: fromDemos ? 'nll' : o.loss,
+  };
+}
+
+export function describeStudent(config: Pick<DistillConfig, 'hidden' | 'convFilters'>): string {
+  return `${config.convFilters ? `conv${config.convFilters}-` : ''}${config.hidden.join('-')}`;
+}
+
+async function selectBackend(requested: BackendName, spec: EnvSpec, config: DistillConfig): Promise<BackendChoice> {
+  quietTfjs();
+  const rng = new Rng(config.seed);
+  const observations = Float32Array.from({ length: config.batchSize * observationSize(spec) }, () => rng.normal());
+  return chooseBackend(requested, {
+    build: () => buildQNetwork(spec, { hidden: config.hidden, dueling: false, convFilters: config.convFilters || undefined }, config.seed),
+    loss: (model) => tf.tidy(() => tf.mean(tf.square(model.apply(tf.tensor(observations, [config.batchSize, ...spec.observationShape])) as tf.Tensor)) as tf.Scalar),
+  });
+}
+
+/** Final evaluation, agreement, student.onnx and card.json for one trained student. */
+async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConfig, result: DistillResult, out: string, backend: string, collect: StudentSummary['collect']): Promise<StudentSummary> {
+  const { spec, teacher } = p;
+  const progress = startProgress('student eval', o.finalEpisodes);
+  const reward = await evaluatePolicy(spec.id, (obs) => greedyAction(result.student, obs, spec.observationShape), {
+    episodes: o.finalEpisodes,
+    seed: DEFAULT_EVAL_SEED,
+    onEpisode: (d) => progress.update(d),
+  });
+  progress.stop();
+  const agreement = teacher ? await heldOutAgreement(teacher, result.student, 2000, 424242) : null;
+  const outputName = config.loss === 'kl' || config.loss === 'nll' ? 'logits' : 'q_values';
+  const card = {
+    kind: 'student',
+    env: spec.id,
+    teacher: p.teacherPath ? { file: p.teacherPath, hash: fileHash(p.teacherPath), reward: p.goal } : null,
+    demonstrations: o.fromDemos ?? null,
+    student: describeStudent(config),
+    parameters: result.student.countParams(),
+    config,
+    evalReward: { mean: reward.mean, std: reward.std, episodes: reward.episodes, seed: reward.seed },
+    agreement,
+    rounds: result.rounds,
+    stoppedEarly: result.stoppedEarly,
+    wallTimeSeconds: Number(result.wallSeconds.toFixed(2)),
+    backend,
+    toolVersion: TOOL_VERSION,
+    command: commandLine(),
+    machine: `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+    createdAt: new Date().toISOString(),
+  };
+  const studentFile = join(out, 'student.onnx');
+  writeModelFile(studentFile, tfjsToOnnx(result.student, spec, { outputName, producerVersion: TOOL_VERSION, metadata: policyMetadata(spec, card, { output: outputName }) }));
+  writeJsonAtomic(join(out, 'card.json'), card);
+  const goal = p.goal;
+  return {
+    out,
+    env: spec.id,
+    student: card.student,
+    parameters: card.parameters,
+    bytes: statSync(studentFile).size,
+    teacherParameters: (teacher?.info.card as { parameters?: number } | null)?.parameters ?? null,
+    loss: config.loss,
+    collect,
+    reward: card.evalReward,
+    teacherReward: goal,
+    ofTeacherReward: goal && goal.mean !== 0 ? reward.mean / goal.mean : null,
+    agreement,
+    rounds: result.rounds.length,
+    stoppedEarly: result.stoppedEarly,
+    wallSeconds: result.wallSeconds,
+    backend,
+  };
+}
+
+function datasetHeader(p: Prepared, memory: DistillMemory, source: Dataset['header']['source']) {
+  return memory.toDataset({
+    env: p.spec.id,
+    observationShape: p.spec.observationShape,
+    actionCount: p.spec.actionCount,
+    teacherHash: p.teacherPath ? fileHash(p.teacherPath) : p.dataset!.header.teacherHash,
+    targets: p.dataset?.header.targets ?? p.teacher!.info.output,
+    source,
+  });
+}
+
+function progressFor(rounds: number) {
+  const progress = startProgress('distill', rounds, 'loss {loss} agreement {agreement} return {ret}');
+  return {
+    onRound: (r: { round: number; loss: number; agreement: number; evalMean: number }) =>
+      progress.update(r.round, { loss: r.loss.toPrecision(3), agreement: `${(100 * r.agreement).toFixed(1)}%`, ret: r.evalMean.toFixed(1) }),
+    stop: () => progress.stop(),
+  };
+}
+
+/** `qdistill distill`: one student. */
+export async function distillToFolder(teacherPath: string | undefined, size: StudentSize, o: DistillOptions): Promise<StudentSummary> {
+  const p = await prepare(teacherPath, o);
+  const config = configFor(o, p.spec, size);
+  const choice = await selectBackend(o.backend, p.spec, config);
+  p.log(`backend: ${choice.backend} (${choice.reason})`);
+  p.log(`distilling ${teacherPath ?? o.fromDemos} into a ${describeStudent(config)} student on ${p.spec.id} (${config.loss}, ${p.dataset ? 'fixed dataset' : `${config.collect} collects`})`);
+  const progress = progressFor(config.rounds);
+  const result = await distillStudent({
+    envId: p.spec.id,
+    teacher: p.dataset ? undefined : p.teacher,
+    goal: p.goal ?? { mean: Infinity, std: 0 },
+    config,
+    dataset: p.dataset ? DistillMemory.fromDataset(p.dataset) : undefined,
+    onRound: progress.onRound,
+  });
+  progress.stop();
+  const collect = o.fromDemos ? 'demonstrations' : p.dataset ? 'dataset' : config.collect;
+  const summary = await finishStudent(p, o, config, result, o.out, choice.backend, collect);
+  writeDataset(join(o.out, 'dataset.qdb'), datasetHeader(p, result.memory, p.dataset?.header.source ?? config.collect));
+  await p.teacher?.dispose();
+  return summary;
+}
+
+/** `qdistill sweep`: label states once with the teacher, then train one student per size on them. */
+export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o: DistillOptions): Promise<StudentSummary[]> {
+  const p = await prepare(teacherPath, o);
+  const teacher = p.teacher!;
+  let memory: DistillMemory;
+  if (p.dataset) {
+    memory = DistillMemory.fromDataset(p.dataset);
+  } else {
+    const steps = o.rounds * o.stepsPerRound;
+    memory = new DistillMemory(steps, observationSize(p.spec), p.spec.actionCount);
+    const env = makeEnv(p.spec.id);
+    const rng = new Rng(o.seed);
+    const progress = startProgress('label', steps);
+    const chunk = Math.max(1, Math.floor(steps / 100));
+    const collector = { env, teacher, studentAct: () => 0, rng, seed: deriveSeed(o.seed, 7), episodes: 0, observation: null };
+    for (let done = 0; done < steps; done += chunk) {
+      await collectSteps(collector, memory, Math.min(chunk, steps - done), 1);
+      progress.update(Math.min(done + chunk, steps));
+    }
+    progress.stop();
+  }
+  writeDataset(join(o.out, 'dataset.qdb'), datasetHeader(p, memory, p.dataset?.header.source ?? 'teacher'));
+  const summaries: StudentSummary[] = [];
+  for (const size of sizes) {
+    const config = configFor(o, p.spec, size);
+    const choice = await selectBackend(o.backend, p.spec, config);
+    p.log(`${describeStudent(config)}: backend ${choice.backend}`);
+    const progress = progressFor(config.rounds);
+    const result = await distillStudent({ envId: p.spec.id, goal: p.goal!, config, dataset: memory, onRound: progress.onRound });
+    progress.stop();
+    summaries.push(await finishStudent(p, o, config, result, join(o.out, describeStudent(config)), choice.backend, 'dataset'));
+  }
+  await teacher.dispose();
+  return summaries;
+}
