@@ -57,3 +57,21 @@ test('record then distill --from-demos: behaviour cloning through the CLI', () =
   assert.equal(summary.loss, 'nll');
   assertOneLineError(['distill', 'models/cartpole-v1/teacher.onnx', '--from-demos', join(dir, 'from-torch', 'dataset.qdb'), '--student', '8', '--out', join(dir, 'y')], /--from-demos and --dataset|expects a file written by `qdistill record`/);
 });
+
+test('sweep: labels once, one student per size, a table with parameters, bytes, return, agreement and time', () => {
+  const out = join(dir, 'sweep');
+  const r = runCli(['sweep', 'models/cartpole-v1/teacher.onnx', '--sizes', '16x16,4', '--rounds', '2', '--steps-per-round', '500', '--gradient-steps', '200', '--final-episodes', '5', '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = JSON.parse(r.stdout);
+  assert.deepEqual(rows.map((s: { student: string }) => s.student), ['16-16', '4']);
+  assert.deepEqual(rows.map((s: { parameters: number }) => s.parameters), [4 * 16 + 16 + 16 * 16 + 16 + 16 * 2 + 2, 4 * 4 + 4 + 4 * 2 + 2]);
+  for (const row of rows) {
+    assert.equal(row.collect, 'dataset');
+    assert.ok(row.agreement > 0.5 && row.agreement <= 1);
+    assert.ok(referenceCheck(join(out, row.student, 'student.onnx')).ok);
+  }
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')), rows);
+  assert.match(readFileSync(join(out, 'sweep.md'), 'utf8'), /\| ?student|student\s+params/);
+  // the labels were written once and hold rounds × steps-per-round states
+  assert.match(readFileSync(join(out, 'dataset.qdb')).subarray(12, 500).toString('utf8'), /"count":1000/);
+});
