@@ -48,7 +48,7 @@ function options(flags: DistillFlags): DistillOptions {
 
 export function summaryTable(rows: StudentSummary[]): string {
   return formatTable(
-    ['student', 'params', 'bytes', 'of teacher', 'loss', 'data', 'return (mean ± std)', '% of teacher', 'agreement', 'rounds', 'distill time'],
+    ['student', 'params', 'bytes', 'of teacher', 'loss', 'data', 'return (mean ± std)', '% of teacher gain', 'agreement', 'rounds', 'distill time'],
     rows.map((s) => [
       s.student,
       s.parameters,

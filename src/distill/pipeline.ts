@@ -60,8 +60,9 @@ export interface StudentSummary {
   collect: CollectMode | 'dataset' | 'demonstrations';
   reward: { mean: number; std: number; episodes: number };
   teacherReward: { mean: number; std: number; episodes: number } | null;
-  /** Student reward as a share of the teacher's (null without a teacher). */
+  /** (student − random) / (teacher − random): the share of the teacher's gain over a uniformly random policy. */
   ofTeacherReward: number | null;
+  randomReward: number;
   agreement: number | null;
   rounds: number;
   stoppedEarly: boolean;
@@ -75,7 +76,14 @@ interface Prepared {
   dataset?: Dataset;
   spec: EnvSpec;
   goal: { mean: number; std: number; episodes: number } | null;
+  /** Return of a uniformly random policy on the evaluation seeds: the 0% of "% of teacher". */
+  randomReward: number;
   log: (line: string) => void;
+}
+
+export async function randomPolicyReward(envId: string, episodes: number, actionCount: number): Promise<number> {
+  const rng = new Rng(12345);
+  return (await evaluatePolicy(envId, () => rng.int(actionCount), { episodes, seed: DEFAULT_EVAL_SEED })).mean;
 }
 
 /** The teacher's evaluation return: from its card when it was measured on our seeds, else measured now. */
@@ -100,7 +108,8 @@ async function prepare(teacherPath: string | undefined, o: DistillOptions): Prom
     throw new UsageError(`the dataset holds ${dataset.header.env} states [${dataset.header.observationShape}], not ${spec.id} [${spec.observationShape}]`, datasetFile);
   }
   const goal = teacher ? await teacherReward(teacher, o.finalEpisodes) : null;
-  return { teacher, teacherPath, dataset, spec, goal, log: (line) => o.quiet || process.stderr.write(line + '\n') };
+  const randomReward = await randomPolicyReward(spec.id, o.finalEpisodes, spec.actionCount);
+  return { teacher, teacherPath, dataset, spec, goal, randomReward, log: (line) => o.quiet || process.stderr.write(line + '\n') };
 }
 
 function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize): DistillConfig {
@@ -174,7 +183,8 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     collect,
     reward: card.evalReward,
     teacherReward: goal,
-    ofTeacherReward: goal && goal.mean !== 0 ? reward.mean / goal.mean : null,
+    ofTeacherReward: goal && goal.mean !== p.randomReward ? (reward.mean - p.randomReward) / (goal.mean - p.randomReward) : null,
+    randomReward: p.randomReward,
     agreement,
     rounds: result.rounds.length,
     stoppedEarly: result.stoppedEarly,
