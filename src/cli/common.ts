@@ -1,12 +1,8 @@
 // Pieces several commands share: env id validation and the JSON config file.
 import { existsSync, readFileSync } from 'node:fs';
-import { envIds } from '../envs/registry.js';
+export { checkEnvId } from '../envs/registry.js';
+export { commandLine } from '../util/command-line.js';
 import { UsageError } from '../util/errors.js';
-
-export function checkEnvId(id: string): string {
-  if (!envIds().includes(id)) throw new UsageError(`unknown environment '${id}' (known: ${envIds().join(', ')})`);
-  return id;
-}
 
 export function readJsonFile(path: string): Record<string, unknown> {
   if (!existsSync(path)) throw new UsageError('file not found', path);
@@ -20,8 +16,3 @@ export function readJsonFile(path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** The command line as typed, for model cards. */
-export function commandLine(): string {
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return ['qdistill', ...process.argv.slice(2)].map(quote).join(' ');
-}

@@ -5,6 +5,7 @@ import { LunarLanderEnv } from './lunar-lander.js';
 import { MinAtarBreakoutEnv } from './minatar-breakout.js';
 import { MountainCarEnv } from './mountain-car.js';
 import type { Env, EnvSpec } from './types.js';
+import { UsageError } from '../util/errors.js';
 
 const constructors: Record<string, () => Env> = {
   'CartPole-v1': () => new CartPoleEnv(),
@@ -14,7 +15,7 @@ const constructors: Record<string, () => Env> = {
   'MinAtar/Breakout': () => new MinAtarBreakoutEnv(),
 };
 
-export class UnknownEnvError extends Error {
+export class UnknownEnvError extends UsageError {
   constructor(readonly id: string) {
     super(`unknown environment '${id}' (known: ${envIds().join(', ')})`);
   }
@@ -32,4 +33,10 @@ export function makeEnv(id: string): Env {
 
 export function envSpec(id: string): EnvSpec {
   return makeEnv(id).spec;
+}
+
+/** The id itself when it names an environment; otherwise a UsageError listing the known ones. */
+export function checkEnvId(id: string): string {
+  if (!constructors[id]) throw new UnknownEnvError(id);
+  return id;
 }

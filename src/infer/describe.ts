@@ -1,9 +1,9 @@
 // What a policy file is and whether it fits an environment: read from the ONNX graph and its qdistill.*
 // metadata, so files from PyTorch, Stable-Baselines3 or tf2onnx (no metadata, other tensor names) work
 // when --env is given. Every mismatch is one line that says what the file has and what the env needs.
-import { makeEnv } from '../envs/registry.js';
+import { checkEnvId, makeEnv } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/types.js';
-import { checkEnvId } from '../cli/common.js';
+
 import { metadataOf, valueInfoDims } from '../onnx/graph.js';
 import type { ModelProto } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
