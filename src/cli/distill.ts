@@ -36,7 +36,9 @@ function addDistillOptions(command: Command): Command {
     .option('--eval-episodes <n>', 'greedy episodes after each round (early stopping)', integer(1), DEFAULT_DISTILL.evalEpisodes)
     .option('--final-episodes <n>', 'greedy episodes of the final evaluation', integer(1), 100)
     .option('--seed <n>', 'random seed (same seed → same student)', integer(0, 2 ** 32 - 1), DEFAULT_DISTILL.seed)
-    .addOption(new Option('--backend <name>', 'tfjs backend for the students').argParser(oneOf(BACKEND_NAMES)).default('auto'))
+    // Not `auto`: its timing-based pick could change between runs, and with it the float rounding, so a seed
+    // would no longer fix the student. wasm falls back to cpu by itself where its gradients differ.
+    .addOption(new Option('--backend <name>', 'tfjs backend for the students').argParser(oneOf(BACKEND_NAMES)).default('wasm'))
     .option('--dataset <file>', 'reuse the labelled states of an earlier run (its dataset.qdb) instead of collecting')
     .option('--json', 'print the result as JSON');
 }
