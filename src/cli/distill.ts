@@ -39,6 +39,7 @@ function addDistillOptions(command: Command): Command {
     // Not `auto`: its timing-based pick could change between runs, and with it the float rounding, so a seed
     // would no longer fix the student. wasm falls back to cpu by itself where its gradients differ.
     .addOption(new Option('--backend <name>', 'tfjs backend for the students').argParser(oneOf(BACKEND_NAMES)).default('wasm'))
+    .option('--no-early-stop', "spend the whole budget (default: stop once the student's return reaches the teacher's mean − one std)")
     .option('--dataset <file>', 'reuse the labelled states of an earlier run (its dataset.qdb) instead of collecting')
     .option('--json', 'print the result as JSON');
 }

@@ -42,6 +42,8 @@ export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilt
   dataset?: string;
   /** Quiet (machine-readable output). */
   quiet?: boolean;
+  /** false: spend the whole budget instead of stopping at the teacher's return minus one std. */
+  earlyStop?: boolean;
 }
 
 export interface StudentSize {
@@ -113,8 +115,13 @@ async function prepare(teacherPath: string | undefined, o: DistillOptions): Prom
   return { teacher, teacherPath, dataset, spec, goal, randomReward, log: (line) => o.quiet || process.stderr.write(line + '\n') };
 }
 
+/** The return at which a run stops early; unreachable without a teacher or with earlyStop false. */
+function stopGoal(p: Prepared, o: DistillOptions): { mean: number; std: number } {
+  return p.goal && o.earlyStop !== false ? p.goal : { mean: Infinity, std: 0 };
+}
+
 function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize): DistillConfig {
-  const { env: _env, out: _out, finalEpisodes: _f, backend: _b, fromDemos, dataset: _d, quiet: _q, ...config } = o;
+  const { env: _env, out: _out, finalEpisodes: _f, backend: _b, fromDemos, dataset: _d, quiet: _q, earlyStop: _e, ...config } = o;
   return {
     ...DEFAULT_DISTILL,
     ...config,
@@ -225,7 +232,7 @@ export async function distillToFolder(teacherPath: string | undefined, size: Stu
   const result = await distillStudent({
     envId: p.spec.id,
     teacher: p.dataset ? undefined : p.teacher,
-    goal: p.goal ?? { mean: Infinity, std: 0 },
+    goal: stopGoal(p, o),
     config,
     dataset: p.dataset ? DistillMemory.fromDataset(p.dataset) : undefined,
     onRound: progress.onRound,
@@ -266,7 +273,7 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
     const choice = await selectBackend(o.backend, p.spec, config);
     p.log(`${describeStudent(config)}: backend ${choice.backend}`);
     const progress = progressFor(config.rounds);
-    const result = await distillStudent({ envId: p.spec.id, goal: p.goal!, config, dataset: memory, onRound: progress.onRound });
+    const result = await distillStudent({ envId: p.spec.id, goal: stopGoal(p, o), config, dataset: memory, onRound: progress.onRound });
     progress.stop();
     summaries.push(await finishStudent(p, o, config, result, join(o.out, describeStudent(config)), choice.backend, 'dataset'));
   }

@@ -75,3 +75,12 @@ test('sweep: labels once, one student per size, a table with parameters, bytes, 
   // the labels were written once and hold rounds × steps-per-round states
   assert.match(readFileSync(join(out, 'dataset.qdb')).subarray(12, 500).toString('utf8'), /"count":1000/);
 });
+
+test('--no-early-stop spends the whole budget even when the student is already as good as the teacher', () => {
+  const args = ['distill', 'models/cartpole-v1/teacher.onnx', '--student', '16,16', '--rounds', '6', '--final-episodes', '3', '--json'];
+  const early = JSON.parse(runCli([...args, '--out', join(dir, 'early')]).stdout);
+  assert.ok(early.stoppedEarly && early.rounds < 6, JSON.stringify(early));
+  const full = JSON.parse(runCli([...args, '--no-early-stop', '--out', join(dir, 'full')]).stdout);
+  assert.equal(full.rounds, 6);
+  assert.equal(full.stoppedEarly, false);
+});
