@@ -1,16 +1,18 @@
-// `npm start`. For now: the table of committed teachers (from their cards) and a fresh evaluation of one of
-// them, or a fresh training with --train. The compression demo (distill, quantize, benchmark, report)
-// replaces this once those stages exist.
+// `npm start`: the committed teachers, then one of them distilled into a small student and both compared.
+// (Train first with --train.) Quantization, benchmarks and the report join this once those stages exist.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { distillToFolder } from '../distill/pipeline.js';
+import { DEFAULT_DISTILL } from '../distill/student.js';
 import { modelSlug, MODELS_DIR } from '../models.js';
 import { readCard, type ModelCard } from '../rl/card.js';
+import { TEACHER_ONNX } from '../onnx/export-teacher.js';
 import { UsageError } from '../util/errors.js';
 import { checkEnvId } from './common.js';
-import { DEFAULT_EVAL_SEED, runEval } from './eval.js';
-import { integer } from './options.js';
-import { formatTable } from './output.js';
+import { summaryTable } from './distill.js';
+import { integerList } from './options.js';
+import { formatTable, printJson } from './output.js';
 import { runTrain } from './train.js';
 
 export function committedTeachers(): { dir: string; card: ModelCard }[] {
@@ -38,24 +40,33 @@ export function teacherTable(teachers: { card: ModelCard }[]): string {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('show the committed teachers and evaluate one (or train it first with --train); what `npm start` runs')
-    .option('--env <id>', 'environment of the teacher to evaluate', 'CartPole-v1')
+    .description('the committed teachers, and one distilled into a small student (what `npm start` runs)')
+    .option('--env <id>', 'environment of the teacher to distill', 'CartPole-v1')
+    .option('--student <sizes>', 'student hidden sizes (default: 16,16 for CartPole, else 64,64)', integerList)
     .option('--train', 'train the teacher from its preset first (into runs/demo-<env>)')
-    .option('--episodes <n>', 'evaluation episodes', integer(1), 100)
-    .option('--json', 'print the evaluation as JSON')
-    .addHelpText('after', '\nExample:\n  qdistill demo\n  qdistill demo --env LunarLander-v3 --train')
-    .action(async (flags: { env: string; train?: boolean; episodes: number; json?: boolean }) => {
+    .option('--out <dir>', 'where the student goes (default: runs/demo-<env>-student)')
+    .option('--json', 'print the student summary as JSON')
+    .addHelpText('after', '\nExample:\n  qdistill demo\n  qdistill demo --env LunarLander-v3 --student 32,32')
+    .action(async (flags: { env: string; student?: number[]; train?: boolean; out?: string; json?: boolean }) => {
       const envId = checkEnvId(flags.env);
-      let modelDir = join(MODELS_DIR, modelSlug(envId));
+      let teacherDir = join(MODELS_DIR, modelSlug(envId));
       if (!flags.json) process.stdout.write(`Committed teachers (models/):\n${teacherTable(committedTeachers())}\n\n`);
       if (flags.train) {
-        modelDir = join('runs', `demo-${modelSlug(envId)}`);
-        await runTrain(envId, { out: modelDir, seed: 1, backend: 'auto', json: flags.json });
-        if (flags.json) return;
-      } else if (!existsSync(join(modelDir, 'model.json'))) {
-        throw new UsageError(`no committed teacher for ${envId}; run with --train`, modelDir);
+        teacherDir = join('runs', `demo-${modelSlug(envId)}`);
+        await runTrain(envId, { out: teacherDir, seed: 1, backend: 'auto', json: flags.json });
+      } else if (!existsSync(join(teacherDir, TEACHER_ONNX))) {
+        throw new UsageError(`no committed teacher for ${envId}; run with --train`, teacherDir);
       }
-      if (!flags.json) process.stdout.write(`Evaluating ${envId} again, ${flags.episodes} episodes:\n`);
-      await runEval(modelDir, { env: envId, episodes: flags.episodes, seed: DEFAULT_EVAL_SEED, backend: 'auto', json: flags.json });
+      const hidden = flags.student ?? (envId === 'CartPole-v1' ? [16, 16] : [64, 64]);
+      const out = flags.out ?? join('runs', `demo-${modelSlug(envId)}-student`);
+      const summary = await distillToFolder(join(teacherDir, TEACHER_ONNX), { hidden, width: 1 }, {
+        ...DEFAULT_DISTILL,
+        out,
+        finalEpisodes: 100,
+        backend: 'wasm',
+        quiet: flags.json,
+      });
+      if (flags.json) return printJson(summary);
+      process.stdout.write(`\nDistilled ${envId}'s teacher into a ${summary.student} student:\n${summaryTable([summary])}\nsaved ${out}/student.onnx\n`);
     });
 }
