@@ -73,3 +73,15 @@ test('kill -9 during training, then --resume: continues from the last checkpoint
   assert.ok(card.resumedFromStep >= 1000 && card.resumedFromStep < 6000, `resumed from ${card.resumedFromStep}`);
   assert.equal(card.steps, 6000);
 });
+
+test('demo (npm start): distills the committed CartPole teacher into a 16-16 student that keeps its return', () => {
+  const out = join(dir, 'demo-student');
+  const r = runCli(['demo', '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.student, '16-16');
+  assert.equal(summary.parameters, 386);
+  assert.equal(summary.teacherReward.mean, 500);
+  assert.ok(summary.reward.mean >= 475, `student return ${summary.reward.mean}`);
+  assert.ok(existsSync(join(out, 'student.onnx')));
+});
