@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerCompress } from './compress.js';
 import { registerDemo } from './demo.js';
 import { registerEnvs } from './envs.js';
 import { registerDistill } from './distill.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerRecord(program);
   registerExport(program);
+  registerCompress(program);
   registerDemo(program);
   // Every command reports bad flags through the handler below instead of exiting on its own.
   const silence = (cmd: Command) => {

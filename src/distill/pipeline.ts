@@ -177,7 +177,9 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     createdAt: new Date().toISOString(),
   };
   const studentFile = join(out, 'student.onnx');
-  writeModelFile(studentFile, tfjsToOnnx(result.student, spec, { outputName, producerVersion: TOOL_VERSION, metadata: policyMetadata(spec, card, { output: outputName }) }));
+  // The file carries the card without the per-round history (card.json has it), to keep tiny students tiny.
+  const { rounds: _rounds, ...embeddedCard } = card;
+  writeModelFile(studentFile, tfjsToOnnx(result.student, spec, { outputName, producerVersion: TOOL_VERSION, metadata: policyMetadata(spec, embeddedCard, { output: outputName }) }));
   writeJsonAtomic(join(out, 'card.json'), card);
   const goal = p.goal;
   return {

@@ -24,7 +24,11 @@ export function readPolicyBytes(file: string): Uint8Array {
 }
 
 export async function openPolicy(file: string, options: OpenOptions = {}): Promise<Policy> {
-  const bytes = readPolicyBytes(file);
+  return openPolicyBytes(readPolicyBytes(file), file, options);
+}
+
+/** A policy from bytes in memory (`where` names them in messages). */
+export async function openPolicyBytes(bytes: Uint8Array, file: string, options: OpenOptions = {}): Promise<Policy> {
   const model = decodeModel(bytes, file);
   const { spec, info } = describePolicyFile(model, file, options.env);
   const runtime = options.runtime ?? 'ort-cpu';

@@ -299,3 +299,41 @@ export function int64Tensor(name: string, dims: readonly number[], values: reado
   });
   return { dims: [...dims], dataType: DataType.INT64, name, rawData };
 }
+
+export function int8Tensor(name: string, dims: readonly number[], data: Int8Array): TensorProto {
+  checkDataLength(dims, data.length, `int8Tensor '${name}'`);
+  return { dims: [...dims], dataType: DataType.INT8, name, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
+}
+
+/** IEEE 754 binary16 bits of a number, rounded to nearest even; overflow → ±Infinity. */
+export function toFloat16Bits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const bits = new Uint32Array(f32.buffer)[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  let mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0); // Inf / NaN
+  let e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // underflow to ±0
+    mantissa |= 0x800000; // subnormal half: shift the implicit bit in
+    const shift = 14 - e;
+    const half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    return sign | (half + (rest > halfway || (rest === halfway && (half & 1)) ? 1 : 0));
+  }
+  const half = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  const rounded = half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0);
+  return sign | rounded; // a carry into the exponent is the correct rounding (up to Infinity)
+}
+
+export function float16Tensor(name: string, dims: readonly number[], data: Float32Array): TensorProto {
+  checkDataLength(dims, data.length, `float16Tensor '${name}'`);
+  const rawData = new Uint8Array(data.length * 2);
+  const view = new DataView(rawData.buffer);
+  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, toFloat16Bits(data[i]), true);
+  return { dims: [...dims], dataType: DataType.FLOAT16, name, rawData };
+}

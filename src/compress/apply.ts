@@ -1,0 +1,45 @@
+// One pass from file to file: read (validated), rewrite a copy, write atomically to a new path (never the
+// input), and measure before/after — bytes, parameters, multiply-accumulates, and how close the outputs stay.
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { inspectModel } from '../onnx/inspect.js';
+import { decodeModel, encodeModel, writeModelFile } from '../onnx/model.js';
+import { readPolicyBytes } from '../infer/open.js';
+import { UsageError } from '../util/errors.js';
+import { compareOnEnvStates, type OutputComparison } from './compare.js';
+import { runPass, type Pass, type PassReport } from './pass.js';
+
+export interface SizeFigures {
+  bytes: number;
+  parameters: number;
+  macs: number | null;
+}
+
+export interface PassResult {
+  input: string;
+  out: string;
+  report: PassReport;
+  before: SizeFigures;
+  after: SizeFigures;
+  /** null when the model names no environment and none was given. */
+  comparison: OutputComparison | null;
+}
+
+export async function applyPass<O>(pass: Pass<O>, input: string, out: string, options: O, env?: string): Promise<PassResult> {
+  if (resolve(input) === resolve(out)) throw new UsageError('--out must differ from the input: passes never modify their input', out);
+  const bytes = readPolicyBytes(input);
+  const model = decodeModel(bytes, input);
+  const { model: result, report } = runPass(pass, model, options);
+  writeModelFile(out, result);
+  const figures = (m: typeof model, size: number): SizeFigures => {
+    const s = inspectModel(m);
+    return { bytes: size, parameters: s.parameters, macs: s.macs };
+  };
+  const hasEnv = env !== undefined || inspectModel(model).metadata['qdistill.env'] !== undefined;
+  const comparison = hasEnv ? await compareOnEnvStates(new Uint8Array(bytes), encodeModel(result), env) : null;
+  return { input, out, report, before: figures(model, bytes.length), after: figures(result, statSync(out).size), comparison };
+}
+
+export function readBytes(path: string): Uint8Array {
+  return new Uint8Array(readFileSync(path));
+}

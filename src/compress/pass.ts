@@ -1,0 +1,53 @@
+// A compression pass is a registry of small per-op rewriters (after onnxruntime's quantization registry):
+// the pass walks the nodes and hands each to the rewriter registered for its op type. A rewriter edits the
+// graph and says what it did, or returns null to leave the node alone; ops with no rewriter are left alone
+// and counted, so the report can say which nodes a pass did not touch.
+import { encodeModel, decodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
+import { metadataOf, setMetadata } from '../onnx/graph.js';
+import { GraphEditor } from './editor.js';
+
+export interface Rewriter<Options> {
+  /** One line on what the rewrite did, or null when it left the node alone. */
+  (node: NodeProto, editor: GraphEditor, options: Options): string | null;
+}
+
+export interface Pass<Options> {
+  name: string;
+  rewriters: Record<string, Rewriter<Options>>;
+  /** Work before/after the node walk (e.g. converting initializers). */
+  before?: (editor: GraphEditor, options: Options) => string[];
+  after?: (editor: GraphEditor, options: Options) => string[];
+}
+
+export interface PassReport {
+  pass: string;
+  options: unknown;
+  changes: string[];
+  /** Op types present in the graph that the pass has no rewriter for (left as they are). */
+  untouched: Record<string, number>;
+}
+
+/** Runs a pass on a copy of the model; the input is never modified. Appends a record to qdistill.passes. */
+export function runPass<Options>(pass: Pass<Options>, input: ModelProto, options: Options): { model: ModelProto; report: PassReport } {
+  const model = decodeModel(encodeModel(input), 'pass input');
+  const editor = new GraphEditor(model);
+  const changes = pass.before?.(editor, options) ?? [];
+  const untouched: Record<string, number> = {};
+  // Rewriters may replace the node they are given and the ones after it, so walk a snapshot and skip
+  // nodes that are gone by the time we reach them.
+  for (const node of [...editor.nodes]) {
+    if (!editor.nodes.includes(node)) continue;
+    const rewrite = pass.rewriters[node.opType];
+    const change = rewrite ? rewrite(node, editor, options) : null;
+    if (change) changes.push(change);
+    else if (!rewrite && Object.keys(pass.rewriters).length > 0) untouched[node.opType] = (untouched[node.opType] ?? 0) + 1;
+  }
+  changes.push(...(pass.after?.(editor, options) ?? []));
+  editor.pruneInitializers();
+  const report: PassReport = { pass: pass.name, options, changes, untouched };
+  const previous = metadataOf(model)['qdistill.passes'];
+  const history = previous ? (JSON.parse(previous) as unknown[]) : [];
+  setMetadata(model, { 'qdistill.passes': JSON.stringify([...history, { pass: pass.name, options, changes: changes.length }]) });
+  // Validate what we produced: a pass bug must not leave a broken file behind.
+  return { model: decodeModel(encodeModel(model), `${pass.name} output`), report };
+}
