@@ -1,7 +1,8 @@
-// The compression passes on the command line: fp16 and quantize (weights-only int8 for now).
+// The compression passes on the command line: optimize, fp16 and quantize (weights-only int8 for now).
 import type { Command } from 'commander';
 import { applyPass, type PassResult } from '../compress/apply.js';
 import { fp16Pass } from '../compress/fp16.js';
+import { optimizePass } from '../compress/optimize.js';
 import { weightQuantizationPass } from '../compress/quantize-weights.js';
 import { UsageError } from '../util/errors.js';
 import { formatTable, printJson } from './output.js';
@@ -27,6 +28,17 @@ function printResult(result: PassResult, json?: boolean): void {
 }
 
 export function registerCompress(program: Command): void {
+  program
+    .command('optimize')
+    .description('graph clean-ups with the same outputs: MatMul + Add → Gemm, drop Identity and Dropout, fold and fuse Transposes')
+    .argument('<in.onnx>', 'any ONNX policy')
+    .requiredOption('--out <file>', 'output file (never the input)')
+    .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  qdistill optimize runs/acrobot-matmul.onnx --out runs/acrobot-gemm.onnx')
+    .action(async (input: string, flags: { out: string; env?: string; json?: boolean }) => {
+      printResult(await applyPass(optimizePass, input, flags.out, {}, flags.env), flags.json);
+    });
   program
     .command('fp16')
     .description('store float32 weights as float16 (inputs, outputs and arithmetic stay float32)')
