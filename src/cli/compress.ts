@@ -1,6 +1,7 @@
 // The compression passes on the command line: optimize, fp16 and quantize (weights-only int8 for now).
 import type { Command } from 'commander';
 import { applyPass, type PassResult } from '../compress/apply.js';
+import type { Pass } from '../compress/pass.js';
 import { fp16Pass } from '../compress/fp16.js';
 import { optimizePass } from '../compress/optimize.js';
 import { weightQuantizationPass } from '../compress/quantize-weights.js';
@@ -27,29 +28,24 @@ function printResult(result: PassResult, json?: boolean): void {
   process.stdout.write(`${result.report.changes.length} changes${untouched.length ? `; left as they are: ${untouched.join(', ')}` : ''}\nwrote ${result.out}\n`);
 }
 
+/** A pass that takes no options of its own: optimize, fp16. */
+function registerPass(program: Command, name: string, description: string, pass: Pass<Record<string, never>>, example: string): void {
+  program
+    .command(name)
+    .description(description)
+    .argument('<in.onnx>', 'any ONNX policy')
+    .requiredOption('--out <file>', 'output file (never the input)')
+    .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `\nExample:\n  ${example}`)
+    .action(async (input: string, flags: { out: string; env?: string; json?: boolean }) => {
+      printResult(await applyPass(pass, input, flags.out, {}, flags.env), flags.json);
+    });
+}
+
 export function registerCompress(program: Command): void {
-  program
-    .command('optimize')
-    .description('graph clean-ups with the same outputs: MatMul + Add → Gemm, drop Identity and Dropout, fold and fuse Transposes')
-    .argument('<in.onnx>', 'any ONNX policy')
-    .requiredOption('--out <file>', 'output file (never the input)')
-    .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
-    .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  qdistill optimize runs/acrobot-matmul.onnx --out runs/acrobot-gemm.onnx')
-    .action(async (input: string, flags: { out: string; env?: string; json?: boolean }) => {
-      printResult(await applyPass(optimizePass, input, flags.out, {}, flags.env), flags.json);
-    });
-  program
-    .command('fp16')
-    .description('store float32 weights as float16 (inputs, outputs and arithmetic stay float32)')
-    .argument('<in.onnx>', 'any ONNX policy')
-    .requiredOption('--out <file>', 'output file (never the input)')
-    .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
-    .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  qdistill fp16 models/cartpole-v1/teacher.onnx --out runs/teacher-fp16.onnx')
-    .action(async (input: string, flags: { out: string; env?: string; json?: boolean }) => {
-      printResult(await applyPass(fp16Pass, input, flags.out, {}, flags.env), flags.json);
-    });
+  registerPass(program, 'optimize', 'graph clean-ups with the same outputs: MatMul + Add → Gemm, drop Identity and Dropout, fold and fuse Transposes', optimizePass, 'qdistill optimize runs/acrobot-matmul.onnx --out runs/acrobot-gemm.onnx');
+  registerPass(program, 'fp16', 'store float32 weights as float16 (inputs, outputs and arithmetic stay float32)', fp16Pass, 'qdistill fp16 models/cartpole-v1/teacher.onnx --out runs/teacher-fp16.onnx');
   program
     .command('quantize')
     .description('int8 quantization; so far --weights-only: int8 weights with DequantizeLinear, float32 compute')

@@ -1,6 +1,6 @@
 // One pass from file to file: read (validated), rewrite a copy, write atomically to a new path (never the
 // input), and measure before/after — bytes, parameters, multiply-accumulates, and how close the outputs stay.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel, encodeModel, writeModelFile } from '../onnx/model.js';
@@ -38,8 +38,4 @@ export async function applyPass<O>(pass: Pass<O>, input: string, out: string, op
   const hasEnv = env !== undefined || inspectModel(model).metadata['qdistill.env'] !== undefined;
   const comparison = hasEnv ? await compareOnEnvStates(new Uint8Array(bytes), encodeModel(result), env) : null;
   return { input, out, report, before: figures(model, bytes.length), after: figures(result, statSync(out).size), comparison };
-}
-
-export function readBytes(path: string): Uint8Array {
-  return new Uint8Array(readFileSync(path));
 }
