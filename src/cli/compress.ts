@@ -1,11 +1,13 @@
-// The compression passes on the command line: optimize, fp16 and quantize (weights-only int8 for now).
-import type { Command } from 'commander';
+// The compression passes on the command line: optimize, fp16 and quantize (dynamic or weights-only int8).
+import { Option, type Command } from 'commander';
 import { applyPass, type PassResult } from '../compress/apply.js';
 import type { Pass } from '../compress/pass.js';
 import { fp16Pass } from '../compress/fp16.js';
 import { optimizePass } from '../compress/optimize.js';
 import { weightQuantizationPass } from '../compress/quantize-weights.js';
+import { dynamicQuantizationPass } from '../compress/quantize-dynamic.js';
 import { UsageError } from '../util/errors.js';
+import { oneOf } from './options.js';
 import { formatTable, printJson } from './output.js';
 
 function printResult(result: PassResult, json?: boolean): void {
@@ -24,8 +26,12 @@ function printResult(result: PassResult, json?: boolean): void {
       `on ${comparison.states} states the policy visits: action agreement ${(100 * comparison.agreement).toFixed(1)}%, max |output error| ${comparison.maxAbsError.toPrecision(3)} (outputs up to ${comparison.maxAbsOutput.toPrecision(3)})\n`,
     );
   }
-  const untouched = Object.entries(result.report.untouched).map(([op, n]) => `${op} ×${n}`);
-  process.stdout.write(`${result.report.changes.length} changes${untouched.length ? `; left as they are: ${untouched.join(', ')}` : ''}\nwrote ${result.out}\n`);
+  const list = (counts: Record<string, number>) => Object.entries(counts).map(([op, n]) => `${op} ×${n}`).join(', ');
+  const declined = list(result.report.declined);
+  const untouched = list(result.report.untouched);
+  process.stdout.write(
+    `${result.report.changes.length} changes${declined ? `; not rewritten: ${declined}` : ''}${untouched ? `; no rewriter: ${untouched}` : ''}\nwrote ${result.out}\n`,
+  );
 }
 
 /** A pass that takes no options of its own: optimize, fp16. */
@@ -48,16 +54,22 @@ export function registerCompress(program: Command): void {
   registerPass(program, 'fp16', 'store float32 weights as float16 (inputs, outputs and arithmetic stay float32)', fp16Pass, 'qdistill fp16 models/cartpole-v1/teacher.onnx --out runs/teacher-fp16.onnx');
   program
     .command('quantize')
-    .description('int8 quantization; so far --weights-only: int8 weights with DequantizeLinear, float32 compute')
+    .description('int8 quantization: dynamic (int8 weights, activations quantized at run time) or weights-only')
     .argument('<in.onnx>', 'any ONNX policy')
     .requiredOption('--out <file>', 'output file (never the input)')
-    .option('--weights-only', 'int8 weights, dequantized in the graph (the one mode implemented so far)')
-    .option('--per-channel', 'one scale per output channel instead of per tensor')
+    .addOption(new Option('--mode <mode>', 'dynamic; static (calibrated) is not built yet').argParser(oneOf(['dynamic', 'static'] as const)))
+    .option('--weights-only', 'int8 weights dequantized in the graph, float32 compute: the smallest file every runtime runs')
+    .option('--per-channel', 'one weight scale per output channel instead of per tensor')
+    .option('--quantize-input-layer', 'dynamic: also quantize layers that read the observation (kept float by default: its features span very different ranges)')
     .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  qdistill quantize runs/student/student.onnx --weights-only --per-channel --out runs/student-int8.onnx')
-    .action(async (input: string, flags: { out: string; weightsOnly?: boolean; perChannel?: boolean; env?: string; json?: boolean }) => {
-      if (!flags.weightsOnly) throw new UsageError('only --weights-only quantization exists so far (dynamic and static modes are not built yet)');
-      printResult(await applyPass(weightQuantizationPass, input, flags.out, { perChannel: Boolean(flags.perChannel) }, flags.env), flags.json);
+    .addHelpText('after', '\nExample:\n  qdistill quantize runs/student/student.onnx --mode dynamic --out runs/student-int8.onnx\n  qdistill quantize runs/student/student.onnx --weights-only --per-channel --out runs/student-w8.onnx')
+    .action(async (input: string, flags: { out: string; mode?: 'dynamic' | 'static'; weightsOnly?: boolean; perChannel?: boolean; quantizeInputLayer?: boolean; env?: string; json?: boolean }) => {
+      const perChannel = Boolean(flags.perChannel);
+      if (flags.weightsOnly && flags.mode) throw new UsageError('--weights-only and --mode are alternatives; give one');
+      if (flags.weightsOnly) return printResult(await applyPass(weightQuantizationPass, input, flags.out, { perChannel }, flags.env), flags.json);
+      if (flags.mode === 'static') throw new UsageError('static quantization (calibrated activation ranges) is not built yet; use --mode dynamic or --weights-only');
+      if (flags.mode !== 'dynamic') throw new UsageError('give --mode dynamic or --weights-only');
+      printResult(await applyPass(dynamicQuantizationPass, input, flags.out, { perChannel, keepInputLayer: !flags.quantizeInputLayer }, flags.env), flags.json);
     });
 }

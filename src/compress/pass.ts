@@ -25,6 +25,8 @@ export interface PassReport {
   changes: string[];
   /** Op types present in the graph that the pass has no rewriter for (left as they are). */
   untouched: Record<string, number>;
+  /** Op types whose rewriter left a node alone (an unsupported form, or a layer kept on purpose). */
+  declined: Record<string, number>;
 }
 
 /** Runs a pass on a copy of the model; the input is never modified. Appends a record to qdistill.passes. */
@@ -33,18 +35,20 @@ export function runPass<Options>(pass: Pass<Options>, input: ModelProto, options
   const editor = new GraphEditor(model);
   const changes = pass.before?.(editor, options) ?? [];
   const untouched: Record<string, number> = {};
+  const declined: Record<string, number> = {};
   // Rewriters may replace the node they are given and the ones after it, so walk a snapshot and skip
   // nodes that are gone by the time we reach them.
   for (const node of [...editor.nodes]) {
     if (!editor.nodes.includes(node)) continue;
-    const rewrite = pass.rewriters[node.opType];
+    const rewrite: Rewriter<Options> | undefined = pass.rewriters[node.opType];
     const change = rewrite ? rewrite(node, editor, options) : null;
     if (change) changes.push(change);
-    else if (!rewrite && Object.keys(pass.rewriters).length > 0) untouched[node.opType] = (untouched[node.opType] ?? 0) + 1;
+    else if (rewrite !== undefined) declined[node.opType] = (declined[node.opType] ?? 0) + 1;
+    else if (Object.keys(pass.rewriters).length > 0) untouched[node.opType] = (untouched[node.opType] ?? 0) + 1;
   }
   changes.push(...(pass.after?.(editor, options) ?? []));
   editor.pruneInitializers();
-  const report: PassReport = { pass: pass.name, options, changes, untouched };
+  const report: PassReport = { pass: pass.name, options, changes, untouched, declined };
   const previous = metadataOf(model)['qdistill.passes'];
   const history = previous ? (JSON.parse(previous) as unknown[]) : [];
   setMetadata(model, { 'qdistill.passes': JSON.stringify([...history, { pass: pass.name, options, changes: changes.length }]) });
