@@ -1,11 +1,12 @@
 // Single-observation latency in onnxruntime-node (CPU EP, 1 thread) of each policy as float32, float16
-// weights and int8 weights, interleaved in one run so that the ratios to float32 are trustworthy on a
+// weights, int8 weights and dynamic int8, interleaved in one run so that the ratios to float32 are trustworthy on a
 // shared machine. Usage: node --import tsx bench/compress-latency.ts [file...]  → JSON on stdout
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { fp16Pass } from '../src/compress/fp16.js';
 import { runPass } from '../src/compress/pass.js';
 import { weightQuantizationPass } from '../src/compress/quantize-weights.js';
+import { dynamicQuantizationPass } from '../src/compress/quantize-dynamic.js';
 import { decodeModel, encodeModel } from '../src/onnx/model.js';
 
 const files = process.argv.slice(2).length
@@ -23,6 +24,7 @@ for (const file of files) {
     fp32: encodeModel(original),
     fp16: encodeModel(runPass(fp16Pass, original, {}).model),
     'int8-weights': encodeModel(runPass(weightQuantizationPass, original, { perChannel: true }).model),
+    'int8-dynamic': encodeModel(runPass(dynamicQuantizationPass, original, { perChannel: true, keepInputLayer: true }).model),
   };
   const sessions: Record<string, { session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }> = {};
   for (const [name, bytes] of Object.entries(variants)) {
