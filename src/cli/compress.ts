@@ -1,13 +1,14 @@
-// The compression passes on the command line: optimize, fp16 and quantize (dynamic or weights-only int8).
+// The compression passes on the command line: optimize, fp16, prune and quantize (dynamic or weights-only int8).
 import { Option, type Command } from 'commander';
 import { applyPass, type PassResult } from '../compress/apply.js';
 import type { Pass } from '../compress/pass.js';
 import { fp16Pass } from '../compress/fp16.js';
 import { optimizePass } from '../compress/optimize.js';
+import { prunePass } from '../compress/prune.js';
 import { weightQuantizationPass } from '../compress/quantize-weights.js';
 import { dynamicQuantizationPass } from '../compress/quantize-dynamic.js';
 import { UsageError } from '../util/errors.js';
-import { oneOf } from './options.js';
+import { number, oneOf } from './options.js';
 import { formatTable, printJson } from './output.js';
 
 function printResult(result: PassResult, json?: boolean): void {
@@ -52,6 +53,19 @@ function registerPass(program: Command, name: string, description: string, pass:
 export function registerCompress(program: Command): void {
   registerPass(program, 'optimize', 'graph clean-ups with the same outputs: MatMul + Add → Gemm, drop Identity and Dropout, fold and fuse Transposes', optimizePass, 'qdistill optimize runs/acrobot-matmul.onnx --out runs/acrobot-gemm.onnx');
   registerPass(program, 'fp16', 'store float32 weights as float16 (inputs, outputs and arithmetic stay float32)', fp16Pass, 'qdistill fp16 models/cartpole-v1/teacher.onnx --out runs/teacher-fp16.onnx');
+  program
+    .command('prune')
+    .description('magnitude pruning: zero the smallest weights, or (--structured) remove whole hidden units so the file and MACs shrink')
+    .argument('<in.onnx>', 'any ONNX policy')
+    .requiredOption('--out <file>', 'output file (never the input)')
+    .requiredOption('--sparsity <s>', 'share of weights (or of hidden units with --structured) to remove, e.g. 0.5', number(0, 0.99))
+    .option('--structured', 'remove hidden units of Gemm → (activation) → Gemm chains')
+    .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  qdistill prune runs/student/student.onnx --sparsity 0.5 --structured --out runs/student-pruned.onnx')
+    .action(async (input: string, flags: { out: string; sparsity: number; structured?: boolean; env?: string; json?: boolean }) => {
+      printResult(await applyPass(prunePass, input, flags.out, { sparsity: flags.sparsity, structured: Boolean(flags.structured) }, flags.env), flags.json);
+    });
   program
     .command('quantize')
     .description('int8 quantization: dynamic (int8 weights, activations quantized at run time) or weights-only')

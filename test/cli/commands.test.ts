@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'qdistill-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('every command has --help with an example', () => {
-  for (const command of [[], ['envs'], ['train'], ['eval'], ['distill'], ['sweep'], ['record'], ['inspect'], ['export'], ['export', 'onnx'], ['optimize'], ['fp16'], ['quantize'], ['demo']]) {
+  for (const command of [[], ['envs'], ['train'], ['eval'], ['distill'], ['sweep'], ['record'], ['inspect'], ['export'], ['export', 'onnx'], ['optimize'], ['fp16'], ['prune'], ['quantize'], ['demo']]) {
     const r = runCli([...command, '--help']);
     assert.equal(r.status, 0);
     assert.match(r.stdout, /Usage: qdistill/);
