@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { envSpec } from '../../src/envs/registry.js';
 import { Rng } from '../../src/envs/rng.js';
 import { optimizePass } from '../../src/compress/optimize.js';
@@ -16,6 +15,7 @@ import { DataType, float32Tensor } from '../../src/onnx/tensor.js';
 import { activateBackend, quietTfjs } from '../../src/tfjs/backends.js';
 import { loadLayersModel } from '../../src/tfjs/model-io.js';
 import { referenceCheck } from '../support/onnx-checker.js';
+import { ortOutputs } from '../support/ort-outputs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-optimize-'));
 before(async () => {
@@ -23,13 +23,6 @@ before(async () => {
   await activateBackend('cpu');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function outputs(model: ModelProto, input: Float32Array, dims: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(encodeModel(model));
-  const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, dims) });
-  await session.release();
-  return result[session.outputNames[0]].data as Float32Array;
-}
 
 function assertSameOutputs(a: Float32Array, b: Float32Array): void {
   const scale = Math.max(1, ...a.map(Math.abs));
@@ -53,7 +46,7 @@ test('optimize turns MatMul + Add into Gemm with the same outputs (our MatMul ex
   writeFileSync(path, encodeModel(model));
   assert.ok(referenceCheck(path).ok);
   const x = random(500 * 6, 1);
-  assertSameOutputs(await outputs(input, x, [500, 6]), await outputs(model, x, [500, 6]));
+  assertSameOutputs(await ortOutputs(input, x, [500, 6]), await ortOutputs(model, x, [500, 6]));
 });
 
 test('optimize drops Identity and Dropout, cancels paired Transposes, folds a constant Transpose and a Transpose into Gemm', async () => {
@@ -87,7 +80,7 @@ test('optimize drops Identity and Dropout, cancels paired Transposes, folds a co
   writeFileSync(path, encodeModel(model));
   assert.ok(referenceCheck(path).ok);
   const x = random(64 * 4, 6);
-  assertSameOutputs(await outputs(input, x, [64, 4]), await outputs(model, x, [64, 4]));
+  assertSameOutputs(await ortOutputs(input, x, [64, 4]), await ortOutputs(model, x, [64, 4]));
 });
 
 test('optimize leaves a graph output alone and changes nothing in an already clean model', async () => {

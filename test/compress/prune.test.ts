@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { runPass } from '../../src/compress/pass.js';
 import { prunePass } from '../../src/compress/prune.js';
 import { intAttr, makeModel, makeNode, tensorValueInfo } from '../../src/onnx/graph.js';
@@ -12,16 +11,10 @@ import { decodeModel, encodeModel, type ModelProto } from '../../src/onnx/model.
 import { DataType, float32Tensor, tensorToFloat32 } from '../../src/onnx/tensor.js';
 import { Rng } from '../../src/envs/rng.js';
 import { referenceCheck } from '../support/onnx-checker.js';
+import { ortOutputs } from '../support/ort-outputs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-prune-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(model: ModelProto, x: Float32Array, dims: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(encodeModel(model));
-  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, dims) });
-  await session.release();
-  return out[session.outputNames[0]].data as Float32Array;
-}
 
 test('structured pruning of the CartPole teacher halves both hidden layers: hand-counted parameters and MACs', () => {
   const input = decodeModel(readFileSync('models/cartpole-v1/teacher.onnx'), 'teacher');
@@ -54,7 +47,7 @@ test('structured pruning removes the weakest units: dead units go and the output
   const { model: pruned } = runPass(prunePass, model, { sparsity: 1 / 3, structured: true });
   assert.equal(inspectModel(pruned).parameters, 4 * 4 + 4 + 2 * 4 + 2);
   const x = Float32Array.from({ length: 4 * 100 }, () => rng.normal());
-  assert.deepEqual(await run(pruned, x, [100, 4]), await run(model, x, [100, 4]));
+  assert.deepEqual(await ortOutputs(pruned, x, [100, 4]), await ortOutputs(model, x, [100, 4]));
 });
 
 test('unstructured pruning zeroes the smallest-magnitude half of every weight tensor', () => {
