@@ -13,7 +13,6 @@ import { checkEnvId } from './common.js';
 import { integer, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
 
-export { DEFAULT_EVAL_SEED } from '../rl/evaluate.js';
 
 export interface EvalFlags {
   env?: string;

@@ -6,7 +6,7 @@ import { deriveSeed } from '../envs/rng.js';
 import { observationSize } from '../envs/types.js';
 import { openPolicy } from '../infer/open.js';
 import { meanStd } from '../rl/evaluate.js';
-import { DEFAULT_EVAL_SEED } from './eval.js';
+import { DEFAULT_EVAL_SEED } from '../rl/evaluate.js';
 import { integer } from './options.js';
 import { printJson, startProgress } from './output.js';
 

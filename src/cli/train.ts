@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -16,9 +15,10 @@ import { applyOverrides, presetFor, type DqnConfig } from '../rl/presets.js';
 import { makeTrainingProbe } from '../rl/probe.js';
 import { envSpec } from '../envs/registry.js';
 import { UsageError } from '../util/errors.js';
+import { machineDescription } from '../util/machine.js';
 import { TOOL_VERSION } from '../version.js';
 import { checkEnvId, commandLine, readJsonFile } from './common.js';
-import { DEFAULT_EVAL_SEED } from './eval.js';
+import { DEFAULT_EVAL_SEED } from '../rl/evaluate.js';
 import { integer, integerList, number, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
 
@@ -143,7 +143,7 @@ export async function runTrain(envId: string, flags: TrainFlags): Promise<void> 
     resumedFromStep: result.resumedFromStep,
     toolVersion: TOOL_VERSION,
     command: commandLine(),
-    machine: `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+    machine: machineDescription(),
     createdAt: new Date().toISOString(),
   };
   writeTeacherOnnx(result.qNetwork, envId, card, join(flags.out, TEACHER_ONNX));

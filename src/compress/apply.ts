@@ -1,9 +1,10 @@
 // One pass from file to file: read (validated), rewrite a copy, write atomically to a new path (never the
 // input), and measure before/after — bytes, parameters, multiply-accumulates, and how close the outputs stay.
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { inspectModel } from '../onnx/inspect.js';
-import { decodeModel, encodeModel, writeModelFile } from '../onnx/model.js';
+import { metadataOf } from '../onnx/graph.js';
+import { decodeModel, encodeModel } from '../onnx/model.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { readPolicyBytes } from '../infer/open.js';
 import { UsageError } from '../util/errors.js';
 import { compareOnEnvStates, type OutputComparison } from './compare.js';
@@ -27,15 +28,16 @@ export interface PassResult {
 
 export async function applyPass<O>(pass: Pass<O>, input: string, out: string, options: O, env?: string): Promise<PassResult> {
   if (resolve(input) === resolve(out)) throw new UsageError('--out must differ from the input: passes never modify their input', out);
-  const bytes = readPolicyBytes(input);
+  const bytes = new Uint8Array(readPolicyBytes(input));
   const model = decodeModel(bytes, input);
-  const { model: result, report } = runPass(pass, model, options);
-  writeModelFile(out, result);
+  const { model: result, report } = runPass(pass, model, options); // runPass validates what it returns
+  const resultBytes = encodeModel(result);
+  writeFileAtomic(out, resultBytes);
   const figures = (m: typeof model, size: number): SizeFigures => {
     const s = inspectModel(m);
     return { bytes: size, parameters: s.parameters, macs: s.macs };
   };
-  const hasEnv = env !== undefined || inspectModel(model).metadata['qdistill.env'] !== undefined;
-  const comparison = hasEnv ? await compareOnEnvStates(new Uint8Array(bytes), encodeModel(result), env) : null;
-  return { input, out, report, before: figures(model, bytes.length), after: figures(result, statSync(out).size), comparison };
+  const hasEnv = env !== undefined || metadataOf(model)['qdistill.env'] !== undefined;
+  const comparison = hasEnv ? await compareOnEnvStates(bytes, resultBytes, env) : null;
+  return { input, out, report, before: figures(model, bytes.length), after: figures(result, resultBytes.length), comparison };
 }

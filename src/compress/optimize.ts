@@ -5,6 +5,7 @@ import { floatAttr, getIntAttr, getIntsAttr, intAttr, intsAttr, makeNode } from 
 import type { NodeProto } from '../onnx/model.js';
 import { DataType, float32Tensor, tensorToFloat32 } from '../onnx/tensor.js';
 import type { GraphEditor } from './editor.js';
+import { transposeMatrix } from './matrix.js';
 import type { Pass, Rewriter } from './pass.js';
 
 const RANK_PRESERVING = new Set(['Relu', 'LeakyRelu', 'Elu', 'Tanh', 'Sigmoid', 'Softmax', 'Identity', 'Dropout', 'Add', 'Sub', 'Mul', 'Div']);
@@ -31,12 +32,6 @@ const bypass: Rewriter<unknown> = (node, editor) => {
   editor.remove(node);
   return `dropped ${node.opType} '${node.name ?? ''}'`;
 };
-
-function transposeMatrix(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
-}
 
 const transpose: Rewriter<unknown> = (node, editor) => {
   const [input] = node.input;

@@ -6,6 +6,7 @@ import { getIntAttr } from '../onnx/graph.js';
 import type { NodeProto, TensorProto } from '../onnx/model.js';
 import { DataType, float32Tensor, tensorToFloat32 } from '../onnx/tensor.js';
 import type { GraphEditor } from './editor.js';
+import { weightAsKN, weightFromKN } from './matrix.js';
 import type { Pass, Rewriter } from './pass.js';
 
 export interface PruneOptions {
@@ -15,24 +16,6 @@ export interface PruneOptions {
 }
 
 const ELEMENTWISE = new Set(['Relu', 'LeakyRelu', 'Elu', 'Tanh', 'Sigmoid']);
-
-/** Weight as [K, N] values (input rows, output columns), whatever transB says. */
-function asKN(node: NodeProto, weight: TensorProto): { values: Float32Array; k: number; n: number } {
-  const values = tensorToFloat32(weight);
-  const [rows, cols] = weight.dims;
-  if (!getIntAttr(node, 'transB', 0)) return { values, k: rows, n: cols };
-  const kn = new Float32Array(values.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) kn[c * rows + r] = values[r * cols + c];
-  return { values: kn, k: cols, n: rows };
-}
-
-/** Stores [K, N] values back in the node's own orientation. */
-function fromKN(node: NodeProto, name: string, values: Float32Array, k: number, n: number): TensorProto {
-  if (!getIntAttr(node, 'transB', 0)) return float32Tensor(name, [k, n], values);
-  const nk = new Float32Array(values.length);
-  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) nk[c * k + r] = values[r * n + c];
-  return float32Tensor(name, [n, k], nk);
-}
 
 /** The single Gemm that reads `value` as its A input through elementwise ops only, or undefined. */
 function nextGemm(value: string, editor: GraphEditor): NodeProto | undefined {
@@ -62,8 +45,8 @@ const structuredGemm: Rewriter<PruneOptions> = (node, editor, { sparsity }) => {
   const nextWeight = next && editor.initializers.get(next.input[1]);
   if (!weight || !next || !nextWeight || weight.dataType !== DataType.FLOAT || nextWeight.dataType !== DataType.FLOAT || getIntAttr(node, 'transA', 0)) return null;
   if (node.input[2] && (!bias || bias.dims.length !== 1)) return null;
-  const w = asKN(node, weight);
-  const v = asKN(next, nextWeight);
+  const w = weightAsKN(node, weight);
+  const v = weightAsKN(next, nextWeight);
   if (v.k !== w.n) return null;
   const keep = Math.max(1, Math.round(w.n * (1 - sparsity)));
   if (keep >= w.n) return null;
@@ -77,12 +60,12 @@ const structuredGemm: Rewriter<PruneOptions> = (node, editor, { sparsity }) => {
   for (let i = 0; i < w.k; i++) kept.forEach((j, c) => (newW[i * keep + c] = w.values[i * w.n + j]));
   const newV = new Float32Array(keep * v.n);
   kept.forEach((j, r) => newV.set(v.values.subarray(j * v.n, (j + 1) * v.n), r * v.n));
-  replaceWeight(editor, node, 1, fromKN(node, 'w', newW, w.k, keep));
+  replaceWeight(editor, node, 1, weightFromKN(node, 'w', newW, w.k, keep));
   if (bias) {
     const b = tensorToFloat32(bias);
     replaceWeight(editor, node, 2, float32Tensor('b', [keep], Float32Array.from(kept, (j) => b[j])));
   }
-  replaceWeight(editor, next, 1, fromKN(next, 'w', newV, keep, v.n));
+  replaceWeight(editor, next, 1, weightFromKN(next, 'w', newV, keep, v.n));
   return `Gemm '${node.name ?? ''}': ${w.n} → ${keep} units`;
 };
 

@@ -6,6 +6,7 @@ import { getFloatAttr, getIntAttr, intAttr, makeNode } from '../onnx/graph.js';
 import type { NodeProto } from '../onnx/model.js';
 import { DataType, float32Tensor, int8Tensor, tensorToFloat32 } from '../onnx/tensor.js';
 import type { GraphEditor } from './editor.js';
+import { weightAsKN } from './matrix.js';
 import type { Pass, Rewriter } from './pass.js';
 import { quantizeSymmetric } from './quantize-weights.js';
 
@@ -17,12 +18,6 @@ export interface DynamicQuantOptions {
 
 function readsGraphInput(node: NodeProto, editor: GraphEditor): boolean {
   return editor.graph.input.some((v) => v.name === node.input[0]);
-}
-
-function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
 }
 
 /** Writes the integer MatMul for A · W (W a float [K, N] weight), producing `output`; returns false if W is not a constant. */
@@ -50,11 +45,7 @@ const gemm: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
   if (!weight || weight.dataType !== DataType.FLOAT || weight.dims.length !== 2) return null;
   if (getIntAttr(node, 'transA', 0) || getFloatAttr(node, 'alpha', 1) !== 1 || getFloatAttr(node, 'beta', 1) !== 1) return null;
   if (options.keepInputLayer && readsGraphInput(node, editor)) return null;
-  const transB = getIntAttr(node, 'transB', 0) === 1;
-  const [rows, cols] = weight.dims;
-  const values = tensorToFloat32(weight);
-  const [k, n] = transB ? [cols, rows] : [rows, cols];
-  const kn = transB ? transpose2d(values, rows, cols) : values;
+  const { values: kn, k, n } = weightAsKN(node, weight);
   const base = editor.fresh(node.name || 'gemm');
   const [output] = node.output;
   const product = c ? `${base}_product` : output;

@@ -1,10 +1,11 @@
 // Filling the distillation memory: someone plays (the teacher ε-greedily, the student greedily, or a mix
 // that hands over from teacher to student — Czarnecki et al. 2019 compare these) and the teacher labels
 // every visited state.
-import type { Env } from '../envs/types.js';
-import { deriveSeed, type Rng } from '../envs/rng.js';
+import { makeEnv } from '../envs/registry.js';
+import { deriveSeed, Rng } from '../envs/rng.js';
+import { observationSize, type Env } from '../envs/types.js';
 import { argmax, type Policy } from '../infer/policy.js';
-import type { DistillMemory } from './memory.js';
+import { DistillMemory } from './memory.js';
 
 export const COLLECTORS = ['teacher', 'student', 'mixed'] as const;
 export type CollectMode = (typeof COLLECTORS)[number];
@@ -47,4 +48,20 @@ export function teacherShareFor(mode: CollectMode, round: number, rounds: number
   // DAgger starts from the expert's data; after that the student drives.
   if (mode === 'student') return round === 0 ? 1 : 0;
   return rounds <= 1 ? 1 : 1 - round / (rounds - 1);
+}
+
+/** `count` states the teacher visits playing ε-greedily from `seed`, with its outputs for each. */
+export async function teacherVisitedStates(teacher: Policy, count: number, seed: number): Promise<{ observations: Float32Array; outputs: Float32Array }> {
+  const env = makeEnv(teacher.spec.id);
+  const memory = new DistillMemory(count, observationSize(env.spec), env.spec.actionCount);
+  await collectSteps({ env, teacher, studentAct: () => 0, rng: new Rng(seed), seed, episodes: 0, observation: null }, memory, count, 1);
+  return { observations: memory.transitions.observations, outputs: memory.targets };
+}
+
+/** Share of states where two output arrays ([states × actions]) pick the same action. */
+export function actionAgreement(a: Float32Array, b: Float32Array, actionCount: number): number {
+  const states = a.length / actionCount;
+  let same = 0;
+  for (let s = 0; s < states; s++) if (argmax(a, s * actionCount, actionCount) === argmax(b, s * actionCount, actionCount)) same++;
+  return same / states;
 }

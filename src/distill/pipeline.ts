@@ -1,7 +1,6 @@
 // The distill and sweep stages end to end: open the teacher, learn its target return, pick the backend,
 // train students, evaluate them on the shared evaluation seeds, and write student.onnx, card.json and the
 // labelled dataset. A sweep labels states once and trains every student size on the same labels.
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -22,6 +21,7 @@ import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { UsageError } from '../util/errors.js';
+import { machineDescription } from '../util/machine.js';
 import { startProgress } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { heldOutAgreement } from './agreement.js';
@@ -173,7 +173,7 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     backend,
     toolVersion: TOOL_VERSION,
     command: commandLine(),
-    machine: `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+    machine: machineDescription(),
     createdAt: new Date().toISOString(),
   };
   const studentFile = join(out, 'student.onnx');

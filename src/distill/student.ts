@@ -11,9 +11,9 @@ import { evaluatePolicy } from '../rl/evaluate.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
-import { collectSteps, teacherShareFor, type Collector, type CollectMode } from './collect.js';
+import { actionAgreement, collectSteps, teacherShareFor, type Collector, type CollectMode } from './collect.js';
 import { klLoss, mseLoss, nllLoss, tdLossOnTransitions, type LossName } from './losses.js';
-import { DistillMemory, type LabelledBatch } from './memory.js';
+import { DistillMemory } from './memory.js';
 
 export interface DistillConfig {
   /** Student hidden layer sizes. */
@@ -75,21 +75,6 @@ export interface DistillResult {
 
 function checkFinite(targets: Float32Array): void {
   for (const v of targets) if (!Number.isFinite(v)) throw new UsageError('the teacher produced a NaN or infinite output; it cannot be distilled');
-}
-
-function agreement(batch: LabelledBatch, out: Float32Array, actionCount: number): number {
-  let same = 0;
-  const n = batch.actions.length;
-  for (let b = 0; b < n; b++) {
-    let s = 0;
-    let t = 0;
-    for (let a = 1; a < actionCount; a++) {
-      if (out[b * actionCount + a] > out[b * actionCount + s]) s = a;
-      if (batch.targets[b * actionCount + a] > batch.targets[b * actionCount + t]) t = a;
-    }
-    if (s === t) same++;
-  }
-  return same / n;
 }
 
 export interface DistillRun {
@@ -156,7 +141,7 @@ export async function distillStudent(run: DistillRun): Promise<DistillResult> {
         }
       }, true);
       lossSum += value!.dataSync()[0];
-      agreeSum += agreement(demonstrations ? { ...batch, targets: teacherQ.dataSync() as Float32Array } : batch, out, actionCount);
+      agreeSum += actionAgreement(out, demonstrations ? (teacherQ.dataSync() as Float32Array) : batch.targets, actionCount);
       tf.dispose([obs, teacherQ, value!, ...(nextQ ? [nextQ] : [])]);
       if (target && (g + 1) % 250 === 0) target.setWeights(student.getWeights());
     }
