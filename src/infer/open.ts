@@ -1,18 +1,30 @@
-// open(file, {runtime}) → Policy. Runtimes register here; for now onnxruntime-node's CPU EP.
+// open(file, {runtime}) → Policy. Every runtime registers in RUNTIME_REGISTRY; naming one that cannot run
+// here is a one-line error that says why, never a silent fallback to another.
 import { readFileSync } from 'node:fs';
 import { decodeModel } from '../onnx/model.js';
 import { UsageError } from '../util/errors.js';
 import { describePolicyFile } from './describe.js';
-import { openOrtCpuPolicy, type OrtCpuOptions } from './ort-node.js';
+import { ortCpuRuntime } from './ort-node.js';
 import type { Policy } from './policy.js';
+import type { Runtime, RuntimeOptions } from './runtime.js';
 
-export const RUNTIMES = ['ort-cpu'] as const;
-export type RuntimeName = (typeof RUNTIMES)[number];
+export const RUNTIME_REGISTRY: Record<string, Runtime> = {
+  [ortCpuRuntime.name]: ortCpuRuntime,
+};
 
-export interface OpenOptions extends OrtCpuOptions {
+export const RUNTIMES = Object.keys(RUNTIME_REGISTRY);
+export type RuntimeName = string;
+
+export interface OpenOptions extends RuntimeOptions {
   runtime?: RuntimeName;
   /** Environment id for files without qdistill.env metadata (or to override it). */
   env?: string;
+}
+
+export function runtimeByName(name: string): Runtime {
+  const runtime = RUNTIME_REGISTRY[name];
+  if (!runtime) throw new UsageError(`unknown runtime '${name}' (known: ${Object.keys(RUNTIME_REGISTRY).join(', ')})`);
+  return runtime;
 }
 
 export function readPolicyBytes(file: string): Uint8Array {
@@ -31,15 +43,13 @@ export async function openPolicy(file: string, options: OpenOptions = {}): Promi
 export async function openPolicyBytes(bytes: Uint8Array, file: string, options: OpenOptions = {}): Promise<Policy> {
   const model = decodeModel(bytes, file);
   const { spec, info } = describePolicyFile(model, file, options.env);
-  const runtime = options.runtime ?? 'ort-cpu';
-  switch (runtime) {
-    case 'ort-cpu':
-      try {
-        return await openOrtCpuPolicy(bytes, spec, info, options);
-      } catch (error) {
-        throw new UsageError(`onnxruntime cannot load the model: ${(error as Error).message.split('\n')[0]}`, file);
-      }
-    default:
-      throw new UsageError(`unknown runtime '${runtime}' (available: ${RUNTIMES.join(', ')})`);
+  const runtime = runtimeByName(options.runtime ?? 'ort-cpu');
+  const reason = await runtime.unavailableReason();
+  if (reason) throw new UsageError(`runtime '${runtime.name}' is not available here: ${reason}`);
+  try {
+    return await runtime.open(bytes, spec, info, options);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${runtime.name} cannot load the model: ${(error as Error).message.split('\n')[0]}`, file);
   }
 }

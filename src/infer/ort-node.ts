@@ -3,12 +3,16 @@
 import * as ort from 'onnxruntime-node';
 import type { EnvSpec } from '../envs/types.js';
 import { argmax, hwcToChw, type Policy, type PolicyFileInfo } from './policy.js';
+import type { Runtime, RuntimeOptions } from './runtime.js';
 
-export interface OrtCpuOptions {
-  /** Threads inside one operator (onnxruntime's intraOpNumThreads); 1 suits the tiny policies we serve. */
-  threads?: number;
-  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-}
+export type OrtCpuOptions = Pick<RuntimeOptions, 'threads' | 'graphOptimizationLevel'>;
+
+export const ortCpuRuntime: Runtime = {
+  name: 'ort-cpu',
+  description: 'onnxruntime-node, CPU execution provider',
+  unavailableReason: async () => null,
+  open: (bytes, spec, info, options) => openOrtCpuPolicy(bytes, spec, info, options),
+};
 
 export async function openOrtCpuPolicy(bytes: Uint8Array, spec: EnvSpec, info: PolicyFileInfo, options: OrtCpuOptions = {}): Promise<Policy> {
   const session = await ort.InferenceSession.create(bytes, {
