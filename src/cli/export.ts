@@ -20,7 +20,8 @@ interface ExportOnnxFlags {
   json?: boolean;
 }
 
-export function registerExport(program: Command): void {
+/** Registers `export onnx` and returns the `export` command, so other formats register on it as subcommands. */
+export function registerExport(program: Command): Command {
   const exportCommand = program
     .command('export')
     .description('write a model in another format')
@@ -50,4 +51,5 @@ export function registerExport(program: Command): void {
       if (flags.json) printJson({ out, env: envId, opset: Number(flags.opset), dense: flags.dense, layout: flags.layout });
       else process.stdout.write(`wrote ${out}\n`);
     });
+  return exportCommand;
 }

@@ -26,7 +26,8 @@ export function buildProgram(): Command {
   registerDistill(program);
   registerInspect(program);
   registerRecord(program);
-  registerExport(program);
+  const exportCommand = registerExport(program);
+  void exportCommand; // `export js|c|web` register on it
   registerCompress(program);
   registerDemo(program);
   // Every command reports bad flags through the handler below instead of exiting on its own.
