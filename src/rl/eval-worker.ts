@@ -1,0 +1,41 @@
+// One evaluation worker (see parallel-eval.ts): opens the policy, then plays the episode indices it is sent.
+import { parentPort, workerData } from 'node:worker_threads';
+import { makeEnv } from '../envs/registry.js';
+import { deriveSeed } from '../envs/rng.js';
+import { openPolicy } from '../infer/open.js';
+import { UsageError } from '../util/errors.js';
+import type { WorkerReply, WorkerRequest } from './parallel-eval.js';
+
+const data = workerData as { file: string; runtime?: string; env?: string; threads?: number; seed: number };
+const port = parentPort!;
+const send = (reply: WorkerReply) => port.postMessage(reply);
+
+try {
+  const policy = await openPolicy(data.file, { runtime: data.runtime, env: data.env, threads: data.threads });
+  const env = makeEnv(policy.spec.id);
+  port.on('message', async (request: WorkerRequest) => {
+    if (request.type === 'stop') {
+      await policy.dispose();
+      port.close();
+      return;
+    }
+    try {
+      let observation = env.reset(deriveSeed(data.seed, request.index));
+      let total = 0;
+      let length = 0;
+      for (;;) {
+        const step = env.step(await policy.act(observation));
+        total += step.reward;
+        length++;
+        observation = step.observation;
+        if (step.terminated || step.truncated) break;
+      }
+      send({ type: 'episode', index: request.index, total, length });
+    } catch (error) {
+      send({ type: 'error', message: (error as Error).message, usage: error instanceof UsageError });
+    }
+  });
+  send({ type: 'ready', env: policy.spec.id });
+} catch (error) {
+  send({ type: 'error', message: (error as Error).message, usage: error instanceof UsageError });
+}
