@@ -1,0 +1,86 @@
+// `qdistill compress`: the one-command recipe (see src/compress/recipe.ts).
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { DEFAULT_RECIPE_SIZES, runRecipe, type Candidate } from '../compress/recipe.js';
+import type { StudentSize } from '../distill/pipeline.js';
+import { DEFAULT_DISTILL } from '../distill/student.js';
+import { integer, number } from './options.js';
+import { formatTable, printJson } from './output.js';
+
+interface RecipeFlags {
+  env?: string;
+  keep: number;
+  out: string;
+  episodes: number;
+  sizes: StudentSize[];
+  seed: number;
+  latencySeconds: number;
+  students: number;
+  rounds: number;
+  json?: boolean;
+}
+
+function sizeList(value: string): StudentSize[] {
+  const sizes = value.split(',').map((part) => part.split('x').map(Number));
+  if (sizes.some((s) => s.some((n) => !Number.isInteger(n) || n <= 0))) throw new InvalidArgumentError('expected sizes like 64x64,32x32,16x16,8x8,4');
+  return sizes.map((hidden) => ({ hidden, width: 1 }));
+}
+
+export function candidateTable(candidates: Candidate[], teacherBytes: number): string {
+  return formatTable(
+    ['candidate', 'bytes', 'of teacher bytes', 'params', 'return (mean ± std)', 'of teacher gain', 'p50 ort-cpu', 'keeps'],
+    candidates.map((c) => [
+      c.name,
+      c.bytes,
+      `${((100 * c.bytes) / teacherBytes).toFixed(2)}%`,
+      c.parameters,
+      `${c.reward.mean.toFixed(1)} ± ${c.reward.std.toFixed(1)}`,
+      `${(100 * c.ofTeacher).toFixed(1)}%`,
+      `${c.p50Us.toFixed(1)} µs`,
+      c.keeps ? 'yes' : 'no',
+    ]),
+  );
+}
+
+export function registerCompressRecipe(program: Command): void {
+  program
+    .command('compress')
+    .description('the whole recipe: distill a size sweep, prune, quantize, and keep the smallest policy that holds --keep of the teacher reward')
+    .argument('<teacher.onnx>', 'the teacher policy (any ONNX policy; --env for files without qdistill metadata)')
+    .requiredOption('--out <dir>', 'output folder: policy.onnx, card.json, the students and every variant tried')
+    .option('--env <id>', "environment (default: the teacher's qdistill.env metadata)")
+    .option('--keep <share>', "least share of the teacher's gain over a random policy to keep", number(0, 1), 0.98)
+    .option('--sizes <list>', 'student sizes to distill', sizeList, DEFAULT_RECIPE_SIZES)
+    .option('--episodes <n>', 'evaluation episodes per candidate (same seeds for all)', integer(1), 100)
+    .option('--students <n>', 'how many of the smallest students that keep the reward get pruned and quantized', integer(1), 2)
+    .option('--rounds <n>', 'distillation rounds at most per student', integer(1), DEFAULT_DISTILL.rounds)
+    .option('--latency-seconds <s>', 'seconds of latency measurement per candidate', number(0.05, 60), 0.5)
+    .option('--seed <n>', 'random seed of the distillation', integer(0, 2 ** 32 - 1), 1)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  qdistill compress models/cartpole-v1/teacher.onnx --keep 0.98 --out runs/cartpole-compressed\n  qdistill compress models/lunarlander-v3/teacher.onnx --sizes 64x64,32x32 --keep 0.95 --out runs/lander-compressed')
+    .action(async (teacher: string, flags: RecipeFlags) => {
+      const log = (line: string) => flags.json || process.stderr.write(`${line}\n`);
+      const result = await runRecipe(teacher, {
+        env: flags.env,
+        keep: flags.keep,
+        out: flags.out,
+        episodes: flags.episodes,
+        sizes: flags.sizes,
+        seed: flags.seed,
+        latencySeconds: flags.latencySeconds,
+        closeSize: 1.1,
+        studentsToCompress: flags.students,
+        distill: { rounds: flags.rounds },
+        log,
+        onCandidate: (c) => log(`${c.name}: ${c.bytes} bytes, return ${c.reward.mean.toFixed(1)} ± ${c.reward.std.toFixed(1)} (${(100 * c.ofTeacher).toFixed(1)}% of teacher gain), p50 ${c.p50Us.toFixed(1)} µs`),
+      });
+      if (flags.json) return printJson(result);
+      process.stdout.write(`${candidateTable(result.candidates, result.teacher.bytes)}\n\n`);
+      const p = result.pick;
+      process.stdout.write(
+        `pick: ${p.name} — ${p.steps.join(' → ') || 'the teacher itself'}\n` +
+          `      ${p.bytes} bytes (${((100 * p.bytes) / result.teacher.bytes).toFixed(2)}% of the teacher), return ${p.reward.mean.toFixed(1)} ± ${p.reward.std.toFixed(1)} over ${p.reward.episodes} episodes (${(100 * p.ofTeacher).toFixed(1)}% of the teacher's gain)\n` +
+          `      why: ${result.why}\nwrote ${result.pick.file} and ${result.out}/card.json\n`,
+      );
+    });
+}

@@ -1,0 +1,51 @@
+// The passes `qdistill compress` tries on each student, in order. Structured pruning comes first and feeds
+// the quantizers, so a pruned student that still keeps the reward is quantized as well.
+import { applyPass, type PassResult } from './apply.js';
+import { dynamicQuantizationPass } from './quantize-dynamic.js';
+import { weightQuantizationPass } from './quantize-weights.js';
+import { fp16Pass } from './fp16.js';
+import { prunePass } from './prune.js';
+
+export interface Variant {
+  name: string;
+  /** The step as it is listed on the card. */
+  describe: string;
+  /** Also applied to the kept results of variants that feed others. */
+  chain: boolean;
+  feedsOthers: boolean;
+  apply(input: string, out: string, env: string): Promise<PassResult>;
+}
+
+const prune = (sparsity: number): Variant => ({
+  name: `pruned${Math.round(sparsity * 100)}`,
+  describe: `prune --structured --sparsity ${sparsity}`,
+  chain: false,
+  feedsOthers: true,
+  apply: (input, out, env) => applyPass(prunePass, input, out, { sparsity, structured: true }, env),
+});
+
+export const RECIPE_VARIANTS: Variant[] = [
+  prune(0.25),
+  prune(0.5),
+  {
+    name: 'int8-dynamic',
+    describe: 'quantize --mode dynamic',
+    chain: true,
+    feedsOthers: false,
+    apply: (input, out, env) => applyPass(dynamicQuantizationPass, input, out, { perChannel: false, keepInputLayer: true }, env),
+  },
+  {
+    name: 'int8-weights',
+    describe: 'quantize --weights-only --per-channel',
+    chain: true,
+    feedsOthers: false,
+    apply: (input, out, env) => applyPass(weightQuantizationPass, input, out, { perChannel: true }, env),
+  },
+  {
+    name: 'fp16',
+    describe: 'fp16',
+    chain: true,
+    feedsOthers: false,
+    apply: (input, out, env) => applyPass(fp16Pass, input, out, {}, env),
+  },
+];

@@ -1,0 +1,202 @@
+// `qdistill compress`: the whole recipe. Distill a sweep of student sizes (one labelled dataset), then try
+// the passes on the students that keep enough reward — int8 (dynamic, static, weights-only), float16,
+// structured pruning — evaluate every candidate on the same seeds and time it, and keep the smallest file
+// that holds at least `keep` of the teacher's reward. When the smallest ones are close in size, the fastest
+// of them wins: on tiny networks int8 can be slower than float32, and bytes are not everything.
+//
+// "keep" is measured as the share of the teacher's gain over a uniformly random policy,
+// (candidate − random) / (teacher − random), so it means the same for positive and negative returns.
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { openPolicy, readPolicyBytes } from '../infer/open.js';
+import { sweepToFolder, randomPolicyReward, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
+import { DEFAULT_DISTILL } from '../distill/student.js';
+import { fileHash } from '../distill/dataset.js';
+import { inspectModel } from '../onnx/inspect.js';
+import { decodeModel, encodeModel } from '../onnx/model.js';
+import { metadataOf, setMetadata } from '../onnx/graph.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rl/evaluate.js';
+import { benchPolicyFile } from '../bench/latency.js';
+import { benchStates } from '../bench/states.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { machineDescription } from '../util/machine.js';
+import { commandLine } from '../util/command-line.js';
+import { TOOL_VERSION } from '../version.js';
+import { RECIPE_VARIANTS, type Variant } from './recipe-variants.js';
+
+export interface RecipeOptions {
+  env?: string;
+  /** Least share of the teacher's gain over random the pick must keep, e.g. 0.98. */
+  keep: number;
+  out: string;
+  episodes: number;
+  sizes: StudentSize[];
+  seed: number;
+  /** Seconds of latency measurement per candidate. */
+  latencySeconds: number;
+  /** Candidates within this factor of the smallest size count as "close": the fastest of them is picked. */
+  closeSize: number;
+  /** How many of the smallest students that keep enough reward get the passes. */
+  studentsToCompress: number;
+  distill: Partial<DistillOptions>;
+  log: (line: string) => void;
+  onCandidate?: (candidate: Candidate) => void;
+}
+
+export interface Candidate {
+  name: string;
+  file: string;
+  /** What was done to the teacher to get here, in order. */
+  steps: string[];
+  bytes: number;
+  parameters: number;
+  macs: number | null;
+  reward: { mean: number; std: number; episodes: number };
+  /** (reward − random) / (teacher − random) */
+  ofTeacher: number;
+  keeps: boolean;
+  /** Median single-observation latency in onnxruntime-node (CPU EP, 1 thread), µs. */
+  p50Us: number;
+  /** Action agreement with the model the last pass started from, on states that model visits. */
+  agreementWithParent: number | null;
+}
+
+export interface RecipeResult {
+  teacher: Candidate;
+  randomReward: number;
+  candidates: Candidate[];
+  pick: Candidate;
+  why: string;
+  out: string;
+}
+
+export const DEFAULT_RECIPE_SIZES: StudentSize[] = [[64, 64], [32, 32], [16, 16], [8, 8], [8]].map((hidden) => ({ hidden, width: 1 }));
+
+async function measure(file: string, o: RecipeOptions, env: string, steps: string[], name: string, random: number, teacherMean: number | null, agreementWithParent: number | null): Promise<Candidate> {
+  const policy = await openPolicy(file, { env });
+  const reward = await evaluatePolicy(env, (obs) => policy.act(obs), { episodes: o.episodes, seed: DEFAULT_EVAL_SEED });
+  await policy.dispose();
+  const bytes = readPolicyBytes(file);
+  const summary = inspectModel(decodeModel(bytes, file));
+  const states = await benchStates(bytes, file, env, 256);
+  const latency = await benchPolicyFile(file, 'ort-cpu', { env, batches: [], seconds: o.latencySeconds, states });
+  const teacher = teacherMean ?? reward.mean;
+  const ofTeacher = teacher === random ? 1 : (reward.mean - random) / (teacher - random);
+  return {
+    name,
+    file,
+    steps,
+    bytes: bytes.length,
+    parameters: summary.parameters,
+    macs: summary.macs,
+    reward: { mean: reward.mean, std: reward.std, episodes: reward.episodes },
+    ofTeacher,
+    keeps: ofTeacher >= o.keep,
+    p50Us: latency.single.p50Us,
+    agreementWithParent,
+  };
+}
+
+/** A candidate must be this much faster to win over a smaller one: timings on shared machines jitter. */
+export const MEANINGFULLY_FASTER = 0.9;
+
+/** Smallest file that keeps; among candidates within `closeSize` of it, the fastest if meaningfully faster. */
+export function pickCandidate(candidates: Candidate[], closeSize: number): { pick: Candidate; why: string } {
+  const keeping = candidates.filter((c) => c.keeps).sort((a, b) => a.bytes - b.bytes);
+  const smallest = keeping[0];
+  const close = keeping.filter((c) => c.bytes <= smallest.bytes * closeSize && c.p50Us <= smallest.p50Us * MEANINGFULLY_FASTER);
+  const fastest = [smallest, ...close].sort((a, b) => a.p50Us - b.p50Us)[0];
+  const why =
+    fastest === smallest
+      ? `smallest file that keeps the reward (${smallest.bytes} bytes, p50 ${smallest.p50Us.toFixed(1)} µs)`
+      : `within ${Math.round((closeSize - 1) * 100)}% of the size of the smallest (${smallest.name}, ${smallest.bytes} bytes, p50 ${smallest.p50Us.toFixed(1)} µs) and faster: ${fastest.bytes} bytes, p50 ${fastest.p50Us.toFixed(1)} µs`;
+  return { pick: fastest, why };
+}
+
+async function applyVariant(variant: Variant, parent: Candidate, dir: string, env: string): Promise<{ file: string; agreement: number | null }> {
+  const file = join(dir, `${basename(parent.file, '.onnx')}.${variant.name}.onnx`);
+  const result = await variant.apply(parent.file, file, env);
+  return { file, agreement: result?.comparison?.agreement ?? null };
+}
+
+export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<RecipeResult> {
+  const teacherPolicy = await openPolicy(teacherFile, { env: o.env });
+  const env = teacherPolicy.spec.id;
+  await teacherPolicy.dispose();
+  mkdirSync(o.out, { recursive: true });
+  const random = await randomPolicyReward(env, o.episodes, teacherPolicy.spec.actionCount);
+  o.log(`teacher: evaluating ${o.episodes} episodes and timing it`);
+  const teacher = await measure(teacherFile, o, env, [], 'teacher', random, null, null);
+  o.onCandidate?.(teacher);
+
+  o.log(`distilling ${o.sizes.length} student sizes`);
+  const summaries = await sweepToFolder(teacherFile, o.sizes, {
+    ...DEFAULT_DISTILL,
+    backend: 'wasm',
+    ...o.distill,
+    env,
+    seed: o.seed,
+    out: join(o.out, 'students'),
+    finalEpisodes: o.episodes,
+    quiet: true,
+  });
+  const candidates: Candidate[] = [teacher];
+  for (const s of summaries) {
+    const c = await measure(join(s.out, 'student.onnx'), o, env, [`distill → ${s.student} (${s.loss})`], `student ${s.student}`, random, teacher.reward.mean, s.agreement);
+    candidates.push(c);
+    o.onCandidate?.(c);
+  }
+
+  const variantsDir = join(o.out, 'variants');
+  mkdirSync(variantsDir, { recursive: true });
+  const students = candidates.filter((c) => c.name.startsWith('student') && c.keeps).sort((a, b) => a.bytes - b.bytes).slice(0, o.studentsToCompress);
+  if (students.length === 0) o.log(`no student kept ${(100 * o.keep).toFixed(0)}% of the teacher's reward; try larger --sizes or a lower --keep`);
+  for (const student of students) {
+    // Each variant starts from the student; those marked `chain` also start from every kept result of a
+    // variant that `feedsOthers` (pruned students get quantized too).
+    const parents: Candidate[] = [student];
+    for (const variant of RECIPE_VARIANTS) {
+      for (const parent of variant.chain ? [...parents] : [student]) {
+        const { file, agreement } = await applyVariant(variant, parent, variantsDir, env);
+        const c = await measure(file, o, env, [...parent.steps, variant.describe], `${parent.name} + ${variant.name}`, random, teacher.reward.mean, agreement);
+        candidates.push(c);
+        o.onCandidate?.(c);
+        if (c.keeps && variant.feedsOthers) parents.push(c);
+      }
+    }
+  }
+
+  const { pick, why } = pickCandidate(candidates, o.closeSize);
+  const policyFile = join(o.out, 'policy.onnx');
+  writePick(pick, policyFile, teacherFile, o);
+  const result: RecipeResult = { teacher, randomReward: random, candidates, pick: { ...pick, file: policyFile, bytes: statSync(policyFile).size }, why, out: o.out };
+  writeJsonAtomic(join(o.out, 'card.json'), {
+    kind: 'compressed',
+    env,
+    teacher: { file: teacherFile, hash: fileHash(teacherFile), reward: teacher.reward, bytes: teacher.bytes, parameters: teacher.parameters },
+    keep: o.keep,
+    keepMeasure: '(reward − random) / (teacher − random) over the same evaluation seeds',
+    randomReward: random,
+    pick: { from: pick.file, steps: pick.steps, bytes: statSync(policyFile).size, parameters: pick.parameters, reward: pick.reward, ofTeacher: pick.ofTeacher, p50Us: pick.p50Us },
+    why,
+    candidates,
+    evaluation: { episodes: o.episodes, seed: DEFAULT_EVAL_SEED, latency: 'onnxruntime-node CPU EP, 1 thread, p50 of single-observation calls' },
+    toolVersion: TOOL_VERSION,
+    command: commandLine(),
+    machine: machineDescription(),
+    createdAt: new Date().toISOString(),
+  });
+  return result;
+}
+
+/** The picked file, with a short card of the steps in its metadata (the long one is card.json beside it). */
+function writePick(pick: Candidate, out: string, teacherFile: string, o: RecipeOptions): void {
+  if (pick.name === 'teacher') {
+    copyFileSync(pick.file, out);
+    return;
+  }
+  const model = decodeModel(readPolicyBytes(pick.file), pick.file);
+  const card = { kind: 'compressed', teacher: fileHash(teacherFile).slice(0, 16), steps: pick.steps, keep: o.keep, reward: { mean: Number(pick.reward.mean.toFixed(2)), std: Number(pick.reward.std.toFixed(2)), episodes: pick.reward.episodes } };
+  setMetadata(model, { 'qdistill.card': JSON.stringify(card), 'qdistill.passes': metadataOf(model)['qdistill.passes'] ?? null });
+  writeFileAtomic(out, encodeModel(model));
+}
