@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { inspectModel } from '../onnx/inspect.js';
 import { metadataOf } from '../onnx/graph.js';
-import { decodeModel, encodeModel } from '../onnx/model.js';
+import { decodeModel, encodeModel, type ModelProto } from '../onnx/model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readPolicyBytes } from '../infer/open.js';
 import { UsageError } from '../util/errors.js';
@@ -26,11 +26,15 @@ export interface PassResult {
   comparison: OutputComparison | null;
 }
 
-export async function applyPass<O>(pass: Pass<O>, input: string, out: string, options: O, env?: string): Promise<PassResult> {
+/** Work on the pass's output before it is written (finetuning after pruning); gets the input file's path. */
+export type AfterPass = (output: ModelProto, input: string) => Promise<ModelProto>;
+
+export async function applyPass<O>(pass: Pass<O>, input: string, out: string, options: O, env?: string, after?: AfterPass): Promise<PassResult> {
   if (resolve(input) === resolve(out)) throw new UsageError('--out must differ from the input: passes never modify their input', out);
   const bytes = new Uint8Array(readPolicyBytes(input));
   const model = decodeModel(bytes, input);
-  const { model: result, report } = runPass(pass, model, options); // runPass validates what it returns
+  const { model: passed, report } = runPass(pass, model, options); // runPass validates what it returns
+  const result = after ? await after(passed, input) : passed;
   const resultBytes = encodeModel(result);
   writeFileAtomic(out, resultBytes);
   const figures = (m: typeof model, size: number): SizeFigures => {

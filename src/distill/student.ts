@@ -86,6 +86,8 @@ export interface DistillRun {
   config: DistillConfig;
   /** A fixed dataset (reused labels or demonstrations) instead of collecting. */
   dataset?: DistillMemory;
+  /** Start from this network instead of a fresh one (finetuning a pruned policy); it must match config.hidden. */
+  student?: tf.LayersModel;
   onRound?: (r: RoundReport) => void;
 }
 
@@ -98,7 +100,7 @@ export async function distillStudent(run: DistillRun): Promise<DistillResult> {
   const spec = env.spec;
   const actionCount = spec.actionCount;
   const rng = new Rng(config.seed);
-  const student = buildQNetwork(spec, { hidden: config.hidden, dueling: false, convFilters: config.convFilters || undefined }, config.seed);
+  const student = run.student ?? buildQNetwork(spec, { hidden: config.hidden, dueling: false, convFilters: config.convFilters || undefined }, config.seed);
   const target = config.loss === 'dqn+kl' ? buildQNetwork(spec, { hidden: config.hidden, dueling: false, convFilters: config.convFilters || undefined }, config.seed) : null;
   const optimizer = tf.train.adam(config.learningRate);
   const memory = initialMemory ?? new DistillMemory(config.memorySize, observationSize(spec), actionCount);
