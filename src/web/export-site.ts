@@ -1,0 +1,104 @@
+// `export web`: a static site that plays an environment on a canvas with the policy running in the browser
+// (onnxruntime-web, wasm backend). The page source lives in web/ at the package root and reuses the pure
+// TypeScript environments of src/envs; esbuild bundles both into one script, so the site needs no build step
+// and no server logic: any static file server will do (file:// will not, browsers refuse the wasm fetch).
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { describePolicyFile } from '../infer/describe.js';
+import { readPolicyBytes } from '../infer/open.js';
+import { decodeModel } from '../onnx/model.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import type { SiteConfig } from './site-config.js';
+
+/** The package root: this file is src/web/export-site.ts under tsx and dist/web/export-site.js once built. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WEB_DIR = join(PACKAGE_ROOT, 'web');
+
+/**
+ * The one file onnxruntime-web's wasm-only bundle fetches at run time (its JavaScript glue is inlined in the
+ * bundle, and the page runs one thread, so no worker script is loaded).
+ */
+export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.wasm';
+
+export interface ExportWebOptions {
+  model: string;
+  env?: string;
+  out: string;
+}
+
+export async function exportWebSite(options: ExportWebOptions): Promise<{ out: string; files: string[] }> {
+  const bytes = readPolicyBytes(options.model);
+  const { spec, info } = describePolicyFile(decodeModel(bytes, options.model), options.model, options.env);
+  const out = resolve(options.out);
+  const config: SiteConfig = {
+    env: spec.id,
+    model: 'model.onnx',
+    modelName: basename(options.model),
+    inputName: info.inputName,
+    outputName: info.outputName,
+    inputLayout: info.inputLayout,
+    observationShape: spec.observationShape,
+    wasm: ORT_WASM_FILE,
+  };
+  const files: Record<string, string | Uint8Array> = {
+    ...(await bundlePage()),
+    'style.css': readFileSync(join(WEB_DIR, 'style.css'), 'utf8'),
+    'index.html': renderIndexHtml(readFileSync(join(WEB_DIR, 'index.html'), 'utf8'), config),
+    'model.onnx': bytes,
+    [ORT_WASM_FILE]: readFileSync(ortWasmPath()),
+  };
+  for (const [name, data] of Object.entries(files)) writeFileAtomic(join(out, name), data);
+  return { out, files: Object.keys(files).sort() };
+}
+
+/** web/main.ts and everything it imports as one minified ES module, main.js. */
+async function bundlePage(): Promise<Record<string, Uint8Array>> {
+  const result = await build({
+    entryPoints: [join(WEB_DIR, 'main.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    outdir: '/',
+    entryNames: 'main',
+    logLevel: 'silent',
+    plugins: existsSync(join(PACKAGE_ROOT, 'src', 'envs', 'registry.ts')) ? [] : [compiledSourcesPlugin()],
+  });
+  return Object.fromEntries(result.outputFiles.map((file) => [relative('/', file.path), file.contents]));
+}
+
+/**
+ * An installed package ships dist/ but not src/: web/main.ts imports '../src/envs/…', which then resolves to
+ * the compiled '../dist/envs/…' (same relative layout, same module names).
+ */
+function compiledSourcesPlugin(): Plugin {
+  const srcDir = join(PACKAGE_ROOT, 'src');
+  const distDir = join(PACKAGE_ROOT, 'dist');
+  return {
+    name: 'qdistill-compiled-sources',
+    setup(builder) {
+      builder.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const target = resolve(args.resolveDir, args.path);
+        if (!target.startsWith(srcDir + '/')) return undefined;
+        return { path: join(distDir, relative(srcDir, target)) };
+      });
+    },
+  };
+}
+
+function ortWasmPath(): string {
+  return createRequire(import.meta.url).resolve(`onnxruntime-web/${ORT_WASM_FILE}`);
+}
+
+/** Fills the template's {{title}} and {{config}}; '<' is escaped so no value can close the script element. */
+export function renderIndexHtml(template: string, config: SiteConfig): string {
+  const json = JSON.stringify(config).replace(/</g, '\\u003c');
+  const title = `${config.env} · ${config.modelName}`.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  // Function replacements: a '$' in a value must not be read as a replacement pattern.
+  return template.replaceAll('{{title}}', () => title).replace('{{config}}', () => json);
+}

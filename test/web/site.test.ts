@@ -1,0 +1,158 @@
+// `export web` end to end: export a site, serve it over HTTP, open it in headless Chromium and let the policy
+// (onnxruntime-web, wasm) play. The browser's episode is checked against the same episode played in Node with
+// onnxruntime-node and the same env code: same actions, same return.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { makeEnv } from '../../src/envs/registry.js';
+import { openPolicy } from '../../src/infer/open.js';
+import { UsageError } from '../../src/util/errors.js';
+import { chromiumUnavailableReason, launchChromium } from '../../src/util/chromium.js';
+import { exportWebSite, ORT_WASM_FILE } from '../../src/web/export-site.js';
+import type { PageState } from '../../src/web/site-config.js';
+import { ourLines, runCli } from '../cli/run-cli.js';
+import { serveFolder, type StaticServer } from '../support/static-server.js';
+
+const SEED = 1;
+
+/** The greedy episode in Node: onnxruntime-node and the env from src/envs, reset with `seed`. */
+async function nodeEpisode(model: string, env: string | undefined, seed: number): Promise<{ actions: number[]; episodeReturn: number }> {
+  const policy = await openPolicy(model, { env });
+  const environment = makeEnv(policy.spec.id);
+  let observation = environment.reset(seed);
+  const actions: number[] = [];
+  let episodeReturn = 0;
+  try {
+    for (;;) {
+      const action = await policy.act(observation);
+      actions.push(action);
+      const result = environment.step(action);
+      episodeReturn += result.reward;
+      observation = result.observation;
+      if (result.terminated || result.truncated) return { actions, episodeReturn };
+    }
+  } finally {
+    await policy.dispose();
+  }
+}
+
+/** Opens the page, collects page errors and console errors, and waits until the episode is over. */
+async function playInBrowser(browser: Browser, url: string): Promise<{ page: Page; state: PageState; problems: string[] }> {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  await page.goto(`${url}?fast=1&autoplay=0&seed=${SEED}`);
+  await page.waitForFunction(() => window.qdistill?.done || window.qdistill?.error, null, { timeout: 40_000 });
+  const state = (await page.evaluate(() => window.qdistill));
+  return { page, state, problems };
+}
+
+/** Distinct colours on the canvas: a blank or failed drawing has one. */
+async function canvasColours(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = document.getElementById('scene') as HTMLCanvasElement;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    return colours.size;
+  });
+}
+
+const skip = chromiumUnavailableReason() ?? false;
+
+describe('export web', { skip }, () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'qdistill-web-'));
+  let browser: Browser;
+  const servers: StaticServer[] = [];
+
+  async function exportAndServe(name: string, model: string, env?: string): Promise<StaticServer> {
+    const { out } = await exportWebSite({ model, env, out: join(workDir, name) });
+    const server = await serveFolder(out);
+    servers.push(server);
+    return server;
+  }
+
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await Promise.all(servers.map((s) => s.close()));
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test('the CartPole student plays the whole episode in the browser: return 500, the same actions as in Node', async () => {
+    const model = 'models/cartpole-v1-student-16x16/student.onnx';
+    const server = await exportAndServe('cartpole', model);
+    assert.deepEqual(readdirSync(join(workDir, 'cartpole')).sort(), ['index.html', 'main.js', 'model.onnx', ORT_WASM_FILE, 'style.css'].sort());
+
+    const { page, state, problems } = await playInBrowser(browser, server.url);
+    assert.deepEqual(problems, []);
+    assert.equal(state.error, null);
+    const node = await nodeEpisode(model, undefined, SEED);
+    assert.equal(node.episodeReturn, 500);
+    assert.equal(state.episodeReturn, 500);
+    assert.equal(state.steps, 500);
+    assert.deepEqual(state.actions, node.actions);
+    // The visible text says the same as the page state.
+    assert.equal((await page.textContent('#return'))?.trim(), '500');
+    assert.equal((await page.textContent('#steps'))?.trim(), '500');
+    assert.match((await page.textContent('#status')) ?? '', /done/);
+    assert.ok(state.inferenceMsP50 !== null && state.inferenceMsP50 >= 0);
+    assert.match((await page.textContent('#inference-p50')) ?? '', /(µs|ms)/);
+    // Everything came from the site's own folder, over relative URLs, and only the files it needs.
+    const fetched = server.requests.map((r) => r.split(' ').slice(1).join(' '));
+    assert.deepEqual(fetched.sort(), ['/ 200', '/main.js 200', '/model.onnx 200', `/${ORT_WASM_FILE} 200`, '/style.css 200'].sort());
+    await page.close();
+  });
+
+  const sites: Array<{ name: string; model: string; env?: string }> = [
+    { name: 'acrobot', model: 'models/acrobot-v1/teacher.onnx' },
+    { name: 'mountaincar', model: 'models/mountaincar-v0/teacher.onnx' },
+    { name: 'lunarlander', model: 'models/lunarlander-v3/teacher.onnx' },
+    { name: 'breakout', model: 'models/minatar-breakout/teacher.onnx' },
+    // NCHW input and no metadata: the page transposes the env's HWC observation.
+    { name: 'breakout-pytorch', model: 'models/pytorch/minatar-breakout-cnn.onnx', env: 'MinAtar/Breakout' },
+  ];
+  for (const site of sites) {
+    test(`${site.model} plays in the browser without errors, draws, and acts as in Node`, async () => {
+      const server = await exportAndServe(site.name, site.model, site.env);
+      const { page, state, problems } = await playInBrowser(browser, server.url);
+      assert.deepEqual(problems, []);
+      assert.equal(state.error, null);
+      assert.ok(state.steps > 0);
+      assert.ok((await canvasColours(page)) > 2, 'the canvas shows a scene');
+      const node = await nodeEpisode(site.model, site.env, SEED);
+      assert.deepEqual(state.actions, node.actions);
+      assert.ok(Math.abs(state.episodeReturn - node.episodeReturn) < 1e-6, `${state.episodeReturn} vs ${node.episodeReturn}`);
+      await page.close();
+    });
+  }
+
+  test('qdistill export web writes the site and says how to serve it; a file without metadata needs --env', () => {
+    const out = join(workDir, 'cli');
+    const ok = runCli(['export', 'web', 'models/cartpole-v1-student-16x16/student.onnx', '--out', out]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`^wrote ${out} \\(5 files, [\\d,]+ KB\\); serve it with any static server`));
+    assert.deepEqual(readdirSync(out).sort(), ['index.html', 'main.js', 'model.onnx', ORT_WASM_FILE, 'style.css'].sort());
+
+    const noEnv = runCli(['export', 'web', 'models/pytorch/minatar-breakout-cnn.onnx', '--out', join(workDir, 'no-env')]);
+    assert.equal(noEnv.status, 2);
+    assert.deepEqual(ourLines(noEnv.stderr), ['qdistill: the model has no qdistill.env metadata; pass --env <id> (models/pytorch/minatar-breakout-cnn.onnx)']);
+  });
+
+  test('a model that does not fit the env is a UsageError and writes nothing', async () => {
+    const out = join(workDir, 'mismatch');
+    await assert.rejects(
+      exportWebSite({ model: 'models/cartpole-v1-student-16x16/student.onnx', env: 'LunarLander-v3', out }),
+      (error: unknown) => error instanceof UsageError && /LunarLander-v3/.test(error.message),
+    );
+    assert.throws(() => readdirSync(out), /ENOENT/);
+  });
+});
