@@ -1,14 +1,20 @@
-// The compression passes on the command line: optimize, fp16, prune and quantize (dynamic or weights-only int8).
+// The compression passes on the command line: optimize, fp16, prune and quantize (static, dynamic or weights-only int8).
 import { Option, type Command } from 'commander';
 import { applyPass, type PassResult } from '../compress/apply.js';
 import type { Pass } from '../compress/pass.js';
 import { fp16Pass } from '../compress/fp16.js';
 import { optimizePass } from '../compress/optimize.js';
 import { prunePass } from '../compress/prune.js';
+import { finetuneAfterPrune } from '../compress/finetune.js';
 import { weightQuantizationPass } from '../compress/quantize-weights.js';
 import { dynamicQuantizationPass } from '../compress/quantize-dynamic.js';
 import { UsageError } from '../util/errors.js';
-import { number, oneOf } from './options.js';
+import { startProgress } from '../util/progress.js';
+import { applyStaticQuantization } from '../compress/apply-static.js';
+import { DEFAULT_CALIBRATION_STATES } from '../compress/calibrate.js';
+import { CALIBRATION_METHODS, DEFAULT_PERCENTILE, type CalibrationMethod } from '../compress/calibration-methods.js';
+import { STATIC_FORMATS, type StaticFormat } from '../compress/quantize-static.js';
+import { integer, number, oneOf } from './options.js';
 import { formatTable, printJson } from './output.js';
 
 function printResult(result: PassResult, json?: boolean): void {
@@ -60,30 +66,75 @@ export function registerCompress(program: Command): void {
     .requiredOption('--out <file>', 'output file (never the input)')
     .requiredOption('--sparsity <s>', 'share of weights (or of hidden units with --structured) to remove, e.g. 0.5', number(0, 0.99))
     .option('--structured', 'remove hidden units of Gemm → (activation) → Gemm chains')
+    .option('--finetune', 'recover with a short distillation from the unpruned model (MLP policies; unstructured: pruned again after it)')
+    .option('--finetune-rounds <n>', 'distillation rounds of --finetune at most', integer(1), 3)
+    .option('--seed <n>', 'random seed of --finetune', integer(0, 2 ** 32 - 1), 1)
     .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  qdistill prune runs/student/student.onnx --sparsity 0.5 --structured --out runs/student-pruned.onnx')
-    .action(async (input: string, flags: { out: string; sparsity: number; structured?: boolean; env?: string; json?: boolean }) => {
-      printResult(await applyPass(prunePass, input, flags.out, { sparsity: flags.sparsity, structured: Boolean(flags.structured) }, flags.env), flags.json);
+    .addHelpText('after', '\nExample:\n  qdistill prune runs/student/student.onnx --sparsity 0.5 --structured --out runs/student-pruned.onnx\n  qdistill prune models/lunarlander-v3-student-64x64/student.onnx --sparsity 0.5 --structured --finetune --out runs/lander-pruned.onnx')
+    .action(async (input: string, flags: { out: string; sparsity: number; structured?: boolean; finetune?: boolean; finetuneRounds: number; seed: number; env?: string; json?: boolean }) => {
+      const options = { sparsity: flags.sparsity, structured: Boolean(flags.structured) };
+      const after = flags.finetune ? finetuneAfterPrune(options, { env: flags.env, rounds: flags.finetuneRounds, seed: flags.seed }) : undefined;
+      printResult(await applyPass(prunePass, input, flags.out, options, flags.env, after), flags.json);
     });
   program
     .command('quantize')
-    .description('int8 quantization: dynamic (int8 weights, activations quantized at run time) or weights-only')
+    .description('int8 quantization: static (calibrated activation ranges), dynamic (activations quantized at run time) or weights-only')
     .argument('<in.onnx>', 'any ONNX policy')
     .requiredOption('--out <file>', 'output file (never the input)')
-    .addOption(new Option('--mode <mode>', 'dynamic; static (calibrated) is not built yet').argParser(oneOf(['dynamic', 'static'] as const)))
+    .addOption(new Option('--mode <mode>', 'static: int8 activations at ranges calibrated on states; dynamic: ranges measured at run time').argParser(oneOf(['dynamic', 'static'] as const)))
     .option('--weights-only', 'int8 weights dequantized in the graph, float32 compute: the smallest file every runtime runs')
+    .addOption(new Option('--format <format>', 'static: qdq (QuantizeLinear/DequantizeLinear pairs onnxruntime fuses) or qoperator (QLinearMatMul, QLinearConv)').argParser(oneOf(STATIC_FORMATS)))
+    .option('--calibrate <source>', "static: a distillation dataset (.qdb) or an env id to collect states in (default: the model's env)")
+    .addOption(new Option('--method <method>', 'static: how observed values become a range').argParser(oneOf(CALIBRATION_METHODS)))
+    .option('--percentile <p>', `static, --method percentile: share of |x| kept inside the range, in percent (default ${DEFAULT_PERCENTILE})`, number(50, 100))
+    .option('--calibration-states <n>', `static: states to calibrate on (default ${DEFAULT_CALIBRATION_STATES})`, integer(1))
     .option('--per-channel', 'one weight scale per output channel instead of per tensor')
-    .option('--quantize-input-layer', 'dynamic: also quantize layers that read the observation (kept float by default: its features span very different ranges)')
+    .option('--quantize-input-layer', 'also quantize layers that read the observation (kept float by default: its features span very different ranges)')
     .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  qdistill quantize runs/student/student.onnx --mode dynamic --out runs/student-int8.onnx\n  qdistill quantize runs/student/student.onnx --weights-only --per-channel --out runs/student-w8.onnx')
-    .action(async (input: string, flags: { out: string; mode?: 'dynamic' | 'static'; weightsOnly?: boolean; perChannel?: boolean; quantizeInputLayer?: boolean; env?: string; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      '\nExample:\n  qdistill quantize runs/student/student.onnx --mode static --format qdq --method entropy --per-channel --out runs/student-int8.onnx\n' +
+        '  qdistill quantize runs/student/student.onnx --mode static --format qoperator --calibrate runs/student/dataset.qdb --out runs/student-qop.onnx\n' +
+        '  qdistill quantize runs/student/student.onnx --mode dynamic --out runs/student-dyn.onnx\n' +
+        '  qdistill quantize runs/student/student.onnx --weights-only --per-channel --out runs/student-w8.onnx',
+    )
+    .action(async (input: string, flags: QuantizeFlags) => {
       const perChannel = Boolean(flags.perChannel);
+      const keepInputLayer = !flags.quantizeInputLayer;
       if (flags.weightsOnly && flags.mode) throw new UsageError('--weights-only and --mode are alternatives; give one');
+      const staticOnly = (['format', 'calibrate', 'method', 'percentile', 'calibrationStates'] as const).filter((k) => flags[k] !== undefined);
+      if (flags.mode !== 'static' && staticOnly.length) throw new UsageError(`--${staticOnly[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --mode static only`);
+      if (flags.percentile !== undefined && flags.method !== 'percentile') throw new UsageError('--percentile applies to --method percentile only');
       if (flags.weightsOnly) return printResult(await applyPass(weightQuantizationPass, input, flags.out, { perChannel }, flags.env), flags.json);
-      if (flags.mode === 'static') throw new UsageError('static quantization (calibrated activation ranges) is not built yet; use --mode dynamic or --weights-only');
-      if (flags.mode !== 'dynamic') throw new UsageError('give --mode dynamic or --weights-only');
-      printResult(await applyPass(dynamicQuantizationPass, input, flags.out, { perChannel, keepInputLayer: !flags.quantizeInputLayer }, flags.env), flags.json);
+      if (flags.mode === 'static') {
+        const states = flags.calibrationStates ?? DEFAULT_CALIBRATION_STATES;
+        const progress = startProgress('calibrating', states);
+        const settings = { method: flags.method ?? 'minmax', ...(flags.percentile !== undefined ? { percentile: flags.percentile } : {}) };
+        const request = { format: flags.format ?? 'qdq', perChannel, keepInputLayer, source: flags.calibrate, states, settings, onProgress: (done: number) => progress.update(done) };
+        try {
+          return printResult(await applyStaticQuantization(input, flags.out, request, flags.env), flags.json);
+        } finally {
+          progress.stop();
+        }
+      }
+      if (flags.mode !== 'dynamic') throw new UsageError('give --mode static, --mode dynamic or --weights-only');
+      printResult(await applyPass(dynamicQuantizationPass, input, flags.out, { perChannel, keepInputLayer }, flags.env), flags.json);
     });
+}
+
+interface QuantizeFlags {
+  out: string;
+  mode?: 'dynamic' | 'static';
+  weightsOnly?: boolean;
+  format?: StaticFormat;
+  calibrate?: string;
+  method?: CalibrationMethod;
+  percentile?: number;
+  calibrationStates?: number;
+  perChannel?: boolean;
+  quantizeInputLayer?: boolean;
+  env?: string;
+  json?: boolean;
 }

@@ -1,11 +1,12 @@
 // `quantize --mode dynamic`: int8 weights and activations quantized at run time, the way onnxruntime's own
 // quantizer writes it for MatMul: DynamicQuantizeLinear(A) → MatMulInteger(A_q, W_q, A_zp, W_zp) → Cast to
 // float → × (A_scale · W_scale), then the bias Add. Gemm (alpha = beta = 1) is first split into that MatMul
-// plus Add, with transB folded into the stored weight. Conv nodes are left as they are and reported.
+// plus Add, with transB folded into the stored weight. Conv becomes ConvInteger the same way (conv-integer.ts).
 import { getFloatAttr, getIntAttr, intAttr, makeNode } from '../onnx/graph.js';
 import type { NodeProto } from '../onnx/model.js';
 import { DataType, float32Tensor, int8Tensor, tensorToFloat32 } from '../onnx/tensor.js';
 import type { GraphEditor } from './editor.js';
+import { rewriteConvInteger } from './conv-integer.js';
 import { weightAsKN } from './matrix.js';
 import type { Pass, Rewriter } from './pass.js';
 import { quantizeSymmetric } from './quantize-weights.js';
@@ -66,7 +67,9 @@ const matmul: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
   return `MatMul '${node.name ?? ''}' ${k}×${n} → DynamicQuantizeLinear + MatMulInteger`;
 };
 
-// Conv is registered so that the report lists it among the declined nodes (ConvInteger is not written yet).
-const conv: Rewriter<DynamicQuantOptions> = () => null;
+const conv: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
+  if (options.keepInputLayer && readsGraphInput(node, editor)) return null;
+  return rewriteConvInteger(node, editor, options.perChannel);
+};
 
 export const dynamicQuantizationPass: Pass<DynamicQuantOptions> = { name: 'quantize-dynamic', rewriters: { Gemm: gemm, MatMul: matmul, Conv: conv } };

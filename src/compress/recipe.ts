@@ -158,7 +158,7 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
     for (const variant of RECIPE_VARIANTS) {
       for (const parent of variant.chain ? [...parents] : [student]) {
         const { file, agreement } = await applyVariant(variant, parent, variantsDir, env);
-        const c = await measure(file, o, env, [...parent.steps, variant.describe], `${parent.name} + ${variant.name}`, random, teacher.reward.mean, agreement);
+        const c = await measure(file, o, env, [...parent.steps, variant.describe(parent.file)], `${parent.name} + ${variant.name}`, random, teacher.reward.mean, agreement);
         candidates.push(c);
         o.onCandidate?.(c);
         if (c.keeps && variant.feedsOthers) parents.push(c);

@@ -10,6 +10,7 @@ import { dynamicQuantizationPass } from '../../src/compress/quantize-dynamic.js'
 import { inspectModel } from '../../src/onnx/inspect.js';
 import { decodeModel, encodeModel } from '../../src/onnx/model.js';
 import { referenceCheck } from '../support/onnx-checker.js';
+import { ortOutputs } from '../support/ort-outputs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-dynamic-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,9 +51,35 @@ for (const { file, env, student, obs } of cases) {
   }
 }
 
-test('Conv is left as it is (ConvInteger is not written yet) and the report says so', () => {
-  const { report } = runPass(dynamicQuantizationPass, decodeModel(readFileSync('models/minatar-breakout/teacher.onnx'), 'breakout'), { perChannel: false, keepInputLayer: true });
-  assert.equal(report.changes.length, 2); // the two Gemms after the conv
-  assert.deepEqual(report.declined, { Conv: 1 });
+test('Conv becomes ConvInteger: checker, onnxruntime-node and -web run the Breakout teacher, outputs stay close', async (t) => {
+  const file = 'models/minatar-breakout/teacher.onnx';
+  const original = new Uint8Array(readFileSync(file));
+  const { model, report } = runPass(dynamicQuantizationPass, decodeModel(original, file), { perChannel: true, keepInputLayer: true });
+  // the Conv reads a Transpose of the observation, not the observation itself, so it is rewritten too
+  assert.equal(report.changes.length, 3);
+  assert.deepEqual(report.declined, {});
   assert.deepEqual(Object.keys(report.untouched).sort(), ['Flatten', 'Relu', 'Transpose']);
+  const ops = inspectModel(model).opHistogram;
+  assert.equal(ops.ConvInteger, 1);
+  assert.equal(ops.Conv ?? 0, 0);
+  const bytes = encodeModel(model);
+  const path = join(dir, 'breakout_conv_integer.onnx');
+  writeFileSync(path, bytes);
+  const check = referenceCheck(path);
+  assert.ok(check.ok, check.message);
+  // onnxruntime-web against onnxruntime-node on the same (random binary) observations
+  const obs = Float32Array.from({ length: 8 * 400 }, (_, i) => ((i * 2654435761) >>> 28) & 1);
+  ortWeb.env.wasm.numThreads = 1;
+  const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  const webOut = (await web.run({ [web.inputNames[0]]: new ortWeb.Tensor('float32', obs, [8, 10, 10, 4]) }))[web.outputNames[0]].data as Float32Array;
+  await web.release();
+  const nodeOut = await ortOutputs(model, obs, [8, 10, 10, 4]);
+  const floatOut = await ortOutputs(decodeModel(original, file), obs, [8, 10, 10, 4]);
+  for (let i = 0; i < nodeOut.length; i++) {
+    assert.ok(Math.abs(webOut[i] - nodeOut[i]) < 1e-4, `web ${webOut[i]} vs node ${nodeOut[i]}`);
+    assert.ok(Math.abs(nodeOut[i] - floatOut[i]) < 0.05 * Math.max(...floatOut.map(Math.abs)), `int8 ${nodeOut[i]} vs float ${floatOut[i]}`);
+  }
+  const c = await compareOnEnvStates(original, bytes, undefined);
+  t.diagnostic(`agreement ${(100 * c.agreement).toFixed(1)}%, max |error| ${c.maxAbsError.toPrecision(3)} of ${c.maxAbsOutput.toPrecision(3)}`);
+  assert.ok(c.maxAbsError <= 0.05 * c.maxAbsOutput, `max |error| ${c.maxAbsError}`);
 });

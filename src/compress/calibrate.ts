@@ -1,0 +1,132 @@
+// Calibration for static quantization: the float model runs in onnxruntime-node on representative states
+// with every tensor the pass will quantize added as an extra graph output, and each tensor's observed values
+// become a range (calibration-methods.ts). The states come from the model playing its environment
+// (ε-greedy, so they vary) or from a saved distillation dataset.
+import { existsSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { teacherVisitedStates } from '../distill/collect.js';
+import { readDataset } from '../distill/dataset.js';
+import { envIds } from '../envs/registry.js';
+import type { EnvSpec } from '../envs/types.js';
+import { describePolicyFile } from '../infer/describe.js';
+import { openPolicyBytes } from '../infer/open.js';
+import { hwcToChw, type PolicyFileInfo } from '../infer/policy.js';
+import { metadataOf, tensorValueInfo } from '../onnx/graph.js';
+import { decodeModel, encodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
+import { DataType } from '../onnx/tensor.js';
+import { UsageError } from '../util/errors.js';
+import { rangeOf, type CalibrationSettings, type ValueRange } from './calibration-methods.js';
+
+export const DEFAULT_CALIBRATION_STATES = 1000;
+/** Differs from the seed compare.ts evaluates on, so calibration and the agreement check see different states. */
+export const CALIBRATION_SEED = 4242;
+const BATCH = 256;
+
+/** What a pass needs observed: existing float tensors, plus nodes computing values the float graph lacks. */
+export interface CalibrationProbes {
+  tensors: string[];
+  extraNodes: NodeProto[];
+}
+
+export interface CalibrationRequest {
+  /** A .qdb dataset path or an env id; the model's own env when absent. */
+  source?: string;
+  states?: number;
+  settings: CalibrationSettings;
+  /** For files without qdistill.env metadata. */
+  env?: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Calibration {
+  source: string;
+  states: number;
+  settings: CalibrationSettings;
+  ranges: Record<string, ValueRange>;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+function isDatasetSource(source: string): boolean {
+  return !envIds().includes(source) && (source.endsWith('.qdb') || existsSync(source));
+}
+
+/** Up to `count` observations spread evenly over a dataset whose observation shape must be the model's. */
+function datasetStates(path: string, model: ModelProto, where: string, count: number, env?: string): { spec: EnvSpec; info: PolicyFileInfo; observations: Float32Array; states: number } {
+  if (!existsSync(path)) throw new UsageError('calibration dataset not found', path);
+  const dataset = readDataset(path);
+  const shape = dataset.header.observationShape;
+  const { spec, info } = describePolicyFile(model, where, env ?? (metadataOf(model)['qdistill.env'] ? undefined : dataset.header.env));
+  if (!sameShape(shape, spec.observationShape)) {
+    throw new UsageError(`the dataset's observations have shape [${shape.join(', ')}] but the model takes [${spec.observationShape.join(', ')}] (${spec.id})`, path);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  const states = Math.min(count, dataset.header.count);
+  const observations = new Float32Array(states * size);
+  for (let s = 0; s < states; s++) {
+    const from = Math.floor((s * dataset.header.count) / states) * size;
+    observations.set(dataset.observations.subarray(from, from + size), s * size);
+  }
+  return { spec, info, observations, states };
+}
+
+async function envStates(bytes: Uint8Array, where: string, env: string | undefined, count: number) {
+  const policy = await openPolicyBytes(bytes, where, { env });
+  try {
+    const { observations } = await teacherVisitedStates(policy, count, CALIBRATION_SEED);
+    return { spec: policy.spec, info: policy.info, observations, states: count };
+  } finally {
+    await policy.dispose();
+  }
+}
+
+/** A copy of the model that also outputs every probed tensor. */
+function withProbeOutputs(model: ModelProto, probes: CalibrationProbes): Uint8Array {
+  const copy = decodeModel(encodeModel(model), 'calibration copy');
+  const graph = copy.graph!;
+  graph.node.push(...probes.extraNodes);
+  for (const name of probes.tensors) {
+    if (!graph.output.some((o) => o.name === name)) graph.output.push(tensorValueInfo(name, DataType.FLOAT));
+  }
+  return encodeModel(copy);
+}
+
+export async function calibrate(bytes: Uint8Array, where: string, probes: CalibrationProbes, request: CalibrationRequest): Promise<Calibration> {
+  const model = decodeModel(bytes, where);
+  const count = request.states ?? DEFAULT_CALIBRATION_STATES;
+  const source = request.source ?? request.env ?? metadataOf(model)['qdistill.env'];
+  if (!source) throw new UsageError('the model has no qdistill.env metadata; pass --env <id> or --calibrate <dataset.qdb | env id>', where);
+  const { spec, info, observations, states } = isDatasetSource(source)
+    ? datasetStates(source, model, where, count, request.env)
+    : await envStates(bytes, where, source, count);
+  const ranges: Record<string, ValueRange> = {};
+  if (probes.tensors.length === 0) return { source, states, settings: request.settings, ranges };
+
+  const session = await ort.InferenceSession.create(withProbeOutputs(model, probes), { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const observed = new Map<string, Float32Array[]>(probes.tensors.map((t) => [t, []]));
+  const size = spec.observationShape.reduce((a, b) => a * b, 1);
+  const [h, w, c] = spec.observationShape;
+  const fileShape = info.inputLayout === 'nchw' ? [c, h, w] : spec.observationShape;
+  try {
+    for (let start = 0; start < states; start += BATCH) {
+      const batch = Math.min(BATCH, states - start);
+      const slice = observations.subarray(start * size, (start + batch) * size);
+      const data = info.inputLayout === 'nchw' ? hwcToChw(slice, batch, spec.observationShape) : Float32Array.from(slice);
+      const result = await session.run({ [info.inputName]: new ort.Tensor('float32', data, [batch, ...fileShape]) }, probes.tensors);
+      for (const name of probes.tensors) observed.get(name)!.push(Float32Array.from(result[name].data as Float32Array));
+      request.onProgress?.(start + batch, states);
+    }
+  } finally {
+    await session.release();
+  }
+  for (const [name, chunks] of observed) {
+    const all = new Float32Array(chunks.reduce((n, chunk) => n + chunk.length, 0));
+    let at = 0;
+    for (const chunk of chunks) {
+      all.set(chunk, at);
+      at += chunk.length;
+    }
+    ranges[name] = rangeOf(all, request.settings);
+  }
+  return { source, states, settings: request.settings, ranges };
+}
