@@ -1,0 +1,80 @@
+// Every model × runtime in one run, one after the other, on the same observations per model.
+import { readPolicyBytes } from '../infer/open.js';
+import type { RuntimeOptions } from '../infer/runtime.js';
+import { machineDescription } from '../util/machine.js';
+import { TOOL_VERSION } from '../version.js';
+import { benchPolicyFile, measurementsPerRun, type LatencyResult } from './latency.js';
+import type { RuntimeSelection, SkippedRuntime } from './runtimes.js';
+import { benchStates } from './states.js';
+import { percentiles } from './stats.js';
+
+export interface BenchOptions {
+  env?: string;
+  batches: number[];
+  seconds: number;
+  runtimeOptions?: RuntimeOptions;
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+export interface BenchRun {
+  tool: string;
+  machine: string;
+  /** What `single` measures, in words. */
+  singleMeasures: string;
+  /** Median µs of timing `await` on an already-resolved promise: the floor of any single-call figure here. */
+  timerAndAwaitFloorUs: number;
+  batches: number[];
+  secondsPerMeasurement: number;
+  runtimes: string[];
+  skipped: SkippedRuntime[];
+  results: LatencyResult[];
+}
+
+export const SINGLE_MEASURES = 'await policy.qValues(observation, 1) from Node (the call, its async hops and any round trip to where the model runs)';
+
+export function benchSteps(models: number, runtimes: number, batches: number[]): number {
+  return models * runtimes * measurementsPerRun(batches);
+}
+
+async function timerAndAwaitFloor(): Promise<number> {
+  const resolved = async (x: number) => x;
+  const samples = new Float64Array(20_000);
+  for (let i = 0; i < samples.length; i++) {
+    const start = performance.now();
+    await resolved(i);
+    samples[i] = (performance.now() - start) * 1000;
+  }
+  return percentiles(samples).p50;
+}
+
+export async function benchModels(files: string[], selection: RuntimeSelection, o: BenchOptions): Promise<BenchRun> {
+  const total = benchSteps(files.length, selection.runtimes.length, o.batches);
+  let done = 0;
+  const results: LatencyResult[] = [];
+  for (const file of files) {
+    const states = await benchStates(readPolicyBytes(file), file, o.env);
+    for (const runtime of selection.runtimes) {
+      results.push(
+        await benchPolicyFile(file, runtime.name, {
+          env: o.env,
+          batches: o.batches,
+          seconds: o.seconds,
+          states,
+          runtimeOptions: o.runtimeOptions,
+          onMeasurement: (what) => o.onProgress?.(++done, total, `${runtime.name} ${what}`),
+        }),
+      );
+    }
+  }
+  return {
+    tool: `qdistill ${TOOL_VERSION}`,
+    machine: machineDescription(),
+    singleMeasures: SINGLE_MEASURES,
+    timerAndAwaitFloorUs: await timerAndAwaitFloor(),
+    batches: o.batches,
+    secondsPerMeasurement: o.seconds,
+    runtimes: selection.runtimes.map((r) => r.name),
+    skipped: selection.skipped,
+    results,
+  };
+}

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { benchModels, benchSteps, type BenchRun } from '../bench/bench.js';
+import { formatMicros, latencyTable, memoryNote } from '../bench/format.js';
+import { selectRuntimes, SLOW_TO_START, type SkippedRuntime } from '../bench/runtimes.js';
+import { RUNTIMES } from '../infer/open.js';
+import { checkEnvId } from './common.js';
+import { integer, integerList, number } from './options.js';
+import { formatTable, printJson, startProgress } from './output.js';
+
+interface BenchFlags {
+  runtime?: string;
+  batch: number[];
+  seconds: number;
+  env?: string;
+  threads?: number;
+  json?: boolean;
+}
+
+export const DEFAULT_BATCHES = [1, 32, 1024];
+
+/** `--runtime`, `--batch`, `--seconds`, `--threads` as bench and compare share them. */
+export function addLatencyOptions(command: Command, defaultSeconds: number): Command {
+  return command
+    .option(
+      '--runtime <list>',
+      `runtimes, comma-separated (${RUNTIMES.join(', ')}), or all; default: every available one except ${[...SLOW_TO_START].join(', ')} (slow to start)`,
+    )
+    .option('--batch <sizes>', 'batch sizes for throughput', integerList, DEFAULT_BATCHES)
+    .option('--seconds <s>', 'time budget of each measurement', number(0.01, 600), defaultSeconds)
+    .option('--threads <n>', 'threads inside one inference (onnxruntime runtimes; default 1)', integer(1, 256));
+}
+
+export function skippedLines(skipped: SkippedRuntime[]): string {
+  return skipped.map((s) => `skipped ${s.name}: ${s.reason}\n`).join('');
+}
+
+export function registerBench(program: Command): void {
+  addLatencyOptions(
+    program
+      .command('bench')
+      .description('latency, throughput, cold start and memory of ONNX policies on each runtime, side by side')
+      .argument('<model.onnx...>', 'policy files (teacher, students, compressed variants)')
+      .option('--env <id>', "environment for files without qdistill.env metadata (the observations come from it)")
+      .option('--json', 'print all figures as JSON'),
+    2,
+  )
+    .addHelpText(
+      'after',
+      '\nExample:\n  qdistill bench models/cartpole-v1/teacher.onnx models/cartpole-v1-student-16x16/student.onnx\n  qdistill bench models/minatar-breakout/teacher.onnx --runtime all --batch 1,256 --seconds 1 --json',
+    )
+    .action(async (files: string[], flags: BenchFlags) => {
+      if (flags.env) checkEnvId(flags.env);
+      const selection = await selectRuntimes(flags.runtime);
+      const progress = startProgress('bench', benchSteps(files.length, selection.runtimes.length, flags.batch), '{what}');
+      const run = await benchModels(files, selection, {
+        env: flags.env,
+        batches: flags.batch,
+        seconds: flags.seconds,
+        runtimeOptions: flags.threads ? { threads: flags.threads } : undefined,
+        onProgress: (done, _total, what) => progress.update(done, { what }),
+      });
+      progress.stop();
+      if (flags.json) return printJson(run);
+      process.stdout.write(benchText(run));
+    });
+}
+
+function benchText(run: BenchRun): string {
+  const { headers, rows } = latencyTable(run.results, run.batches);
+  const notes = [
+    `latency: ${run.singleMeasures}; ${run.secondsPerMeasurement} s per measurement; timer + await floor ${formatMicros(run.timerAndAwaitFloorUs)} µs`,
+    `peak memory: ${memoryNote(run.results)}`,
+    `machine: ${run.machine}`,
+  ];
+  const inEngine = run.results.find((r) => r.inEngine);
+  if (inEngine) notes.splice(1, 0, `in-engine: ${inEngine.inEngine!.measured}`);
+  return `${formatTable(headers, rows)}\n${notes.join('\n')}\n${skippedLines(run.skipped)}`;
+}

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { selectRuntimes } from '../bench/runtimes.js';
+import { compareModels, type CompareReport } from '../report/compare.js';
+import { reportLatencyTable, summaryTable } from '../report/tables.js';
+import { writeReport } from '../report/write.js';
+import { addLatencyOptions, skippedLines } from './bench.js';
+import { checkEnvId } from './common.js';
+import { integer } from './options.js';
+import { formatTable, printJson, startProgress } from './output.js';
+
+interface CompareFlags {
+  env?: string;
+  episodes: number;
+  runtime?: string;
+  batch: number[];
+  seconds: number;
+  threads?: number;
+  out: string;
+  json?: boolean;
+}
+
+export function registerCompare(program: Command): void {
+  addLatencyOptions(
+    program
+      .command('compare')
+      .description('a teacher and its students side by side: return, agreement, size and latency per runtime; writes report.{json,md,html}')
+      .argument('<teacher.onnx>', 'the teacher policy')
+      .argument('<student.onnx...>', 'students (or compressed variants) of the same environment')
+      .option('--env <id>', 'environment for files without qdistill.env metadata')
+      .option('--episodes <n>', 'greedy episodes per model, on the same seeds', integer(1), 100)
+      .requiredOption('--out <dir>', 'folder for report.json, report.md and report.html')
+      .option('--json', 'print the report as JSON'),
+    1,
+  )
+    .addHelpText(
+      'after',
+      '\nExample:\n  qdistill compare models/cartpole-v1/teacher.onnx models/cartpole-v1-student-16x16/student.onnx --out runs/report-cartpole\n  qdistill compare models/pytorch/cartpole-v1-mlp.onnx models/cartpole-v1-student-16x16/student.onnx --env CartPole-v1 --runtime ort-cpu --out runs/r',
+    )
+    .action(async (teacher: string, students: string[], flags: CompareFlags) => {
+      if (flags.env) checkEnvId(flags.env);
+      const selection = await selectRuntimes(flags.runtime);
+      let progress: ReturnType<typeof startProgress> | null = null;
+      const report = await compareModels(teacher, students, {
+        env: flags.env,
+        episodes: flags.episodes,
+        selection,
+        batches: flags.batch,
+        seconds: flags.seconds,
+        runtimeOptions: flags.threads ? { threads: flags.threads } : undefined,
+        onProgress: (done, total, what) => {
+          progress ??= startProgress('compare', total, '{what}');
+          progress.update(done, { what });
+        },
+      });
+      (progress as ReturnType<typeof startProgress> | null)?.stop();
+      const written = writeReport(flags.out, report);
+      if (flags.json) return printJson(report);
+      process.stdout.write(compareText(report) + `saved ${written.join(', ')}\n`);
+    });
+}
+
+function compareText(report: CompareReport): string {
+  const summary = summaryTable(report);
+  const latency = reportLatencyTable(report);
+  return `${formatTable(summary.headers, summary.rows)}\n\n${formatTable(latency.headers, latency.rows)}\n${skippedLines(report.latency.skipped)}`;
+}

@@ -1,0 +1,165 @@
+// `compare`: a teacher and its students side by side — return over the same evaluation seeds, action
+// agreement with the teacher on states the teacher visits, size (parameters, bytes, MACs), "% of teacher"
+// against a uniformly random policy, and latency per runtime (src/bench). Returns and agreement come from
+// onnxruntime-node (ort-cpu), the reference runtime; latency from every runtime selected.
+import { benchModels, benchSteps, type BenchRun } from '../bench/bench.js';
+import type { RuntimeSelection } from '../bench/runtimes.js';
+import { actionAgreement, teacherVisitedStates } from '../distill/collect.js';
+import { randomPolicyReward } from '../distill/pipeline.js';
+import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
+import type { Policy } from '../infer/policy.js';
+import type { RuntimeOptions } from '../infer/runtime.js';
+import { inspectModel } from '../onnx/inspect.js';
+import { decodeModel } from '../onnx/model.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rl/evaluate.js';
+import { commandLine } from '../util/command-line.js';
+import { UsageError } from '../util/errors.js';
+import { machineDescription } from '../util/machine.js';
+import { TOOL_VERSION } from '../version.js';
+import { shortLabels } from './labels.js';
+
+export const AGREEMENT_STATES = 1000;
+export const AGREEMENT_SEED = 31337;
+
+export interface CompareOptions {
+  env?: string;
+  episodes: number;
+  selection: RuntimeSelection;
+  batches: number[];
+  seconds: number;
+  runtimeOptions?: RuntimeOptions;
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+export interface ModelFigures {
+  file: string;
+  label: string;
+  role: 'teacher' | 'student';
+  bytes: number;
+  parameters: number;
+  macs: number | null;
+  reward: { mean: number; std: number; min: number; max: number; episodes: number; seed: number; returns: number[]; lengths: number[] };
+  /** (return − random) / (teacher − random); null when the teacher does no better than random. */
+  ofTeacher: number | null;
+  /** Share of teacher-visited states where the model picks the teacher's action. */
+  agreement: number;
+}
+
+export interface CompareReport {
+  tool: string;
+  version: string;
+  command: string;
+  machine: string;
+  createdAt: string;
+  env: string;
+  episodes: number;
+  seed: number;
+  /** Mean return of a uniformly random policy on the same seeds: 0% of teacher. */
+  randomReward: number;
+  agreementStates: number;
+  agreementSeed: number;
+  /** Which runtime played the episodes and labelled the agreement states. */
+  rewardRuntime: string;
+  models: ModelFigures[];
+  latency: BenchRun;
+}
+
+export function ofTeacher(model: number, teacher: number, random: number): number | null {
+  return teacher === random ? null : (model - random) / (teacher - random);
+}
+
+interface Opened {
+  file: string;
+  bytes: Uint8Array;
+  policy: Policy;
+}
+
+async function openAll(files: string[], env: string | undefined): Promise<Opened[]> {
+  const opened: Opened[] = [];
+  try {
+    for (const file of files) {
+      const bytes = readPolicyBytes(file);
+      opened.push({ file, bytes, policy: await openPolicyBytes(bytes, file, { env, runtime: 'ort-cpu' }) });
+    }
+  } catch (error) {
+    await Promise.all(opened.map((o) => o.policy.dispose()));
+    throw error;
+  }
+  const envId = opened[0].policy.spec.id;
+  const other = opened.find((o) => o.policy.spec.id !== envId);
+  if (other) {
+    await Promise.all(opened.map((o) => o.policy.dispose()));
+    throw new UsageError(`every model must play the teacher's environment ${envId}, but this one plays ${other.policy.spec.id}`, other.file);
+  }
+  return opened;
+}
+
+export async function compareModels(teacherFile: string, studentFiles: string[], o: CompareOptions): Promise<CompareReport> {
+  const files = [teacherFile, ...studentFiles];
+  const labels = shortLabels(files);
+  const opened = await openAll(files, o.env);
+  const teacher = opened[0].policy;
+  const spec = teacher.spec;
+  const total = files.length * o.episodes + benchSteps(files.length, o.selection.runtimes.length, o.batches);
+  let done = 0;
+  const models: ModelFigures[] = [];
+  try {
+    const states = await teacherVisitedStates(teacher, AGREEMENT_STATES, AGREEMENT_SEED);
+    for (const [i, { file, bytes, policy }] of opened.entries()) {
+      const result = await evaluatePolicy(spec.id, (obs) => policy.act(obs), {
+        episodes: o.episodes,
+        seed: DEFAULT_EVAL_SEED,
+        onEpisode: () => o.onProgress?.(++done, total, `eval ${labels[i]}`),
+      });
+      const outputs = await policy.qValues(states.observations, AGREEMENT_STATES);
+      const summary = inspectModel(decodeModel(bytes, file));
+      models.push({
+        file,
+        label: labels[i],
+        role: i === 0 ? 'teacher' : 'student',
+        bytes: bytes.length,
+        parameters: summary.parameters,
+        macs: summary.macs,
+        reward: {
+          mean: result.mean,
+          std: result.std,
+          min: Math.min(...result.returns),
+          max: Math.max(...result.returns),
+          episodes: result.episodes,
+          seed: result.seed,
+          returns: result.returns,
+          lengths: result.lengths,
+        },
+        ofTeacher: null,
+        agreement: actionAgreement(outputs, states.outputs, spec.actionCount),
+      });
+    }
+  } finally {
+    await Promise.all(opened.map((x) => x.policy.dispose()));
+  }
+  const randomReward = await randomPolicyReward(spec.id, o.episodes, spec.actionCount);
+  for (const m of models) m.ofTeacher = ofTeacher(m.reward.mean, models[0].reward.mean, randomReward);
+  const latency = await benchModels(files, o.selection, {
+    env: o.env,
+    batches: o.batches,
+    seconds: o.seconds,
+    runtimeOptions: o.runtimeOptions,
+    onProgress: (_d, _t, what) => o.onProgress?.(++done, total, what),
+  });
+  return {
+    tool: 'qdistill',
+    version: TOOL_VERSION,
+    command: commandLine(),
+    machine: machineDescription(),
+    createdAt: new Date().toISOString(),
+    env: spec.id,
+    episodes: o.episodes,
+    seed: DEFAULT_EVAL_SEED,
+    randomReward,
+    agreementStates: AGREEMENT_STATES,
+    agreementSeed: AGREEMENT_SEED,
+    rewardRuntime: 'ort-cpu',
+    models,
+    latency,
+  };
+}
