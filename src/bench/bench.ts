@@ -1,6 +1,7 @@
 // Every model × runtime in one run, one after the other, on the same observations per model.
 import { readPolicyBytes } from '../infer/open.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
+import { UsageError } from '../util/errors.js';
 import { machineDescription } from '../util/machine.js';
 import { TOOL_VERSION } from '../version.js';
 import { benchPolicyFile, measurementsPerRun, type LatencyResult } from './latency.js';
@@ -27,6 +28,8 @@ export interface BenchRun {
   secondsPerMeasurement: number;
   runtimes: string[];
   skipped: SkippedRuntime[];
+  /** Model × runtime pairs the runtime refused (e.g. an op the js compiler does not support), with why. */
+  unsupported: { file: string; runtime: string; reason: string }[];
   results: LatencyResult[];
 }
 
@@ -51,19 +54,29 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
   const total = benchSteps(files.length, selection.runtimes.length, o.batches);
   let done = 0;
   const results: LatencyResult[] = [];
+  const unsupported: BenchRun['unsupported'] = [];
   for (const file of files) {
     const states = await benchStates(readPolicyBytes(file), file, o.env);
     for (const runtime of selection.runtimes) {
-      results.push(
-        await benchPolicyFile(file, runtime.name, {
-          env: o.env,
-          batches: o.batches,
-          seconds: o.seconds,
-          states,
-          runtimeOptions: o.runtimeOptions,
-          onMeasurement: (what) => o.onProgress?.(++done, total, `${runtime.name} ${what}`),
-        }),
-      );
+      const before = done;
+      try {
+        results.push(
+          await benchPolicyFile(file, runtime.name, {
+            env: o.env,
+            batches: o.batches,
+            seconds: o.seconds,
+            states,
+            runtimeOptions: o.runtimeOptions,
+            onMeasurement: (what) => o.onProgress?.(++done, total, `${runtime.name} ${what}`),
+          }),
+        );
+      } catch (error) {
+        // A runtime that cannot run this model (a UsageError: unsupported op, ...) is listed, not fatal.
+        if (!(error instanceof UsageError)) throw error;
+        unsupported.push({ file, runtime: runtime.name, reason: error.message });
+        done = before + measurementsPerRun(o.batches);
+        o.onProgress?.(done, total, `${runtime.name} cannot run ${file}`);
+      }
     }
   }
   return {
@@ -75,6 +88,7 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
     secondsPerMeasurement: o.seconds,
     runtimes: selection.runtimes.map((r) => r.name),
     skipped: selection.skipped,
+    unsupported,
     results,
   };
 }

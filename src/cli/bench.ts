@@ -30,8 +30,9 @@ export function addLatencyOptions(command: Command, defaultSeconds: number): Com
     .option('--threads <n>', 'threads inside one inference (onnxruntime runtimes; default 1)', integer(1, 256));
 }
 
-export function skippedLines(skipped: SkippedRuntime[]): string {
-  return skipped.map((s) => `skipped ${s.name}: ${s.reason}\n`).join('');
+/** Runtimes not run here, and model × runtime pairs a runtime refused, one line each. */
+export function skippedLines(run: Pick<BenchRun, 'skipped' | 'unsupported'>): string {
+  return [...run.skipped.map((s) => `skipped ${s.name}: ${s.reason}\n`), ...run.unsupported.map((u) => `${u.runtime} cannot run ${u.file}: ${u.reason}\n`)].join('');
 }
 
 export function registerBench(program: Command): void {
@@ -74,5 +75,5 @@ function benchText(run: BenchRun): string {
   ];
   const inEngine = run.results.find((r) => r.inEngine);
   if (inEngine) notes.splice(1, 0, `in-engine: ${inEngine.inEngine!.measured}`);
-  return `${formatTable(headers, rows)}\n${notes.join('\n')}\n${skippedLines(run.skipped)}`;
+  return `${formatTable(headers, rows)}\n${notes.join('\n')}\n${skippedLines(run)}`;
 }

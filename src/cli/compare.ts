@@ -62,5 +62,5 @@ export function registerCompare(program: Command): void {
 function compareText(report: CompareReport): string {
   const summary = summaryTable(report);
   const latency = reportLatencyTable(report);
-  return `${formatTable(summary.headers, summary.rows)}\n\n${formatTable(latency.headers, latency.rows)}\n${skippedLines(report.latency.skipped)}`;
+  return `${formatTable(summary.headers, summary.rows)}\n\n${formatTable(latency.headers, latency.rows)}\n${skippedLines(report.latency)}`;
 }

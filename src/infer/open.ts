@@ -4,12 +4,21 @@ import { readFileSync } from 'node:fs';
 import { decodeModel } from '../onnx/model.js';
 import { UsageError } from '../util/errors.js';
 import { describePolicyFile } from './describe.js';
+import { jsRuntime } from './js-runtime.js';
+import { browserRuntime } from './browser.js';
 import { ortCpuRuntime } from './ort-node.js';
+import { ortCudaRuntime, ortWebGpuRuntime } from './ort-node-gpu.js';
+import { ortWasmRuntime } from './ort-wasm.js';
 import type { Policy } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
 
 export const RUNTIME_REGISTRY: Record<string, Runtime> = {
   [ortCpuRuntime.name]: ortCpuRuntime,
+  [jsRuntime.name]: jsRuntime,
+  [ortWasmRuntime.name]: ortWasmRuntime,
+  [ortCudaRuntime.name]: ortCudaRuntime,
+  [ortWebGpuRuntime.name]: ortWebGpuRuntime,
+  [browserRuntime.name]: browserRuntime,
 };
 
 export const RUNTIMES = Object.keys(RUNTIME_REGISTRY);

@@ -37,8 +37,12 @@ const paragraph = (s: string, className = '') => `<p${className ? ` class="${cla
 export function renderHtml(report: CompareReport): string {
   const notes = methodNotes(report);
   const title = `qdistill compare: ${report.env}`;
-  const skipped = report.latency.skipped.length
-    ? `<p class="note">Runtimes not run:</p><ul class="note">${report.latency.skipped.map((s) => `<li><code>${escapeXml(s.name)}</code>: ${escapeXml(s.reason)}</li>`).join('')}</ul>`
+  const notRun = [
+    ...report.latency.skipped.map((s) => `<li><code>${escapeXml(s.name)}</code>: ${escapeXml(s.reason)}</li>`),
+    ...report.latency.unsupported.map((u) => `<li><code>${escapeXml(u.runtime)}</code> on ${escapeXml(u.file)}: ${escapeXml(u.reason)}</li>`),
+  ];
+  const skipped = notRun.length
+    ? `<p class="note">Runtimes not run:</p><ul class="note">${notRun.join('')}</ul>`
     : '';
   return `<!DOCTYPE html>
 <html lang="en">

@@ -29,7 +29,10 @@ export function methodNotes(report: CompareReport): { reward: string; latency: s
 
 export function renderMarkdown(report: CompareReport): string {
   const notes = methodNotes(report);
-  const skipped = report.latency.skipped.map((s) => `- ${s.name}: ${cell(s.reason)}`).join('\n');
+  const skipped = [
+    ...report.latency.skipped.map((s) => `- ${s.name}: ${cell(s.reason)}`),
+    ...report.latency.unsupported.map((u) => `- ${u.runtime} on ${cell(u.file)}: ${cell(u.reason)}`),
+  ].join('\n');
   return [
     `# qdistill compare: ${report.env}`,
     '',

@@ -1,0 +1,96 @@
+// Single-observation latency of a policy compiled to JavaScript (`export js`, act) against one onnxruntime-node
+// session.run (CPU EP, 1 thread) plus argmax, interleaved in rounds over the same visited states so the ratio is
+// trustworthy on a shared machine; also checks that both choose the same action on 10,000 states.
+// Usage: node --import tsx bench/js-latency.ts [model.onnx] [--weights float32|int8]  → JSON on stdout
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { generateJs } from '../src/codegen/js.js';
+import { programFromBytes, type WeightFormat } from '../src/codegen/program.js';
+import { teacherVisitedStates } from '../src/distill/collect.js';
+import { importGeneratedModule } from '../src/infer/js-runtime.js';
+import { openPolicy } from '../src/infer/open.js';
+import { argmax } from '../src/infer/policy.js';
+
+const args = process.argv.slice(2);
+const weightsAt = args.indexOf('--weights');
+const weights = (weightsAt >= 0 ? args.splice(weightsAt, 2)[1] : 'float32') as WeightFormat;
+const file = args[0] ?? 'models/cartpole-v1-student-16x16/student.onnx';
+const STATES = 10_000;
+const ROUNDS = 20;
+const RUNS_PER_ROUND = 1000;
+const WARMUP = 2000;
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+const summary = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50_us: Number(percentile(sorted, 0.5).toFixed(3)), p90_us: Number(percentile(sorted, 0.9).toFixed(3)), p99_us: Number(percentile(sorted, 0.99).toFixed(3)) };
+};
+
+const bytes = readFileSync(file);
+const program = programFromBytes(bytes, file, { weights });
+const module = await importGeneratedModule(generateJs(program));
+const policy = await openPolicy(file);
+const size = program.observationSize;
+const { observations } = await teacherVisitedStates(policy, STATES, 1234);
+await policy.dispose();
+
+const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+const inputName = session.inputNames[0];
+const outputName = session.outputNames[0];
+const observation = (s: number) => observations.subarray(s * size, (s + 1) * size);
+async function ortAct(s: number): Promise<number> {
+  const result = await session.run({ [inputName]: new ort.Tensor('float32', observation(s), [1, size]) });
+  return argmax(result[outputName].data as Float32Array);
+}
+
+// Action identity on every state.
+let differ = 0;
+for (let s = 0; s < STATES; s++) if (module.act(observation(s)) !== (await ortAct(s))) differ++;
+
+for (let i = 0; i < WARMUP; i++) {
+  module.act(observation(i % STATES));
+  await ortAct(i % STATES);
+}
+const jsSamples: number[] = [];
+const ortSamples: number[] = [];
+let sink = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  for (let i = 0; i < RUNS_PER_ROUND; i++) {
+    const s = (round * RUNS_PER_ROUND + i) % STATES;
+    const start = process.hrtime.bigint();
+    sink += module.act(observation(s));
+    jsSamples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  for (let i = 0; i < RUNS_PER_ROUND; i++) {
+    const s = (round * RUNS_PER_ROUND + i) % STATES;
+    const start = process.hrtime.bigint();
+    sink += await ortAct(s);
+    ortSamples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+}
+// Per-call timing of a sub-microsecond function is dominated by the clock; a tight loop gives the mean too.
+const loopStart = process.hrtime.bigint();
+for (let i = 0; i < 100_000; i++) sink += module.act(observation(i % STATES));
+const jsLoopMean = Number(process.hrtime.bigint() - loopStart) / 1000 / 100_000;
+await session.release();
+
+const js = summary(jsSamples);
+const onnx = summary(ortSamples);
+process.stdout.write(
+  JSON.stringify(
+    {
+      model: file,
+      weights,
+      node: process.version,
+      baseline: `onnxruntime-node ${ort.env.versions.node}, CPU EP, 1 thread, graph optimization 'all', session.run + argmax`,
+      runsPerVariant: ROUNDS * RUNS_PER_ROUND,
+      js: { ...js, loop_mean_us: Number(jsLoopMean.toFixed(4)) },
+      ort: onnx,
+      ort_p50_over_js_p50: Number((onnx.p50_us / js.p50_us).toFixed(1)),
+      actions: { states: STATES, differ },
+      checksum: sink,
+    },
+    null,
+    2,
+  ) + '\n',
+);

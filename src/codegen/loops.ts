@@ -1,0 +1,140 @@
+// The loops of each program step, written once for both languages: JavaScript and C differ here only in how
+// variables are declared, how numbers are written and what the math functions are called, which a Dialect
+// supplies. Sizes are literal numbers so the JIT / C compiler sees fixed trip counts.
+import type { Activation, Program, Step } from './program.js';
+
+export interface Dialect {
+  /** Declares a loop counter or index: 'let' / 'int'. */
+  int: string;
+  /** Declares an accumulator: 'let' / 'float'. */
+  float: string;
+  /** Declares a constant index: 'const' / 'const int'. */
+  constInt: string;
+  number(value: number): string;
+  math(fn: 'exp' | 'tanh' | 'log1p', x: string): string;
+  buffer(index: number): string;
+  /** The name of a step's constant: weights, int8 values, scales, bias, indices, constant. */
+  constant(kind: 'w' | 'q' | 's' | 'bias' | 'idx' | 'k', step: number): string;
+}
+
+export function activationExpression(a: Activation | null, s: string, d: Dialect): string {
+  if (!a) return s;
+  const n = (v: number) => d.number(v);
+  switch (a.kind) {
+    case 'relu':
+      return `(${s} > ${n(0)} ? ${s} : ${n(0)})`;
+    case 'leaky-relu':
+      return `(${s} >= ${n(0)} ? ${s} : ${n(a.alpha)} * ${s})`;
+    case 'elu':
+      return `(${s} >= ${n(0)} ? ${s} : ${n(a.alpha)} * (${d.math('exp', s)} - ${n(1)}))`;
+    case 'selu':
+      return `(${s} > ${n(0)} ? ${n(a.gamma)} * ${s} : ${n(a.gamma * a.alpha)} * (${d.math('exp', s)} - ${n(1)}))`;
+    case 'tanh':
+      return d.math('tanh', s);
+    case 'sigmoid':
+      return `(${n(1)} / (${n(1)} + ${d.math('exp', `-${s}`)}))`;
+    case 'softplus':
+      // log(1 + e^s) equals s in float32 beyond 30, and exp would overflow further out.
+      return `(${s} > ${n(30)} ? ${s} : ${d.math('log1p', d.math('exp', s))})`;
+    case 'clip': {
+      let e = s;
+      if (Number.isFinite(a.max)) e = `(${e} > ${n(a.max)} ? ${n(a.max)} : ${e})`;
+      if (Number.isFinite(a.min)) e = `(${s} < ${n(a.min)} ? ${n(a.min)} : ${e})`;
+      return e;
+    }
+  }
+}
+
+/** `s` after the sum: scaled back from int8, plus the bias. */
+function finish(step: { weights: { int8: unknown; rows: number }; bias: Float32Array | null }, i: number, row: string, d: Dialect, perRowScale: boolean): string[] {
+  const lines: string[] = [];
+  if (step.weights.int8) lines.push(`s = s * ${d.constant('s', i)}[${perRowScale ? row : '0'}];`);
+  if (step.bias) lines.push(`s = s + ${d.constant('bias', i)}[${row}];`);
+  return lines;
+}
+
+function weightsName(step: { weights: { int8: unknown } }, i: number, d: Dialect): string {
+  return d.constant(step.weights.int8 ? 'q' : 'w', i);
+}
+
+function perRow(step: { weights: { int8: { scales: Float32Array } | null } }): boolean {
+  return (step.weights.int8?.scales.length ?? 0) > 1;
+}
+
+const indent = (lines: string[], by = '  ') => lines.map((l) => by + l);
+
+/** The statements of step `i`. */
+export function stepLines(program: Program, step: Step, i: number, d: Dialect): string[] {
+  const x = d.buffer(step.input);
+  const y = d.buffer(step.output);
+  const { int, float } = d;
+  switch (step.kind) {
+    case 'dense': {
+      const { rows, columns } = step.weights;
+      return [
+        `for (${int} r = 0; r < ${rows}; r++) {`,
+        `  ${float} s = ${d.number(0)};`,
+        `  for (${int} c = 0; c < ${columns}; c++) s += ${weightsName(step, i, d)}[r * ${columns} + c] * ${x}[c];`,
+        ...indent(finish(step, i, 'r', d, perRow(step))),
+        `  ${y}[r] = ${activationExpression(step.activation, 's', d)};`,
+        '}',
+      ];
+    }
+    case 'conv2d':
+      return convLines(step, i, d);
+    case 'gather':
+      return [`for (${int} o = 0; o < ${step.indices.length}; o++) ${y}[o] = ${x}[${d.constant('idx', i)}[o]];`];
+    case 'activation':
+      return [`for (${int} o = 0; o < ${step.size}; o++) {`, `  ${float} s = ${x}[o];`, `  ${y}[o] = ${activationExpression(step.activation, 's', d)};`, '}'];
+    case 'add-constant':
+      return [`for (${int} o = 0; o < ${step.constant.length}; o++) ${y}[o] = ${x}[o] + ${d.constant('k', i)}[o];`];
+    case 'dueling':
+      return [
+        '{',
+        `  ${float} mean = ${d.number(0)};`,
+        `  for (${int} a = 0; a < ${step.actions}; a++) mean += ${x}[a];`,
+        `  mean = mean / ${d.number(step.actions)};`,
+        `  for (${int} a = 0; a < ${step.actions}; a++) ${y}[a] = ${d.buffer(step.value)}[0] + (${x}[a] - mean);`,
+        '}',
+      ];
+  }
+}
+
+function convLines(step: Extract<Step, { kind: 'conv2d' }>, i: number, d: Dialect): string[] {
+  const { int, float } = d;
+  const x = d.buffer(step.input);
+  const y = d.buffer(step.output);
+  const [kh, kw] = step.kernel;
+  const [sh, sw] = step.strides;
+  const [dh, dw] = step.dilations;
+  const [top, left, bottom, right] = step.pads;
+  const perGroupIn = step.inChannels / step.group;
+  const perGroupOut = step.outChannels / step.group;
+  const columns = step.weights.columns;
+  const firstChannel = step.group > 1 ? `((oc / ${perGroupOut}) | 0) * ${perGroupIn}` : '0';
+  const checkRows = top > 0 || bottom > 0;
+  const checkColumns = left > 0 || right > 0;
+  return [
+    `for (${int} oc = 0; oc < ${step.outChannels}; oc++) {`,
+    `  ${d.constInt} ic0 = ${firstChannel};`,
+    `  for (${int} oy = 0; oy < ${step.outHeight}; oy++) {`,
+    `    for (${int} ox = 0; ox < ${step.outWidth}; ox++) {`,
+    `      ${float} s = ${d.number(0)};`,
+    `      for (${int} ic = 0; ic < ${perGroupIn}; ic++) {`,
+    `        for (${int} ky = 0; ky < ${kh}; ky++) {`,
+    `          ${d.constInt} iy = oy * ${sh} + ky * ${dh} - ${top};`,
+    ...(checkRows ? [`          if (iy < 0 || iy >= ${step.inHeight}) continue;`] : []),
+    `          for (${int} kx = 0; kx < ${kw}; kx++) {`,
+    `            ${d.constInt} ix = ox * ${sw} + kx * ${dw} - ${left};`,
+    ...(checkColumns ? [`            if (ix < 0 || ix >= ${step.inWidth}) continue;`] : []),
+    `            s += ${weightsName(step, i, d)}[oc * ${columns} + (ic * ${kh} + ky) * ${kw} + kx] * ${x}[((ic0 + ic) * ${step.inHeight} + iy) * ${step.inWidth} + ix];`,
+    '          }',
+    '        }',
+    '      }',
+    ...indent(finish(step, i, 'oc', d, perRow(step)), '      '),
+    `      ${y}[(oc * ${step.outHeight} + oy) * ${step.outWidth} + ox] = ${activationExpression(step.activation, 's', d)};`,
+    '    }',
+    '  }',
+    '}',
+  ];
+}

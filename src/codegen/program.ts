@@ -1,0 +1,602 @@
+// An ONNX policy graph lowered to the small sequential program the code generators (js.ts, c.ts) share:
+// typed steps over float32 buffers of fixed sizes, one observation at a time, weights as constants.
+// Written by hand because no library lowers ONNX to straight-line code we could inline; the op set is the
+// one our exported and compressed policies (and torch.onnx MLPs/CNNs) use. Anything else is a UsageError
+// naming the op and the node — never code that computes something different.
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { quantizeSymmetric } from '../compress/quantize-weights.js';
+import type { EnvSpec } from '../envs/types.js';
+import { describePolicyFile } from '../infer/describe.js';
+import type { PolicyFileInfo } from '../infer/policy.js';
+import { getFloatAttr, getIntAttr, getIntsAttr, getStringAttr, topologicalOrder } from '../onnx/graph.js';
+import { decodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
+import { UsageError } from '../util/errors.js';
+import { ConstantTable, type Constant } from './constants.js';
+
+export type WeightFormat = 'float32' | 'int8';
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['float32', 'int8'];
+
+export type Activation =
+  | { kind: 'relu' }
+  | { kind: 'leaky-relu'; alpha: number }
+  | { kind: 'elu'; alpha: number }
+  | { kind: 'selu'; alpha: number; gamma: number }
+  | { kind: 'tanh' }
+  | { kind: 'sigmoid' }
+  | { kind: 'softplus' }
+  | { kind: 'clip'; min: number; max: number };
+
+/** Row-major [rows, columns]: one row per output unit (dense) or output channel (conv). */
+export interface WeightMatrix {
+  rows: number;
+  columns: number;
+  values: Float32Array;
+  /** int8 values with one scale per row (or one for all): set when the program uses int8 weights. */
+  int8: { q: Int8Array; scales: Float32Array } | null;
+}
+
+interface StepBase {
+  /** The ONNX node this step came from (for comments in the generated code). */
+  node: string;
+  input: number;
+  output: number;
+}
+
+/** output[r] = activation(bias[r] + Σ_c weights[r, c] · input[c]). */
+export interface DenseStep extends StepBase {
+  kind: 'dense';
+  weights: WeightMatrix;
+  bias: Float32Array | null;
+  activation: Activation | null;
+}
+
+/** ONNX Conv on one CHW image; weights rows are output channels, columns (inChannels / group) × kh × kw. */
+export interface Conv2dStep extends StepBase {
+  kind: 'conv2d';
+  inChannels: number;
+  inHeight: number;
+  inWidth: number;
+  outChannels: number;
+  outHeight: number;
+  outWidth: number;
+  kernel: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  /** [top, left, bottom, right] */
+  pads: [number, number, number, number];
+  group: number;
+  weights: WeightMatrix;
+  bias: Float32Array | null;
+  activation: Activation | null;
+}
+
+/** output[i] = input[indices[i]]: transposes (and layout changes) as index maps. */
+export interface GatherStep extends StepBase {
+  kind: 'gather';
+  indices: Int32Array;
+}
+
+export interface ActivationStep extends StepBase {
+  kind: 'activation';
+  size: number;
+  activation: Activation;
+}
+
+/** output = input + constant (the constant already broadcast to the buffer's size). */
+export interface AddConstantStep extends StepBase {
+  kind: 'add-constant';
+  constant: Float32Array;
+}
+
+/** Q = V + A − mean(A) (Wang et al. 2016): `input` is the advantage buffer, `value` holds V. */
+export interface DuelingStep extends StepBase {
+  kind: 'dueling';
+  value: number;
+  actions: number;
+}
+
+export type Step = DenseStep | Conv2dStep | GatherStep | ActivationStep | AddConstantStep | DuelingStep;
+
+export interface Program {
+  env: string;
+  /** Observations are taken in the env's native layout (HWC for images), whatever the file's layout. */
+  observationShape: number[];
+  observationSize: number;
+  actionCount: number;
+  output: 'q_values' | 'logits';
+  fileLayout: 'native' | 'nchw';
+  weights: WeightFormat;
+  source: { file: string; sha256: string };
+  /** Float32 buffer sizes; buffer 0 holds the observation. */
+  buffers: number[];
+  steps: Step[];
+  /** The buffer holding the outputs (actionCount values). */
+  result: number;
+}
+
+export interface LowerOptions {
+  weights?: WeightFormat;
+  /** How messages name what is being built: 'export js', 'export c', 'the js runtime'. */
+  target?: string;
+}
+
+/** Decode, check against the env (describePolicyFile), lower. */
+export function programFromBytes(bytes: Uint8Array, where: string, options: LowerOptions & { env?: string } = {}): Program {
+  const model = decodeModel(bytes, where);
+  const { spec, info } = describePolicyFile(model, where, options.env);
+  return lowerPolicy(model, spec, info, { file: basename(where), sha256: sha256(bytes) }, options);
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+interface Placed {
+  buffer: number;
+  /** Shape of one observation's tensor (no batch dimension). */
+  shape: number[];
+}
+
+/** Parts of the dueling head, materialised only when the final Add combines them. */
+interface Deferred {
+  deferred: 'mean' | 'centred';
+  /** The advantage tensor. */
+  of: Placed;
+  node: NodeProto;
+}
+
+type Value = Placed | Deferred;
+
+const isDeferred = (v: Value): v is Deferred => 'deferred' in v;
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+class Lowering {
+  readonly buffers: number[] = [];
+  readonly steps: Step[] = [];
+  readonly values = new Map<string, Value>();
+
+  constructor(
+    readonly constants: ConstantTable,
+    readonly target: string,
+  ) {}
+
+  buffer(size: number): number {
+    this.buffers.push(size);
+    return this.buffers.length - 1;
+  }
+
+  fail(node: NodeProto, why: string): never {
+    throw new UsageError(`${this.target}: node '${node.name || node.output[0]}' (${node.opType}) ${why}`);
+  }
+
+  placed(node: NodeProto, index: number): Placed {
+    const name = node.input[index];
+    const value = this.values.get(name);
+    if (!value) {
+      if (this.constants.has(name)) this.fail(node, `reads constant '${name}' where a computed tensor is expected`);
+      this.fail(node, `reads '${name}', which no supported node computes`);
+    }
+    if (isDeferred(value)) {
+      throw new UsageError(
+        `${this.target}: ${value.node.opType} (node '${value.node.name || value.node.output[0]}') is supported only inside the dueling head V + (A − mean(A)), but node '${node.name || node.output[0]}' (${node.opType}) reads it`,
+      );
+    }
+    return value;
+  }
+
+  constant(node: NodeProto, index: number, what: string): Constant {
+    const c = this.constants.get(node.input[index] ?? '');
+    if (!c) this.fail(node, `needs a constant ${what} (initializer); '${node.input[index] ?? ''}' is computed`);
+    return c;
+  }
+
+  optionalConstant(node: NodeProto, index: number, what: string): Constant | null {
+    return node.input[index] ? this.constant(node, index, what) : null;
+  }
+
+  emit(step: Step, shape: number[], outputName: string): void {
+    this.steps.push(step);
+    this.values.set(outputName, { buffer: step.output, shape });
+  }
+
+  alias(node: NodeProto, input: Placed, shape: number[]): void {
+    if (sizeOf(shape) !== sizeOf(input.shape)) this.fail(node, `changes ${sizeOf(input.shape)} values into [${shape.join(', ')}]`);
+    this.values.set(node.output[0], { buffer: input.buffer, shape });
+  }
+}
+
+type Lowerer = (node: NodeProto, l: Lowering) => void;
+
+function activationLowerer(read: (node: NodeProto, l: Lowering) => Activation): Lowerer {
+  return (node, l) => {
+    const x = l.placed(node, 0);
+    const size = sizeOf(x.shape);
+    l.emit({ kind: 'activation', node: node.name ?? '', input: x.buffer, output: l.buffer(size), size, activation: read(node, l) }, x.shape, node.output[0]);
+  };
+}
+
+function scalarInput(node: NodeProto, l: Lowering, index: number, fallback: number): number {
+  const c = l.optionalConstant(node, index, 'bound');
+  if (!c) return fallback;
+  if (c.values.length !== 1) l.fail(node, `needs a scalar bound, got ${c.values.length} values`);
+  return c.values[0];
+}
+
+/** A constant bias broadcast to `size` values: one value, or exactly `size` (any leading 1 dims). */
+function broadcastBias(node: NodeProto, l: Lowering, c: Constant, shape: number[]): Float32Array {
+  const size = sizeOf(shape);
+  if (c.values.length === 1) return new Float32Array(size).fill(c.values[0]);
+  const dims = c.dims.slice();
+  while (dims.length > shape.length && dims[0] === 1) dims.shift();
+  // Broadcasting along the last axis (the common [N] bias) or an exact per-observation shape.
+  if (dims.length === 1 && dims[0] === shape[shape.length - 1]) {
+    const out = new Float32Array(size);
+    for (let i = 0; i < size; i++) out[i] = c.values[i % dims[0]];
+    return out;
+  }
+  if (dims.length === shape.length && dims.every((d, i) => d === shape[i])) return Float32Array.from(c.values);
+  l.fail(node, `adds a constant of dims [${c.dims.join(', ')}] to a [${shape.join(', ')}] tensor; only scalar, last-axis or same-shape constants are supported`);
+}
+
+/** Rows of a [K, N] or ([N, K] when transposed) constant as a row-per-output matrix, int8 kept when it fits. */
+function denseWeights(node: NodeProto, l: Lowering, b: Constant, transposed: boolean, alpha: number): WeightMatrix {
+  if (b.dims.length !== 2) l.fail(node, `needs a 2-D weight matrix, got dims [${b.dims.join(', ')}]`);
+  const [rows, columns] = transposed ? b.dims : [b.dims[1], b.dims[0]];
+  const values = new Float32Array(rows * columns);
+  let q: Int8Array | null = b.int8 ? new Int8Array(rows * columns) : null;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < columns; c++) {
+      const from = transposed ? r * columns + c : c * rows + r;
+      values[r * columns + c] = alpha * b.values[from];
+      if (q) q[r * columns + c] = b.int8!.q[from];
+    }
+  }
+  // The file's scales fit a row-per-output layout only per tensor or along the output axis.
+  const outputAxis = transposed ? 0 : 1;
+  const axis = b.int8?.axis ?? null;
+  if (q && axis !== null && axis !== outputAxis) q = null;
+  const int8 = q ? { q, scales: b.int8!.scales.map((s) => s * alpha) } : null;
+  return { rows, columns, values, int8 };
+}
+
+function lowerDense(node: NodeProto, l: Lowering, weights: WeightMatrix, bias: Float32Array | null): void {
+  const x = l.placed(node, 0);
+  if (x.shape.length !== 1) l.fail(node, `multiplies a [batch, ${x.shape.join(', ')}] tensor; only [batch, features] inputs are supported (flatten first)`);
+  if (x.shape[0] !== weights.columns) l.fail(node, `multiplies ${x.shape[0]} features by weights for ${weights.columns}`);
+  const step: DenseStep = { kind: 'dense', node: node.name ?? '', input: x.buffer, output: l.buffer(weights.rows), weights, bias, activation: null };
+  l.emit(step, [weights.rows], node.output[0]);
+}
+
+const lowerGemm: Lowerer = (node, l) => {
+  if (getIntAttr(node, 'transA', 0)) l.fail(node, 'has transA = 1, which would mix observations of the batch');
+  const b = l.constant(node, 1, 'B');
+  const weights = denseWeights(node, l, b, getIntAttr(node, 'transB', 0) === 1, getFloatAttr(node, 'alpha', 1));
+  const c = l.optionalConstant(node, 2, 'C');
+  const beta = getFloatAttr(node, 'beta', 1);
+  const bias = c ? broadcastBias(node, l, c, [weights.rows]).map((v) => v * beta) : null;
+  lowerDense(node, l, weights, bias);
+};
+
+const lowerMatMul: Lowerer = (node, l) => {
+  lowerDense(node, l, denseWeights(node, l, l.constant(node, 1, 'B'), false, 1), null);
+};
+
+function pair(node: NodeProto, name: string, fallback: number): [number, number] {
+  const v = getIntsAttr(node, name, [fallback, fallback]);
+  if (v.length !== 2) throw new UsageError(`node '${node.name ?? ''}' (Conv): only 2-D convolutions are supported (${name} has ${v.length} values)`);
+  return [v[0], v[1]];
+}
+
+const lowerConv: Lowerer = (node, l) => {
+  const x = l.placed(node, 0);
+  if (x.shape.length !== 3) l.fail(node, `convolves a [batch, ${x.shape.join(', ')}] tensor; only 2-D images [batch, C, H, W] are supported`);
+  const w = l.constant(node, 1, 'W');
+  if (w.dims.length !== 4) l.fail(node, `needs a 4-D kernel, got dims [${w.dims.join(', ')}]`);
+  const [inChannels, inHeight, inWidth] = x.shape;
+  const [outChannels, perGroup, kh, kw] = w.dims;
+  const group = getIntAttr(node, 'group', 1);
+  if (perGroup * group !== inChannels || outChannels % group !== 0) l.fail(node, `has a [${w.dims.join(', ')}] kernel for ${inChannels} input channels in ${group} groups`);
+  const kernel = pair(node, 'kernel_shape', 0);
+  if (getIntsAttr(node, 'kernel_shape') && (kernel[0] !== kh || kernel[1] !== kw)) l.fail(node, `kernel_shape [${kernel}] disagrees with its weights`);
+  const strides = pair(node, 'strides', 1);
+  const dilations = pair(node, 'dilations', 1);
+  const autoPad = getStringAttr(node, 'auto_pad', 'NOTSET');
+  let pads = getIntsAttr(node, 'pads', [0, 0, 0, 0]) as [number, number, number, number];
+  if (pads.length !== 4) l.fail(node, `has ${pads.length} pads; 2-D convolutions need 4`);
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const total = [inHeight, inWidth].map((size, i) => Math.max((Math.ceil(size / strides[i]) - 1) * strides[i] + ((i ? kw : kh) - 1) * dilations[i] + 1 - size, 0));
+    const small = total.map((t) => Math.floor(t / 2));
+    const large = total.map((t, i) => t - small[i]);
+    pads = autoPad === 'SAME_UPPER' ? [small[0], small[1], large[0], large[1]] : [large[0], large[1], small[0], small[1]];
+  } else if (autoPad === 'VALID') pads = [0, 0, 0, 0];
+  else if (autoPad !== 'NOTSET') l.fail(node, `has auto_pad '${autoPad}'`);
+  const outHeight = Math.floor((inHeight + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) / strides[0]) + 1;
+  const outWidth = Math.floor((inWidth + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) / strides[1]) + 1;
+  if (outHeight < 1 || outWidth < 1) l.fail(node, `leaves no output pixels on a ${inHeight}×${inWidth} image`);
+  const columns = perGroup * kh * kw;
+  const int8 = w.int8 && (w.int8.axis === null || w.int8.axis === 0) ? { q: w.int8.q, scales: w.int8.scales } : null;
+  const weights: WeightMatrix = { rows: outChannels, columns, values: w.values, int8 };
+  const b = l.optionalConstant(node, 2, 'B');
+  if (b && b.values.length !== outChannels) l.fail(node, `has ${b.values.length} biases for ${outChannels} channels`);
+  const step: Conv2dStep = {
+    kind: 'conv2d', node: node.name ?? '', input: x.buffer, output: l.buffer(outChannels * outHeight * outWidth),
+    inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, kernel: [kh, kw], strides, dilations, pads, group,
+    weights, bias: b ? Float32Array.from(b.values) : null, activation: null,
+  };
+  l.emit(step, [outChannels, outHeight, outWidth], node.output[0]);
+};
+
+/** Indices of a transpose of one observation's tensor (perm without the batch axis). */
+export function transposeIndices(shape: readonly number[], perm: readonly number[]): { indices: Int32Array; shape: number[] } {
+  const outShape = perm.map((p) => shape[p]);
+  const inStrides = shape.map((_, i) => sizeOf(shape.slice(i + 1)));
+  const size = sizeOf(shape);
+  const indices = new Int32Array(size);
+  const coord = new Array(outShape.length).fill(0);
+  for (let o = 0; o < size; o++) {
+    let from = 0;
+    for (let j = 0; j < perm.length; j++) from += coord[j] * inStrides[perm[j]];
+    indices[o] = from;
+    for (let j = outShape.length - 1; j >= 0; j--) {
+      if (++coord[j] < outShape[j]) break;
+      coord[j] = 0;
+    }
+  }
+  return { indices, shape: outShape };
+}
+
+const lowerTranspose: Lowerer = (node, l) => {
+  const x = l.placed(node, 0);
+  const rank = x.shape.length + 1;
+  const perm = getIntsAttr(node, 'perm', [...Array(rank).keys()].reverse());
+  if (perm.length !== rank || perm[0] !== 0) l.fail(node, `has perm [${perm.join(', ')}]; only permutations that keep the batch axis first are supported`);
+  const { indices, shape } = transposeIndices(x.shape, perm.slice(1).map((p) => p - 1));
+  l.emit({ kind: 'gather', node: node.name ?? '', input: x.buffer, output: l.buffer(indices.length), indices }, shape, node.output[0]);
+};
+
+const lowerFlatten: Lowerer = (node, l) => {
+  const x = l.placed(node, 0);
+  const rank = x.shape.length + 1;
+  const axis = getIntAttr(node, 'axis', 1);
+  if ((axis < 0 ? axis + rank : axis) !== 1) l.fail(node, `has axis ${axis}; only axis 1 (keep the batch axis) is supported`);
+  l.alias(node, x, [sizeOf(x.shape)]);
+};
+
+const lowerReshape: Lowerer = (node, l) => {
+  const x = l.placed(node, 0);
+  const target = Array.from(l.constant(node, 1, 'shape').values);
+  if (target.length < 1 || !(target[0] === 0 || target[0] === -1)) {
+    l.fail(node, `reshapes to [${target.join(', ')}]; the first dimension must stay the batch (0 or -1)`);
+  }
+  const rest = target.slice(1).map((d, i) => (d === 0 ? x.shape[i] : d));
+  const known = sizeOf(rest.filter((d) => d !== -1));
+  const inferred = rest.filter((d) => d === -1).length;
+  if (inferred > 1 || (target[0] === -1 && inferred > 0)) l.fail(node, `reshapes to [${target.join(', ')}] with more than one -1`);
+  const shape = rest.map((d) => (d === -1 ? sizeOf(x.shape) / known : d));
+  l.alias(node, x, shape);
+};
+
+const lowerIdentity: Lowerer = (node, l) => {
+  const x = l.placed(node, 0);
+  l.alias(node, x, x.shape);
+};
+
+function reduceAxes(node: NodeProto, l: Lowering): number[] {
+  const fromInput = node.input[1] ? Array.from(l.constant(node, 1, 'axes').values) : null;
+  return fromInput ?? getIntsAttr(node, 'axes', []);
+}
+
+const lowerReduceMean: Lowerer = (node, l) => {
+  const x = l.placed(node, 0);
+  const axes = reduceAxes(node, l);
+  if (x.shape.length !== 1 || axes.length !== 1 || !(axes[0] === 1 || axes[0] === -1) || getIntAttr(node, 'keepdims', 1) !== 1) {
+    l.fail(node, 'is supported only as mean(A) over the actions (axes [1], keepdims 1) in a dueling head');
+  }
+  l.values.set(node.output[0], { deferred: 'mean', of: x, node });
+};
+
+function lowerAddConstant(node: NodeProto, l: Lowering, x: Placed, c: Constant, sign: 1 | -1): void {
+  const constant = broadcastBias(node, l, c, x.shape).map((v) => sign * v);
+  l.emit({ kind: 'add-constant', node: node.name ?? '', input: x.buffer, output: l.buffer(constant.length), constant }, x.shape, node.output[0]);
+}
+
+const lowerSub: Lowerer = (node, l) => {
+  const [a, b] = node.input.map((name) => l.values.get(name));
+  const c = l.constants.get(node.input[1]);
+  if (c && a) return lowerAddConstant(node, l, l.placed(node, 0), c, -1);
+  if (a && b && isDeferred(b) && b.deferred === 'mean' && !isDeferred(a) && a.buffer === b.of.buffer) {
+    l.values.set(node.output[0], { deferred: 'centred', of: a, node });
+    return;
+  }
+  l.fail(node, 'is supported only as A − constant or A − mean(A) in a dueling head');
+};
+
+const lowerAdd: Lowerer = (node, l) => {
+  const [a, b] = node.input.map((name) => l.values.get(name));
+  const [ca, cb] = node.input.map((name) => l.constants.get(name));
+  if (a && cb) return lowerAddConstant(node, l, l.placed(node, 0), cb, 1);
+  if (b && ca) return lowerAddConstant(node, l, l.placed(node, 1), ca, 1);
+  const centredAt = [a, b].findIndex((v) => v !== undefined && isDeferred(v) && v.deferred === 'centred');
+  if (centredAt >= 0) {
+    const advantage = ([a, b][centredAt] as Deferred).of;
+    const value = l.placed(node, 1 - centredAt);
+    if (sizeOf(value.shape) !== 1) l.fail(node, `adds a [${value.shape.join(', ')}] value to the centred advantage; the dueling head needs V of size 1`);
+    const actions = sizeOf(advantage.shape);
+    l.emit({ kind: 'dueling', node: node.name ?? '', input: advantage.buffer, value: value.buffer, output: l.buffer(actions), actions }, advantage.shape, node.output[0]);
+    return;
+  }
+  l.fail(node, 'is supported only as tensor + constant (a bias) or as the dueling head V + (A − mean(A))');
+};
+
+const LOWERERS: Record<string, Lowerer> = {
+  Gemm: lowerGemm,
+  MatMul: lowerMatMul,
+  Add: lowerAdd,
+  Sub: lowerSub,
+  Conv: lowerConv,
+  Relu: activationLowerer(() => ({ kind: 'relu' })),
+  LeakyRelu: activationLowerer((n) => ({ kind: 'leaky-relu', alpha: getFloatAttr(n, 'alpha', 0.01) })),
+  Elu: activationLowerer((n) => ({ kind: 'elu', alpha: getFloatAttr(n, 'alpha', 1) })),
+  // Defaults from the ONNX operator spec.
+  Selu: activationLowerer((n) => ({ kind: 'selu', alpha: getFloatAttr(n, 'alpha', 1.67326319217681884765625), gamma: getFloatAttr(n, 'gamma', 1.05070102214813232421875) })),
+  Tanh: activationLowerer(() => ({ kind: 'tanh' })),
+  Sigmoid: activationLowerer(() => ({ kind: 'sigmoid' })),
+  Softplus: activationLowerer(() => ({ kind: 'softplus' })),
+  // Clip before opset 11 has min/max attributes, from 11 on optional constant inputs.
+  Clip: activationLowerer((n, l) => ({
+    kind: 'clip',
+    min: scalarInput(n, l, 1, getFloatAttr(n, 'min', -Infinity)),
+    max: scalarInput(n, l, 2, getFloatAttr(n, 'max', Infinity)),
+  })),
+  Transpose: lowerTranspose,
+  Flatten: lowerFlatten,
+  Reshape: lowerReshape,
+  Identity: lowerIdentity,
+  Dropout: lowerIdentity,
+  ReduceMean: lowerReduceMean,
+};
+
+/** The op types the generators accept, for messages and docs. */
+export const SUPPORTED_OPS = [...Object.keys(LOWERERS), 'Constant', 'Cast (of constants)', 'DequantizeLinear (of constants)'];
+
+export function lowerPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileInfo, source: Program['source'], options: LowerOptions = {}): Program {
+  const graph = model.graph!;
+  const target = options.target ?? 'code generation';
+  const l = new Lowering(new ConstantTable(graph.initializer ?? []), target);
+  const observationSize = sizeOf(spec.observationShape);
+  const observation = l.buffer(observationSize);
+  if (info.inputLayout === 'nchw') {
+    // The program takes HWC like every runtime; the file wants CHW.
+    const { indices, shape } = transposeIndices(spec.observationShape, [2, 0, 1]);
+    l.emit({ kind: 'gather', node: 'input HWC → CHW', input: observation, output: l.buffer(observationSize), indices }, shape, info.inputName);
+  } else {
+    l.values.set(info.inputName, { buffer: observation, shape: spec.observationShape });
+  }
+  for (const node of topologicalOrder(graph)) {
+    const domain = node.domain ?? '';
+    const lower = domain === '' || domain === 'ai.onnx' ? LOWERERS[node.opType] : undefined;
+    if (lower) {
+      lower(node, l);
+      continue;
+    }
+    if ((domain === '' || domain === 'ai.onnx') && l.constants.tryFold(node)) continue;
+    throw new UsageError(`${target} supports ${SUPPORTED_OPS.join(', ')}; node '${node.name || node.output[0]}' is ${domain && domain !== 'ai.onnx' ? `${domain}.` : ''}${node.opType}`);
+  }
+  const out = l.values.get(info.outputName);
+  if (!out || isDeferred(out)) throw new UsageError(`${target}: output '${info.outputName}' is not computed by supported nodes`);
+  if (sizeOf(out.shape) !== spec.actionCount) throw new UsageError(`${target}: output '${info.outputName}' has ${sizeOf(out.shape)} values per observation, but ${spec.id} has ${spec.actionCount} actions`);
+  const program: Program = {
+    env: spec.id,
+    observationShape: [...spec.observationShape],
+    observationSize,
+    actionCount: spec.actionCount,
+    output: info.output,
+    fileLayout: info.inputLayout,
+    weights: options.weights ?? 'float32',
+    source,
+    buffers: l.buffers,
+    steps: l.steps,
+    result: out.buffer,
+  };
+  return compact(setWeightFormat(fuse(program)));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Peephole rewrites on the step list. Buffers are written once, so a step's output can be renamed freely.
+
+function readsOf(step: Step): number[] {
+  return step.kind === 'dueling' ? [step.input, step.value] : [step.input];
+}
+
+function renameBuffer(program: Program, from: number, to: number): void {
+  for (const step of program.steps) {
+    if (step.input === from) step.input = to;
+    if (step.kind === 'dueling' && step.value === from) step.value = to;
+  }
+  if (program.result === from) program.result = to;
+}
+
+/** Activations and constant adds into the dense/conv step before them; chained gathers into one. */
+function fuse(program: Program): Program {
+  const steps = program.steps;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i];
+    const producer = steps.find((s) => s.output === step.input);
+    const readers = steps.filter((s) => readsOf(s).includes(step.input)).length;
+    if (!producer || readers !== 1 || program.result === step.input) continue;
+    let fused = false;
+    if (step.kind === 'activation' && (producer.kind === 'dense' || producer.kind === 'conv2d') && !producer.activation) {
+      producer.activation = step.activation;
+      fused = true;
+    } else if (step.kind === 'add-constant' && producer.kind === 'dense' && !producer.activation) {
+      producer.bias = producer.bias ? producer.bias.map((b, r) => b + step.constant[r]) : step.constant;
+      fused = true;
+    } else if (step.kind === 'gather' && producer.kind === 'gather') {
+      producer.indices = step.indices.map((j) => producer.indices[j]);
+      fused = true;
+    } else if (step.kind === 'dense' && producer.kind === 'gather' && isPermutation(producer.indices, program.buffers[producer.input])) {
+      // Σ_c W[r, c]·x[idx[c]] reads x in another order: permute the weight columns instead of the values.
+      permuteColumns(step.weights, producer.indices);
+      step.input = producer.input;
+      steps.splice(steps.indexOf(producer), 1);
+      i--;
+    }
+    if (fused) {
+      steps.splice(i--, 1);
+      renameBuffer(program, step.output, producer.output);
+    }
+  }
+  return program;
+}
+
+function isPermutation(indices: Int32Array, size: number): boolean {
+  if (indices.length !== size) return false;
+  const seen = new Uint8Array(size);
+  for (const j of indices) {
+    if (j < 0 || j >= size || seen[j]) return false;
+    seen[j] = 1;
+  }
+  return true;
+}
+
+function permuteColumns(w: WeightMatrix, indices: Int32Array): void {
+  const values = new Float32Array(w.values.length);
+  const q = w.int8 ? new Int8Array(w.int8.q.length) : null;
+  for (let r = 0; r < w.rows; r++) {
+    for (let c = 0; c < w.columns; c++) {
+      values[r * w.columns + indices[c]] = w.values[r * w.columns + c];
+      if (q) q[r * w.columns + indices[c]] = w.int8!.q[r * w.columns + c];
+    }
+  }
+  w.values = values;
+  if (w.int8 && q) w.int8 = { q, scales: w.int8.scales };
+}
+
+function setWeightFormat(program: Program): Program {
+  for (const step of program.steps) {
+    if (step.kind !== 'dense' && step.kind !== 'conv2d') continue;
+    const w = step.weights;
+    if (program.weights === 'float32') w.int8 = null;
+    else if (!w.int8) w.int8 = quantizeSymmetric(w.values, [w.rows, w.columns], 0);
+  }
+  return program;
+}
+
+/** Drops buffers no step uses and numbers the rest in order. */
+function compact(program: Program): Program {
+  const used = new Set<number>([0, program.result]);
+  for (const step of program.steps) [...readsOf(step), step.output].forEach((b) => used.add(b));
+  const order = [...used].sort((a, b) => a - b);
+  const index = new Map(order.map((b, i) => [b, i]));
+  for (const step of program.steps) {
+    step.input = index.get(step.input)!;
+    step.output = index.get(step.output)!;
+    if (step.kind === 'dueling') step.value = index.get(step.value)!;
+  }
+  program.result = index.get(program.result)!;
+  program.buffers = order.map((b) => program.buffers[b]);
+  return program;
+}

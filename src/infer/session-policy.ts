@@ -1,0 +1,60 @@
+// A Policy over any onnxruntime InferenceSession: onnxruntime-node and onnxruntime-web share onnxruntime-common's
+// interface, so the runtimes that differ only in how the session is made (ort-wasm, ort-cuda, ort-webgpu) share
+// the input checks and the HWC → CHW step here. The types are structural so that neither package is imported.
+import type { EnvSpec } from '../envs/types.js';
+import { argmax, hwcToChw, type Policy, type PolicyFileInfo } from './policy.js';
+
+export interface SessionLike {
+  run(feeds: Record<string, never>): Promise<Record<string, { data: unknown }>>;
+  release(): Promise<void>;
+}
+
+/** Makes the float32 input tensor of the package the session came from. */
+export type Float32TensorMaker = (data: Float32Array, dims: number[]) => unknown;
+
+export function observationSize(spec: EnvSpec): number {
+  return spec.observationShape.reduce((a, b) => a * b, 1);
+}
+
+/** The per-observation shape the file takes: the env's own, or CHW for files exported as NCHW. */
+export function fileObservationShape(spec: EnvSpec, info: PolicyFileInfo): number[] {
+  const [h, w, c] = spec.observationShape;
+  return info.inputLayout === 'nchw' ? [c, h, w] : [...spec.observationShape];
+}
+
+export function checkObservationLength(spec: EnvSpec, observations: Float32Array, batch: number): void {
+  const perObservation = observationSize(spec);
+  if (!Number.isInteger(batch) || batch < 1 || observations.length !== batch * perObservation) {
+    throw new RangeError(`expected ${batch} × ${perObservation} values, got ${observations.length}`);
+  }
+}
+
+/** The observations as the file wants them (a copy in CHW order for NCHW files, else the same array). */
+export function toFileLayout(spec: EnvSpec, info: PolicyFileInfo, observations: Float32Array, batch: number): Float32Array {
+  return info.inputLayout === 'nchw' ? hwcToChw(observations, batch, spec.observationShape) : observations;
+}
+
+export function sessionPolicy(session: SessionLike, makeTensor: Float32TensorMaker, spec: EnvSpec, info: PolicyFileInfo): Policy {
+  const shape = fileObservationShape(spec, info);
+  let disposed = false;
+
+  async function qValues(observations: Float32Array, batch: number): Promise<Float32Array> {
+    if (disposed) throw new Error('the policy was disposed');
+    checkObservationLength(spec, observations, batch);
+    const input = makeTensor(toFileLayout(spec, info, observations, batch), [batch, ...shape]);
+    const result = await session.run({ [info.inputName]: input as never });
+    return result[info.outputName].data as Float32Array;
+  }
+
+  return {
+    spec,
+    info,
+    qValues,
+    act: async (observation) => argmax(await qValues(observation, 1)),
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      await session.release();
+    },
+  };
+}
