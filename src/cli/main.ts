@@ -3,14 +3,20 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerBench } from './bench.js';
+import { registerCompare } from './compare.js';
 import { registerCompress } from './compress.js';
+import { registerCompressRecipe } from './compress-recipe.js';
 import { registerDemo } from './demo.js';
 import { registerEnvs } from './envs.js';
 import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
 import { registerExport } from './export.js';
+import { registerExportCode } from './export-code.js';
+import { registerExportWeb } from './export-web.js';
 import { registerInspect } from './inspect.js';
 import { registerRecord } from './record.js';
+import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
@@ -27,8 +33,13 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerRecord(program);
   const exportCommand = registerExport(program);
-  void exportCommand; // `export js|c|web` register on it
+  registerExportCode(exportCommand);
+  registerExportWeb(exportCommand);
   registerCompress(program);
+  registerCompressRecipe(program);
+  registerBench(program);
+  registerCompare(program);
+  registerServe(program);
   registerDemo(program);
   // Every command reports bad flags through the handler below instead of exiting on its own.
   const silence = (cmd: Command) => {

@@ -4,7 +4,7 @@
 // (session.disable_cpu_ep_fallback): a result then provably came from the GPU, and a model the GPU cannot run
 // whole fails to load, naming the ops that would have fallen back. QDISTILL_PRINT_EP=1 prints where every
 // node ran (from onnxruntime's profile).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -13,6 +13,7 @@ import { makeModel, makeNode, tensorValueInfo } from '../onnx/graph.js';
 import { encodeModel } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
 import { UsageError } from '../util/errors.js';
+import { vulkanLoaderPresent } from '../util/vulkan.js';
 import { describePlacement, profilePlacement, type Placement } from './ep-placement.js';
 import type { Policy, PolicyFileInfo } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
@@ -109,7 +110,7 @@ async function probe(provider: GpuProvider): Promise<string | null> {
       return `the CUDA execution provider is not installed (${missing.join(', ')} missing in ${relative(process.cwd(), folder) || folder}); install it with \`${CUDA_INSTALL}\` (needs an NVIDIA GPU with CUDA 12 and cuDNN 9)`;
     }
   }
-  if (provider === 'webgpu' && process.platform === 'linux' && !vulkanLoaderPresent()) {
+  if (provider === 'webgpu' && !vulkanLoaderPresent()) {
     // Without the loader Dawn can only fail, and it prints a native warning on the way: say it without trying.
     return 'no WebGPU adapter: ort-webgpu needs a GPU with Vulkan (Linux), Metal (macOS) or D3D12 (Windows) and its driver (no Vulkan loader libvulkan.so.1 on this machine: apt-get install libvulkan1 and the GPU\'s Vulkan driver)';
   }
@@ -128,20 +129,6 @@ async function probe(provider: GpuProvider): Promise<string | null> {
       return `the WebGPU execution provider did not start: ${message}`;
     }
     return `the CUDA execution provider did not start (it needs an NVIDIA GPU, CUDA 12 and cuDNN 9 on the library path): ${message}`;
-  }
-}
-
-/** Whether the dynamic loader can find libvulkan.so.1 (the directories of LD_LIBRARY_PATH and ld.so's usual ones). */
-function vulkanLoaderPresent(): boolean {
-  const dirs = [
-    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
-    '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib',
-  ];
-  if (dirs.some((dir) => existsSync(join(dir, 'libvulkan.so.1')))) return true;
-  try {
-    return readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1'); // directories from /etc/ld.so.conf.d
-  } catch {
-    return false;
   }
 }
 

@@ -1,12 +1,11 @@
 // Training backend selection. `cpu` and `wasm` always exist; `tensorflow`, `tensorflow-gpu` (tfjs-node)
 // and `webgpu` (Dawn through the `webgpu` package) are optional peers loaded at run time, so a missing
 // one is a clear message with the install command rather than a crash at import.
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { UsageError } from '../util/errors.js';
+import { vulkanLoaderPresent } from '../util/vulkan.js';
 import { installWasmKernelFixes } from './wasm-kernels.js';
 
 export const BACKEND_NAMES = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow', 'tensorflow-gpu'] as const;
@@ -70,18 +69,8 @@ async function setTfBackend(tfName: string, backend: ConcreteBackend): Promise<v
   await tf.ready();
 }
 
-/**
- * On Linux, Dawn reaches the GPU through the Vulkan loader; without libvulkan.so.1 it cannot find an adapter,
- * and asking it anyway prints native warnings. Other platforms (Metal, D3D12) are always tried.
- */
-function vulkanLoaderMissing(): boolean {
-  if (process.platform !== 'linux') return false;
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/usr/local/lib'];
-  return !dirs.some((dir) => dir && existsSync(join(dir, 'libvulkan.so.1')));
-}
-
 async function startWebGpu(): Promise<void> {
-  if (vulkanLoaderMissing()) {
+  if (!vulkanLoaderPresent()) {
     throw new BackendUnavailableError(
       "backend 'webgpu' found no GPU adapter: there is no Vulkan loader (libvulkan.so.1) on this machine, which Dawn needs on Linux; install the GPU driver and libvulkan1, or use --backend wasm or cpu",
     );

@@ -1,0 +1,177 @@
+// The HTTP API over loaded models (fastify): act, model descriptions, health, metrics, and each model's
+// web page. Every error is JSON `{"error": "..."}` with a 4xx status for what the client got wrong.
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { argmax } from '../infer/policy.js';
+import type { ServeMetrics } from './metrics.js';
+import { describeServedModel, type ServedModel } from './models.js';
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+import { parseActRequest, RequestError } from './validate.js';
+
+export interface ServeAppOptions {
+  models: ServedModel[];
+  metrics: ServeMetrics;
+  /** Largest request body in bytes (413 above). */
+  bodyLimit: number;
+  /** Most observations in one request (400 above). */
+  maxRequestBatch: number;
+  /** Model name → folder holding its exported web site, served under /web/{name}/. */
+  webRoots?: Map<string, string>;
+}
+
+const ACT_SUFFIX = ':act';
+const ACT_ROUTE = '/v1/models/:target';
+
+export async function buildServeApp(options: ServeAppOptions): Promise<FastifyInstance> {
+  const { models, metrics } = options;
+  const byName = new Map(models.map((m) => [m.name, m]));
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit,
+    return503OnClosing: true,
+    // URLs the router cannot take (bad %-encoding, a name over 100 characters) never reach the hooks.
+    frameworkErrors: (error, _request, genericReply) => {
+      const reply = genericReply as FastifyReply;
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      metrics.responses.inc({ route: 'unmatched', status: String(status) });
+      void reply.code(status).send({ error: status === 414 ? 'the path is too long' : 'the URL is not valid (bad %-encoding)' });
+    },
+  });
+  // Only JSON bodies: without a text/plain parser, fastify answers other content types with 415.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    void reply.code(status).send({ error: errorMessage(error, status, options.bodyLimit) });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: `nothing at ${request.method} ${truncate(request.url)}` });
+  });
+
+  // Answers sent after close() began tell the client to drop the connection, so that keep-alive sockets
+  // of requests already in flight do not hold the server open until their idle timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = String(reply.statusCode);
+    metrics.responses.inc({ route, status });
+    const model = route === ACT_ROUTE && request.method === 'POST' ? actModel(request, byName) : undefined;
+    if (!model) return;
+    metrics.requests.inc({ model: model.name, status });
+    metrics.latency.observe({ model: model.name }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 400) metrics.errors.inc({ model: model.name, kind: reply.statusCode >= 500 ? 'inference' : 'invalid' });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', models: models.map((m) => m.name) }));
+
+  app.get('/metrics', async (_request, reply) => {
+    void reply.type(PROMETHEUS_CONTENT_TYPE);
+    return metrics.registry.render();
+  });
+
+  app.get('/v1/models', async () => ({ models: models.map(describeServedModel) }));
+
+  app.get<{ Params: { target: string } }>(ACT_ROUTE, async (request, reply) => {
+    const model = byName.get(request.params.target);
+    if (!model) return reply.code(404).send({ error: unknownModel(request.params.target, byName) });
+    return describeServedModel(model);
+  });
+
+  app.post<{ Params: { target: string } }>(ACT_ROUTE, async (request, reply) => {
+    const { target } = request.params;
+    if (!target.endsWith(ACT_SUFFIX)) {
+      return reply.code(404).send({ error: `nothing at POST ${truncate(request.url)} (act is POST /v1/models/{name}:act)` });
+    }
+    const model = actModel(request, byName);
+    if (!model) return reply.code(404).send({ error: unknownModel(target.slice(0, -ACT_SUFFIX.length), byName) });
+    let parsed;
+    try {
+      parsed = parseActRequest(request.body, model.policy.spec, options.maxRequestBatch);
+    } catch (error) {
+      if (error instanceof RequestError) return reply.code(error.statusCode).send({ error: error.message });
+      throw error;
+    }
+    let outputs: Float32Array;
+    try {
+      outputs = await model.batcher.submit(parsed.observations, parsed.count);
+    } catch (error) {
+      return reply.code(500).send({ error: `inference failed: ${String((error as Error)?.message ?? error).split('\n')[0]}` });
+    }
+    metrics.observations.inc({ model: model.name }, parsed.count);
+    return actResponse(outputs, parsed.count, model.policy.spec.actionCount, parsed.single);
+  });
+
+  app.get('/', async (_request, reply) => {
+    void reply.type('text/html; charset=utf-8');
+    return indexPage(models, options.webRoots ?? new Map());
+  });
+
+  let first = true;
+  for (const [name, root] of options.webRoots ?? []) {
+    // @fastify/static refuses paths that leave `root` (.., encoded or not) before touching the disk;
+    // the prefix without its trailing slash makes /web/{name} redirect to /web/{name}/.
+    await app.register(fastifyStatic, { root, prefix: `/web/${name}`, decorateReply: first, redirect: true, index: 'index.html' });
+    first = false;
+  }
+  return app;
+}
+
+function actModel(request: FastifyRequest, byName: Map<string, ServedModel>): ServedModel | undefined {
+  const target = (request.params as { target?: string }).target ?? '';
+  return target.endsWith(ACT_SUFFIX) ? byName.get(target.slice(0, -ACT_SUFFIX.length)) : undefined;
+}
+
+function actResponse(outputs: Float32Array, count: number, actionCount: number, single: boolean): Record<string, unknown> {
+  if (single) return { action: argmax(outputs, 0, actionCount), q_values: Array.from(outputs) };
+  const actions: number[] = [];
+  const qValues: number[][] = [];
+  for (let i = 0; i < count; i++) {
+    actions.push(argmax(outputs, i * actionCount, actionCount));
+    qValues.push(Array.from(outputs.subarray(i * actionCount, (i + 1) * actionCount)));
+  }
+  return { actions, q_values: qValues };
+}
+
+function unknownModel(name: string, byName: Map<string, ServedModel>): string {
+  return `no model named '${truncate(name)}' (served: ${[...byName.keys()].join(', ')})`;
+}
+
+/** fastify's own messages, made specific where they are vague. */
+function errorMessage(error: FastifyError, status: number, bodyLimit: number): string {
+  if (status >= 500) return 'internal server error';
+  if (status === 403) return "the path is not allowed (it leaves the page's folder, or holds a NUL byte)";
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'unsupported content type; send the body as application/json';
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return `the body is larger than this server's limit of ${bodyLimit} bytes`;
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return 'the body is not valid JSON';
+  return error.message;
+}
+
+function truncate(text: string, length = 120): string {
+  return text.length > length ? `${text.slice(0, length)}…` : text;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function indexPage(models: ServedModel[], webRoots: Map<string, string>): string {
+  const items = models.map((m) => {
+    const name = escapeHtml(m.name);
+    const page = webRoots.has(m.name) ? ` — <a href="/web/${name}/">play in the browser</a>` : '';
+    return `<li><a href="/v1/models/${name}">${name}</a> (${escapeHtml(m.policy.spec.id)}, ${m.parameters} parameters)${page}</li>`;
+  });
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>qdistill serve</title></head>
+<body><h1>qdistill serve</h1>
+<ul>${items.join('\n')}</ul>
+<p>POST /v1/models/{name}:act with {"observation": [...]} · <a href="/v1/models">/v1/models</a> · <a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a></p>
+</body></html>
+`;
+}

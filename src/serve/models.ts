@@ -1,0 +1,103 @@
+// The models a server answers for: each policy opened in the chosen runtime, with its batcher and the
+// description GET /v1/models returns.
+import { basename } from 'node:path';
+import { observationSize } from '../envs/types.js';
+import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
+import type { Policy } from '../infer/policy.js';
+import { inspectModel } from '../onnx/inspect.js';
+import { decodeModel } from '../onnx/model.js';
+import { createBatcher, directBatcher, type Batcher } from './batcher.js';
+import type { ServeMetrics } from './metrics.js';
+import type { NamedModel } from './names.js';
+
+export interface BatchingOptions {
+  /** false: every request is its own inference call. */
+  enabled: boolean;
+  batchWindowUs: number;
+  maxBatch: number;
+}
+
+export interface ServedModel {
+  name: string;
+  file: string;
+  runtime: string;
+  policy: Policy;
+  batcher: Batcher;
+  observationSize: number;
+  parameters: number;
+  macs: number | null;
+  bytes: number;
+}
+
+export interface LoadModelsOptions {
+  runtime?: string;
+  env?: string;
+  batching: BatchingOptions;
+  metrics: ServeMetrics;
+}
+
+export async function loadServedModels(named: ModelToServe[], options: LoadModelsOptions): Promise<ServedModel[]> {
+  const loaded: ServedModel[] = [];
+  try {
+    for (const entry of named) loaded.push(await loadServedModel(entry, options));
+  } catch (error) {
+    await disposeServedModels(loaded);
+    throw error;
+  }
+  return loaded;
+}
+
+/** A model to serve; `runtime` overrides the one in the options (e.g. auto's pick for this file). */
+export type ModelToServe = NamedModel & { runtime?: string };
+
+async function loadServedModel({ name, file, runtime: ownRuntime }: ModelToServe, options: LoadModelsOptions): Promise<ServedModel> {
+  const bytes = readPolicyBytes(file);
+  const summary = inspectModel(decodeModel(bytes, file));
+  const runtime = ownRuntime ?? options.runtime ?? 'ort-cpu';
+  const policy = await openPolicyBytes(bytes, file, { runtime, env: options.env });
+  const size = observationSize(policy.spec);
+  const { metrics } = options;
+  const onBatch = (count: number) => {
+    metrics.batchSize.observe({ model: name }, count);
+    metrics.inferences.inc({ model: name });
+  };
+  const infer = (observations: Float32Array, count: number) => policy.qValues(observations, count);
+  const batcher = options.batching.enabled
+    ? createBatcher(infer, {
+        observationSize: size,
+        outputSize: policy.spec.actionCount,
+        batchWindowUs: options.batching.batchWindowUs,
+        maxBatch: options.batching.maxBatch,
+        onBatch,
+      })
+    : directBatcher(infer, onBatch);
+  return { name, file, runtime, policy, batcher, observationSize: size, parameters: summary.parameters, macs: summary.macs, bytes: bytes.byteLength };
+}
+
+export async function disposeServedModels(models: ServedModel[]): Promise<void> {
+  for (const model of models) {
+    model.batcher.flush();
+    await model.policy.dispose();
+  }
+}
+
+/** What GET /v1/models says about one model. */
+export function describeServedModel(model: ServedModel): Record<string, unknown> {
+  const { spec, info } = model.policy;
+  const { 'qdistill.card': _card, ...metadata } = info.metadata;
+  return {
+    name: model.name,
+    file: basename(model.file),
+    runtime: model.runtime,
+    env: spec,
+    observationSize: model.observationSize,
+    output: info.output,
+    input: { name: info.inputName, layout: info.inputLayout },
+    parameters: model.parameters,
+    macs: model.macs,
+    bytes: model.bytes,
+    metadata,
+    card: info.card,
+    actUrl: `/v1/models/${model.name}:act`,
+  };
+}
