@@ -1,6 +1,6 @@
 // On a machine with a GPU: which GPU runtimes start, whether their outputs equal ort-cpu's on states the
 // policies visit, their latency next to ort-cpu's in the same run, and the tfjs webgpu training step next
-// to cpu. Prints JSON. Usage: node --import tsx bench/gpu-check.ts [model.onnx...]
+// to cpu. Prints JSON. Usage: node --import tsx bench/gpu-check.ts [--training-only] [model.onnx...]
 import { readFileSync } from 'node:fs';
 import { benchPolicyFile } from '../src/bench/latency.js';
 import { benchStates } from '../src/bench/states.js';
@@ -12,8 +12,11 @@ import { activateBackend, quietTfjs } from '../src/tfjs/backends.js';
 import { timeGradientStep } from '../src/tfjs/choose-backend.js';
 import { machineDescription } from '../src/util/machine.js';
 
-const files = process.argv.slice(2).length
-  ? process.argv.slice(2)
+const args = process.argv.slice(2).filter((a) => a !== '--training-only');
+const files = process.argv.includes('--training-only')
+  ? []
+  : args.length
+  ? args
   : ['models/cartpole-v1-student-16x16/student.onnx', 'models/cartpole-v1/teacher.onnx', 'models/lunarlander-v3-student-64x64/student.onnx', 'models/minatar-breakout/teacher.onnx'];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -50,9 +53,9 @@ for (const file of files) {
 // tfjs: one DQN gradient step (Adam, the preset's batch) of the teacher networks, cpu vs webgpu.
 quietTfjs();
 const training = [];
-for (const envId of ['CartPole-v1', 'MinAtar/Breakout']) {
-  const probe = makeTrainingProbe(envId, presetFor(envId), 1);
-  const row: Record<string, unknown> = { env: envId };
+for (const [envId, batchSize] of [['CartPole-v1', 64], ['MinAtar/Breakout', 32], ['MinAtar/Breakout', 512]] as const) {
+  const probe = makeTrainingProbe(envId, { ...presetFor(envId), batchSize }, 1);
+  const row: Record<string, unknown> = { env: envId, batchSize };
   for (const backend of ['cpu', 'webgpu'] as const) {
     try {
       await activateBackend(backend);

@@ -44,8 +44,14 @@ function ortWebDist(): string {
   return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
 }
 
+/** The onnxruntime-web files the page needs that are not there (all of them when the package is missing). */
 function missingOrtWebFiles(backend: BrowserBackend): string[] {
-  const dist = ortWebDist();
+  let dist: string;
+  try {
+    dist = ortWebDist();
+  } catch {
+    return ORT_WEB_FILES[backend];
+  }
   return ORT_WEB_FILES[backend].filter((name) => !existsSync(join(dist, name)));
 }
 
