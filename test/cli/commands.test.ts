@@ -74,14 +74,26 @@ test('kill -9 during training, then --resume: continues from the last checkpoint
   assert.equal(card.steps, 6000);
 });
 
-test('demo (npm start): distills the committed CartPole teacher into a 16-16 student that keeps its return', () => {
-  const out = join(dir, 'demo-student');
-  const r = runCli(['demo', '--out', out, '--json']);
+test('demo (npm start): distills, quantizes, evaluates and benchmarks on every runtime named, the browser included, and writes the report', () => {
+  const out = join(dir, 'demo');
+  const r = runCli(['demo', '--out', out, '--json', '--episodes', '20', '--seconds', '0.05', '--runtime', 'ort-cpu,js,ort-wasm,browser'], 300_000);
   assert.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(r.stdout);
-  assert.equal(summary.student, '16-16');
-  assert.equal(summary.parameters, 386);
-  assert.equal(summary.teacherReward.mean, 500);
-  assert.ok(summary.reward.mean >= 475, `student return ${summary.reward.mean}`);
-  assert.ok(existsSync(join(out, 'student.onnx')));
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual(report.models.map((m: { role: string }) => m.role), ['teacher', 'student', 'student', 'student']);
+  const [teacher, student, dynamic, quantized] = report.models;
+  assert.equal(teacher.reward.mean, 500);
+  assert.equal(student.parameters, 386);
+  for (const m of [student, dynamic, quantized]) assert.ok(m.reward.mean >= 475, `${m.file}: return ${m.reward.mean}`);
+  assert.match(dynamic.file, /int8-dynamic/);
+  assert.match(quantized.file, /int8-static/);
+  // Every model was timed on every runtime that can run it; js declines the int8 files by name.
+  for (const m of report.models) {
+    for (const runtime of ['ort-cpu', 'ort-wasm', 'browser']) {
+      const result = report.latency.results.find((x: { file: string; runtime: string }) => x.file === m.file && x.runtime === runtime);
+      assert.ok(result && result.single.p50Us > 0, `${m.file} on ${runtime}`);
+    }
+  }
+  assert.ok(report.latency.results.some((x: { file: string; runtime: string }) => x.file === student.file && x.runtime === 'js'));
+  assert.deepEqual(report.latency.unsupported.map((u: { runtime: string }) => u.runtime), ['js', 'js']);
+  for (const file of ['student/student.onnx', 'report.json', 'report.md', 'report.html']) assert.ok(existsSync(join(out, file)), file);
 });
