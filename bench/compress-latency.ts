@@ -2,20 +2,18 @@
 // weights, int8 weights and dynamic int8, interleaved in one run so that the ratios to float32 are trustworthy on a
 // shared machine. Usage: node --import tsx bench/compress-latency.ts [file...]  → JSON on stdout
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { fp16Pass } from '../src/compress/fp16.js';
 import { runPass } from '../src/compress/pass.js';
 import { weightQuantizationPass } from '../src/compress/quantize-weights.js';
 import { dynamicQuantizationPass } from '../src/compress/quantize-dynamic.js';
 import { decodeModel, encodeModel } from '../src/onnx/model.js';
+import { interleavedLatency, ORT_CPU_ONE_THREAD, percentile } from './interleaved.js';
 
 const files = process.argv.slice(2).length
   ? process.argv.slice(2)
   : ['models/cartpole-v1/teacher.onnx', 'models/cartpole-v1-student-16x16/student.onnx', 'models/lunarlander-v3-student-64x64/student.onnx', 'models/minatar-breakout/teacher.onnx'];
 const ROUNDS = 20;
 const RUNS_PER_ROUND = 500;
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
 const results = [];
 for (const file of files) {
@@ -26,27 +24,11 @@ for (const file of files) {
     'int8-weights': encodeModel(runPass(weightQuantizationPass, original, { perChannel: true }).model),
     'int8-dynamic': encodeModel(runPass(dynamicQuantizationPass, original, { perChannel: true, keepInputLayer: true }).model),
   };
-  const sessions: Record<string, { session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }> = {};
-  for (const [name, bytes] of Object.entries(variants)) {
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-    const dims = [1, ...original.graph!.input[0].type!.tensorType!.shape!.dim.slice(1).map((d) => d.dimValue ?? 1)];
-    sessions[name] = { session, feeds: { [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.1), dims) } };
-    for (let i = 0; i < 200; i++) await session.run(sessions[name].feeds); // warm-up
-  }
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, { session, feeds }] of Object.entries(sessions)) {
-      for (let i = 0; i < RUNS_PER_ROUND; i++) {
-        const start = process.hrtime.bigint();
-        await session.run(feeds);
-        samples[name].push(Number(process.hrtime.bigint() - start) / 1000);
-      }
-    }
-  }
+  const samples = await interleavedLatency(variants, original, ROUNDS, RUNS_PER_ROUND);
   const row: Record<string, unknown> = { file };
-  const p50fp32 = percentile([...samples.fp32].sort((a, b) => a - b), 0.5);
+  const p50fp32 = percentile(samples.fp32, 0.5);
   for (const [name, values] of Object.entries(samples)) {
-    const sorted = values.sort((a, b) => a - b);
+    const sorted = values;
     row[name] = {
       bytes: variants[name].length,
       p50_us: Number(percentile(sorted, 0.5).toFixed(1)),
@@ -55,8 +37,7 @@ for (const file of files) {
       p50_vs_fp32: Number((percentile(sorted, 0.5) / p50fp32).toFixed(2)),
     };
   }
-  for (const { session } of Object.values(sessions)) await session.release();
   results.push(row);
   process.stderr.write(`${file} done\n`);
 }
-process.stdout.write(JSON.stringify({ runtime: `onnxruntime-node ${ort.env.versions.node}, CPU EP, 1 thread`, runsPerVariant: ROUNDS * RUNS_PER_ROUND, results }, null, 2) + '\n');
+process.stdout.write(JSON.stringify({ runtime: ORT_CPU_ONE_THREAD, runsPerVariant: ROUNDS * RUNS_PER_ROUND, results }, null, 2) + '\n');

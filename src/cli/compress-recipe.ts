@@ -1,20 +1,13 @@
 // `qdistill compress`: the one-command recipe (see src/compress/recipe.ts).
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { DEFAULT_RECIPE_SIZES, runRecipe, type Candidate } from '../compress/recipe.js';
+import { DEFAULT_RECIPE_SIZES, runRecipe, type Candidate, type RecipeOptions } from '../compress/recipe.js';
 import type { StudentSize } from '../distill/pipeline.js';
 import { DEFAULT_DISTILL } from '../distill/student.js';
 import { integer, number } from './options.js';
 import { formatTable, printJson } from './output.js';
 
-interface RecipeFlags {
-  env?: string;
-  keep: number;
-  out: string;
-  episodes: number;
-  sizes: StudentSize[];
-  seed: number;
-  latencySeconds: number;
+interface RecipeFlags extends Pick<RecipeOptions, 'env' | 'keep' | 'out' | 'episodes' | 'sizes' | 'seed' | 'latencySeconds'> {
   students: number;
   rounds: number;
   json?: boolean;

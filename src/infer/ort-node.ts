@@ -2,8 +2,9 @@
 // bytes we already read and validated, so the file is read once.
 import * as ort from 'onnxruntime-node';
 import type { EnvSpec } from '../envs/types.js';
-import { argmax, hwcToChw, type Policy, type PolicyFileInfo } from './policy.js';
+import type { Policy, PolicyFileInfo } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
+import { sessionPolicy } from './session-policy.js';
 
 export type OrtCpuOptions = Pick<RuntimeOptions, 'threads' | 'graphOptimizationLevel'>;
 
@@ -21,24 +22,5 @@ export async function openOrtCpuPolicy(bytes: Uint8Array, spec: EnvSpec, info: P
     interOpNumThreads: 1,
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
   });
-  const perObservation = spec.observationShape.reduce((a, b) => a * b, 1);
-  const [h, w, c] = spec.observationShape;
-  const fileShape = info.inputLayout === 'nchw' ? [c, h, w] : spec.observationShape;
-
-  async function qValues(observations: Float32Array, batch: number): Promise<Float32Array> {
-    if (observations.length !== batch * perObservation) {
-      throw new RangeError(`expected ${batch} × ${perObservation} values, got ${observations.length}`);
-    }
-    const data = info.inputLayout === 'nchw' ? hwcToChw(observations, batch, spec.observationShape) : observations;
-    const result = await session.run({ [info.inputName]: new ort.Tensor('float32', data, [batch, ...fileShape]) });
-    return result[info.outputName].data as Float32Array;
-  }
-
-  return {
-    spec,
-    info,
-    qValues,
-    act: async (observation) => argmax(await qValues(observation, 1)),
-    dispose: () => session.release(),
-  };
+  return sessionPolicy(session, (data, dims) => new ort.Tensor('float32', data, dims), spec, info);
 }
