@@ -1,6 +1,7 @@
-// Single-observation latency of a policy compiled to JavaScript (`export js`, act) against one onnxruntime-node
-// session.run (CPU EP, 1 thread) plus argmax, interleaved in rounds over the same visited states so the ratio is
-// trustworthy on a shared machine; also checks that both choose the same action on 10,000 states.
+// Single-observation latency, interleaved in rounds over the same visited states so the ratios hold on a shared
+// machine: a bare onnxruntime-node session.run (CPU EP, 1 thread) plus argmax as the baseline; our ort-cpu
+// runtime's policy.act on the same file; the policy compiled to JavaScript (`export js`), called directly and
+// through the js runtime's policy.act. Also checks that js and ort-cpu choose the same action on 10,000 states.
 // Usage: node --import tsx bench/js-latency.ts [model.onnx] [--weights float32|int8]  → JSON on stdout
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -30,9 +31,9 @@ const bytes = readFileSync(file);
 const program = programFromBytes(bytes, file, { weights });
 const module = await importGeneratedModule(generateJs(program));
 const policy = await openPolicy(file);
+const jsPolicy = await openPolicy(file, { runtime: 'js' });
 const size = program.observationSize;
 const { observations } = await teacherVisitedStates(policy, STATES, 1234);
-await policy.dispose();
 
 const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 const inputName = session.inputNames[0];
@@ -50,11 +51,25 @@ for (let s = 0; s < STATES; s++) if (module.act(observation(s)) !== (await ortAc
 for (let i = 0; i < WARMUP; i++) {
   module.act(observation(i % STATES));
   await ortAct(i % STATES);
+  await policy.act(observation(i % STATES));
+  await jsPolicy.act(observation(i % STATES));
 }
 const jsSamples: number[] = [];
 const ortSamples: number[] = [];
+const policySamples: number[] = [];
+const jsPolicySamples: number[] = [];
 let sink = 0;
+async function timeRuns(round: number, samples: number[], act: (o: Float32Array) => Promise<number>): Promise<void> {
+  for (let i = 0; i < RUNS_PER_ROUND; i++) {
+    const o = observation((round * RUNS_PER_ROUND + i) % STATES);
+    const start = process.hrtime.bigint();
+    sink += await act(o);
+    samples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+}
 for (let round = 0; round < ROUNDS; round++) {
+  await timeRuns(round, policySamples, (o) => policy.act(o));
+  await timeRuns(round, jsPolicySamples, (o) => jsPolicy.act(o));
   for (let i = 0; i < RUNS_PER_ROUND; i++) {
     const s = (round * RUNS_PER_ROUND + i) % STATES;
     const start = process.hrtime.bigint();
@@ -73,9 +88,13 @@ const loopStart = process.hrtime.bigint();
 for (let i = 0; i < 100_000; i++) sink += module.act(observation(i % STATES));
 const jsLoopMean = Number(process.hrtime.bigint() - loopStart) / 1000 / 100_000;
 await session.release();
+await policy.dispose();
+await jsPolicy.dispose();
 
 const js = summary(jsSamples);
 const onnx = summary(ortSamples);
+const ortCpu = summary(policySamples);
+const jsRuntime = summary(jsPolicySamples);
 process.stdout.write(
   JSON.stringify(
     {
@@ -87,6 +106,9 @@ process.stdout.write(
       js: { ...js, loop_mean_us: Number(jsLoopMean.toFixed(4)) },
       ort: onnx,
       ort_p50_over_js_p50: Number((onnx.p50_us / js.p50_us).toFixed(1)),
+      ort_cpu_runtime_act: ortCpu,
+      ort_cpu_runtime_p50_over_bare_session_run_p50: Number((ortCpu.p50_us / onnx.p50_us).toFixed(3)),
+      js_runtime_act: jsRuntime,
       actions: { states: STATES, differ },
       checksum: sink,
     },

@@ -1,15 +1,17 @@
 // `qdistill compress`: the one-command recipe (see src/compress/recipe.ts).
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { COLLECTORS, type CollectMode } from '../distill/collect.js';
 import { DEFAULT_RECIPE_SIZES, runRecipe, type Candidate, type RecipeOptions } from '../compress/recipe.js';
 import type { StudentSize } from '../distill/pipeline.js';
 import { DEFAULT_DISTILL } from '../distill/student.js';
-import { integer, number } from './options.js';
+import { integer, number, oneOf } from './options.js';
 import { formatTable, printJson } from './output.js';
 
 interface RecipeFlags extends Pick<RecipeOptions, 'env' | 'keep' | 'out' | 'episodes' | 'sizes' | 'seed' | 'latencySeconds'> {
   students: number;
   rounds: number;
+  collect: CollectMode;
   json?: boolean;
 }
 
@@ -38,7 +40,7 @@ export function candidateTable(candidates: Candidate[], teacherBytes: number): s
 export function registerCompressRecipe(program: Command): void {
   program
     .command('compress')
-    .description('the whole recipe: distill a size sweep, prune, quantize, and keep the smallest policy that holds --keep of the teacher reward')
+    .description('the whole recipe: distill students of several sizes, prune, quantize, and keep the smallest policy that holds --keep of the teacher reward')
     .argument('<teacher.onnx>', 'the teacher policy (any ONNX policy; --env for files without qdistill metadata)')
     .requiredOption('--out <dir>', 'output folder: policy.onnx, card.json, the students and every variant tried')
     .option('--env <id>', "environment (default: the teacher's qdistill.env metadata)")
@@ -46,7 +48,8 @@ export function registerCompressRecipe(program: Command): void {
     .option('--sizes <list>', 'student sizes to distill', sizeList, DEFAULT_RECIPE_SIZES)
     .option('--episodes <n>', 'evaluation episodes per candidate (same seeds for all)', integer(1), 100)
     .option('--students <n>', 'how many of the smallest students that keep the reward get pruned and quantized', integer(1), 2)
-    .option('--rounds <n>', 'distillation rounds at most per student', integer(1), DEFAULT_DISTILL.rounds)
+    .option('--rounds <n>', 'distillation rounds per student (the whole budget is spent)', integer(1), DEFAULT_DISTILL.rounds)
+    .addOption(new Option('--collect <who>', 'who acts while states are collected (student = DAgger-style)').argParser(oneOf(COLLECTORS)).default('student'))
     .option('--latency-seconds <s>', 'seconds of latency measurement per candidate', number(0.05, 60), 0.5)
     .option('--seed <n>', 'random seed of the distillation', integer(0, 2 ** 32 - 1), 1)
     .option('--json', 'print the result as JSON')
@@ -63,7 +66,7 @@ export function registerCompressRecipe(program: Command): void {
         latencySeconds: flags.latencySeconds,
         closeSize: 1.1,
         studentsToCompress: flags.students,
-        distill: { rounds: flags.rounds },
+        distill: { rounds: flags.rounds, collect: flags.collect },
         log,
         onCandidate: (c) => log(`${c.name}: ${c.bytes} bytes, return ${c.reward.mean.toFixed(1)} ± ${c.reward.std.toFixed(1)} (${(100 * c.ofTeacher).toFixed(1)}% of teacher gain), p50 ${c.p50Us.toFixed(1)} µs`),
       });

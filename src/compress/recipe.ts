@@ -1,4 +1,4 @@
-// `qdistill compress`: the whole recipe. Distill a sweep of student sizes (one labelled dataset), then try
+// `qdistill compress`: the whole recipe. Distill students of several sizes (whole budget each), then try
 // the passes on the students that keep enough reward — int8 (dynamic, static, weights-only), float16,
 // structured pruning — evaluate every candidate on the same seeds and time it, and keep the smallest file
 // that holds at least `keep` of the teacher's reward. When the smallest ones are close in size, the fastest
@@ -9,7 +9,7 @@
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openPolicy, readPolicyBytes } from '../infer/open.js';
-import { sweepToFolder, randomPolicyReward, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
+import { distillToFolder, randomPolicyReward, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
 import { DEFAULT_DISTILL } from '../distill/student.js';
 import { fileHash } from '../distill/dataset.js';
 import { inspectModel } from '../onnx/inspect.js';
@@ -129,20 +129,24 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
   const teacher = await measure(teacherFile, o, env, [], 'teacher', random, null, null);
   o.onCandidate?.(teacher);
 
-  o.log(`distilling ${o.sizes.length} student sizes`);
-  const summaries = await sweepToFolder(teacherFile, o.sizes, {
-    ...DEFAULT_DISTILL,
-    backend: 'wasm',
-    ...o.distill,
-    env,
-    seed: o.seed,
-    out: join(o.out, 'students'),
-    finalEpisodes: o.episodes,
-    quiet: true,
-  });
+  // Every size is distilled on its own, for the whole budget: the distill stage's early stop (teacher mean
+  // minus one std) is a lower bar than `keep` when the teacher's return varies (LunarLander's std is 60).
   const candidates: Candidate[] = [teacher];
-  for (const s of summaries) {
-    const c = await measure(join(s.out, 'student.onnx'), o, env, [`distill → ${s.student} (${s.loss})`], `student ${s.student}`, random, teacher.reward.mean, s.agreement);
+  for (const size of o.sizes) {
+    o.log(`distilling a ${size.hidden.join('-')} student`);
+    const s = await distillToFolder(teacherFile, size, {
+      ...DEFAULT_DISTILL,
+      backend: 'wasm',
+      collect: 'student',
+      ...o.distill,
+      env,
+      seed: o.seed,
+      out: join(o.out, 'students', size.hidden.join('x')),
+      finalEpisodes: o.episodes,
+      earlyStop: false,
+      quiet: true,
+    });
+    const c = await measure(join(s.out, 'student.onnx'), o, env, [`distill → ${s.student} (${s.loss}, ${s.collect} collects)`], `student ${s.student}`, random, teacher.reward.mean, s.agreement);
     candidates.push(c);
     o.onCandidate?.(c);
   }
