@@ -6,7 +6,7 @@
 //
 // "keep" is measured as the share of the teacher's gain over a uniformly random policy,
 // (candidate − random) / (teacher − random), so it means the same for positive and negative returns.
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openPolicy, readPolicyBytes } from '../infer/open.js';
 import { distillToFolder, randomPolicyReward, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
@@ -48,6 +48,7 @@ export interface Candidate {
   file: string;
   /** What was done to the teacher to get here, in order. */
   steps: string[];
+  /** Bytes of the file as `compress` would write it (with the short card; see deployableBytes). */
   bytes: number;
   parameters: number;
   macs: number | null;
@@ -72,11 +73,22 @@ export interface RecipeResult {
 
 export const DEFAULT_RECIPE_SIZES: StudentSize[] = [[64, 64], [32, 32], [16, 16], [8, 8], [8]].map((hidden) => ({ hidden, width: 1 }));
 
-async function measure(file: string, o: RecipeOptions, env: string, steps: string[], name: string, random: number, teacherMean: number | null, agreementWithParent: number | null): Promise<Candidate> {
+/** What every measurement of one recipe run shares. */
+interface Context {
+  o: RecipeOptions;
+  env: string;
+  random: number;
+  /** null while the teacher itself is measured. */
+  teacherMean: number | null;
+  teacherHash: string;
+}
+
+async function measure(ctx: Context, file: string, steps: string[], name: string, agreementWithParent: number | null): Promise<Candidate> {
+  const { o, env, random, teacherMean } = ctx;
   const policy = await openPolicy(file, { env });
   const reward = await evaluatePolicy(env, (obs) => policy.act(obs), { episodes: o.episodes, seed: DEFAULT_EVAL_SEED });
   await policy.dispose();
-  const bytes = readPolicyBytes(file);
+  const bytes = deployableBytes(file, steps, reward, o, ctx.teacherHash);
   const summary = inspectModel(decodeModel(bytes, file));
   const states = await benchStates(bytes, file, env, 256);
   const latency = await benchPolicyFile(file, 'ort-cpu', { env, batches: [], seconds: o.latencySeconds, states });
@@ -126,7 +138,9 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
   mkdirSync(o.out, { recursive: true });
   const random = await randomPolicyReward(env, o.episodes, teacherPolicy.spec.actionCount);
   o.log(`teacher: evaluating ${o.episodes} episodes and timing it`);
-  const teacher = await measure(teacherFile, o, env, [], 'teacher', random, null, null);
+  const ctx: Context = { o, env, random, teacherMean: null, teacherHash: fileHash(teacherFile).slice(0, 16) };
+  const teacher = await measure(ctx, teacherFile, [], 'teacher', null);
+  ctx.teacherMean = teacher.reward.mean;
   o.onCandidate?.(teacher);
 
   // Every size is distilled on its own, for the whole budget: the distill stage's early stop (teacher mean
@@ -146,7 +160,7 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
       earlyStop: false,
       quiet: true,
     });
-    const c = await measure(join(s.out, 'student.onnx'), o, env, [`distill → ${s.student} (${s.loss}, ${s.collect} collects)`], `student ${s.student}`, random, teacher.reward.mean, s.agreement);
+    const c = await measure(ctx, join(s.out, 'student.onnx'), [`distill → ${s.student} (${s.loss}, ${s.collect} collects)`], `student ${s.student}`, s.agreement);
     candidates.push(c);
     o.onCandidate?.(c);
   }
@@ -162,7 +176,7 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
     for (const variant of RECIPE_VARIANTS) {
       for (const parent of variant.chain ? [...parents] : [student]) {
         const { file, agreement } = await applyVariant(variant, parent, variantsDir, env);
-        const c = await measure(file, o, env, [...parent.steps, variant.describe(parent.file)], `${parent.name} + ${variant.name}`, random, teacher.reward.mean, agreement);
+        const c = await measure(ctx, file, [...parent.steps, variant.describe(parent.file)], `${parent.name} + ${variant.name}`, agreement);
         candidates.push(c);
         o.onCandidate?.(c);
         if (c.keeps && variant.feedsOthers) parents.push(c);
@@ -172,7 +186,7 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
 
   const { pick, why } = pickCandidate(candidates, o.closeSize);
   const policyFile = join(o.out, 'policy.onnx');
-  writePick(pick, policyFile, teacherFile, o);
+  writeFileAtomic(policyFile, deployableBytes(pick.file, pick.steps, pick.reward, o, ctx.teacherHash));
   const result: RecipeResult = { teacher, randomReward: random, candidates, pick: { ...pick, file: policyFile, bytes: statSync(policyFile).size }, why, out: o.out };
   writeJsonAtomic(join(o.out, 'card.json'), {
     kind: 'compressed',
@@ -193,14 +207,16 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
   return result;
 }
 
-/** The picked file, with a short card of the steps in its metadata (the long one is card.json beside it). */
-function writePick(pick: Candidate, out: string, teacherFile: string, o: RecipeOptions): void {
-  if (pick.name === 'teacher') {
-    copyFileSync(pick.file, out);
-    return;
-  }
-  const model = decodeModel(readPolicyBytes(pick.file), pick.file);
-  const card = { kind: 'compressed', teacher: fileHash(teacherFile).slice(0, 16), steps: pick.steps, keep: o.keep, reward: { mean: Number(pick.reward.mean.toFixed(2)), std: Number(pick.reward.std.toFixed(2)), episodes: pick.reward.episodes } };
-  setMetadata(model, { 'qdistill.card': JSON.stringify(card), 'qdistill.passes': metadataOf(model)['qdistill.passes'] ?? null });
-  writeFileAtomic(out, encodeModel(model));
+/**
+ * A candidate as `compress` writes it: the metadata's long card (config, machine, command line) and pass history
+ * replaced by a short card listing the steps. On a 58-parameter policy the long card outweighs the weights, so
+ * candidates are compared on these bytes.
+ */
+function deployableBytes(file: string, steps: string[], reward: Candidate['reward'], o: RecipeOptions, teacherHash: string): Uint8Array {
+  const bytes = readPolicyBytes(file);
+  if (steps.length === 0) return bytes;
+  const model = decodeModel(bytes, file);
+  const card = { kind: 'compressed', teacher: teacherHash, steps, keep: o.keep, reward: { mean: Number(reward.mean.toFixed(2)), std: Number(reward.std.toFixed(2)), episodes: reward.episodes } };
+  setMetadata(model, { 'qdistill.card': JSON.stringify(card), 'qdistill.passes': null });
+  return encodeModel(model);
 }
