@@ -7,7 +7,7 @@
 // "keep" is measured as the share of the teacher's gain over a uniformly random policy,
 // (candidate − random) / (teacher − random), so it means the same for positive and negative returns.
 import { mkdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { openPolicy, readPolicyBytes } from '../infer/open.js';
 import { distillToFolder, randomPolicyReward, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
 import { DEFAULT_DISTILL } from '../distill/student.js';
@@ -126,7 +126,8 @@ export function pickCandidate(candidates: Candidate[], closeSize: number): { pic
 }
 
 async function applyVariant(variant: Variant, parent: Candidate, dir: string, env: string): Promise<{ file: string; agreement: number | null }> {
-  const file = join(dir, `${basename(parent.file, '.onnx')}.${variant.name}.onnx`);
+  // Named after the candidate (every student's file is student.onnx), e.g. student-8-8.pruned50.int8-dynamic.onnx.
+  const file = join(dir, `${parent.name.replace(/ \+ /g, '.').replace(/ /g, '-')}.${variant.name}.onnx`);
   const result = await variant.apply(parent.file, file, env);
   return { file, agreement: result?.comparison?.agreement ?? null };
 }

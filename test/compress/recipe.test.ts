@@ -42,7 +42,11 @@ test('compress on CartPole keeps ≥ 95% of the teacher gain in a file far small
   assert.deepEqual(card.pick.steps, result.pick.steps);
   assert.ok(result.pick.bytes < 0.02 * readFileSync(teacherFile).length, `${result.pick.bytes} bytes`);
   // Every variant of the student was tried and measured.
-  for (const v of ['pruned25', 'pruned50', 'int8-dynamic', 'int8-weights', 'fp16']) assert.ok(result.candidates.some((c) => c.name === `student 8 + ${v}`), v);
+  for (const v of ['pruned25', 'pruned50', 'int8-dynamic', 'int8-static', 'int8-weights', 'fp16']) {
+    const c = result.candidates.find((x) => x.name === `student 8 + ${v}`);
+    assert.ok(c, v);
+    assert.equal(c.file, join(out, 'variants', `student-8.${v}.onnx`));
+  }
   // Its reward, measured again independently on the same seeds, is what the card says and keeps the share.
   const policy = await openPolicy(policyFile);
   const again = await evaluatePolicy('CartPole-v1', (o) => policy.act(o), { episodes: 10, seed: DEFAULT_EVAL_SEED });
