@@ -55,3 +55,21 @@ test('compress on CartPole keeps ≥ 95% of the teacher gain in a file far small
   assert.ok((again.mean - result.randomReward) / (result.teacher.reward.mean - result.randomReward) >= 0.95);
   assert.deepEqual(JSON.parse(metadataOf(readModelFile(policyFile))['qdistill.card']).steps, result.pick.steps);
 });
+
+test('the committed compress picks pass the checker and hold their card: CartPole ≤ 2% of the teacher bytes at ≥ 98% of its return', async () => {
+  for (const [env, folder, teacherFile] of [['CartPole-v1', 'cartpole-v1', 'models/cartpole-v1/teacher.onnx'], ['LunarLander-v3', 'lunarlander-v3', 'models/lunarlander-v3/teacher.onnx']]) {
+    const file = `models/${folder}-compressed/policy.onnx`;
+    referenceCheck(file);
+    const card = JSON.parse(readFileSync(`models/${folder}-compressed/card.json`, 'utf8'));
+    const policy = await openPolicy(file);
+    const played = await evaluatePolicy(env, (o) => policy.act(o), { episodes: 100, seed: DEFAULT_EVAL_SEED });
+    await policy.dispose();
+    assert.ok(Math.abs(played.mean - card.pick.reward.mean) < 1e-6, `${env}: ${played.mean} vs card ${card.pick.reward.mean}`);
+    const share = (played.mean - card.randomReward) / (card.teacher.reward.mean - card.randomReward);
+    assert.ok(share >= 0.98, `${env}: ${share}`);
+    if (env === 'CartPole-v1') {
+      assert.ok(readFileSync(file).length <= 0.02 * readFileSync(teacherFile).length);
+      assert.ok(played.mean >= 0.98 * card.teacher.reward.mean);
+    }
+  }
+});
