@@ -1,6 +1,6 @@
 // The compression passes on the command line: optimize, fp16, prune and quantize (static, dynamic or weights-only int8).
 import { Option, type Command } from 'commander';
-import { applyPass, type PassResult } from '../compress/apply.js';
+import { applyPass, rewardBeforeAfter, type PassResult } from '../compress/apply.js';
 import type { Pass } from '../compress/pass.js';
 import { fp16Pass } from '../compress/fp16.js';
 import { optimizePass } from '../compress/optimize.js';
@@ -17,8 +17,25 @@ import { STATIC_FORMATS, type StaticFormat } from '../compress/quantize-static.j
 import { integer, number, oneOf } from './options.js';
 import { formatTable, printJson } from './output.js';
 
-function printResult(result: PassResult, json?: boolean): void {
-  if (json) return printJson(result);
+interface ReportFlags {
+  env?: string;
+  episodes: number;
+  json?: boolean;
+}
+
+/** The options every pass command shares: the env for files without metadata, the reward check, JSON. */
+function addReportOptions(command: Command): Command {
+  return command
+    .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement and reward checks)')
+    .option('--episodes <n>', 'greedy episodes on the same seeds to compare the return before and after (0: skip)', integer(0), 20)
+    .option('--json', 'print the result as JSON');
+}
+
+/** Prints the pass result, with the return before and after when the environment is known. */
+async function printResult(passed: PassResult, flags: ReportFlags): Promise<void> {
+  const reward = passed.comparison && flags.episodes > 0 ? await rewardBeforeAfter(passed.input, passed.out, flags.env, flags.episodes) : null;
+  const result = { ...passed, reward };
+  if (flags.json) return printJson(result);
   const { before, after, comparison } = result;
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
   process.stdout.write(
@@ -33,6 +50,10 @@ function printResult(result: PassResult, json?: boolean): void {
       `on ${comparison.states} states the policy visits: action agreement ${(100 * comparison.agreement).toFixed(1)}%, max |output error| ${comparison.maxAbsError.toPrecision(3)} (outputs up to ${comparison.maxAbsOutput.toPrecision(3)})\n`,
     );
   }
+  if (reward) {
+    const show = (r: { mean: number; std: number }) => `${r.mean.toFixed(1)} ± ${r.std.toFixed(1)}`;
+    process.stdout.write(`return over ${reward.episodes} episodes (same seeds): before ${show(reward.before)}, after ${show(reward.after)}\n`);
+  }
   const list = (counts: Record<string, number>) => Object.entries(counts).map(([op, n]) => `${op} ×${n}`).join(', ');
   const declined = list(result.report.declined);
   const untouched = list(result.report.untouched);
@@ -43,24 +64,17 @@ function printResult(result: PassResult, json?: boolean): void {
 
 /** A pass that takes no options of its own: optimize, fp16. */
 function registerPass(program: Command, name: string, description: string, pass: Pass<Record<string, never>>, example: string): void {
-  program
-    .command(name)
-    .description(description)
-    .argument('<in.onnx>', 'any ONNX policy')
-    .requiredOption('--out <file>', 'output file (never the input)')
-    .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
-    .option('--json', 'print the result as JSON')
+  addReportOptions(program.command(name).description(description).argument('<in.onnx>', 'any ONNX policy').requiredOption('--out <file>', 'output file (never the input)'))
     .addHelpText('after', `\nExample:\n  ${example}`)
-    .action(async (input: string, flags: { out: string; env?: string; json?: boolean }) => {
-      printResult(await applyPass(pass, input, flags.out, {}, flags.env), flags.json);
+    .action(async (input: string, flags: ReportFlags & { out: string }) => {
+      await printResult(await applyPass(pass, input, flags.out, {}, flags.env), flags);
     });
 }
 
 export function registerCompress(program: Command): void {
   registerPass(program, 'optimize', 'graph clean-ups with the same outputs: MatMul + Add → Gemm, drop Identity and Dropout, fold and fuse Transposes', optimizePass, 'qdistill optimize runs/acrobot-matmul.onnx --out runs/acrobot-gemm.onnx');
   registerPass(program, 'fp16', 'store float32 weights as float16 (inputs, outputs and arithmetic stay float32)', fp16Pass, 'qdistill fp16 models/cartpole-v1/teacher.onnx --out runs/teacher-fp16.onnx');
-  program
-    .command('prune')
+  addReportOptions(program.command('prune'))
     .description('magnitude pruning: zero the smallest weights, or (--structured) remove whole hidden units so the file and MACs shrink')
     .argument('<in.onnx>', 'any ONNX policy')
     .requiredOption('--out <file>', 'output file (never the input)')
@@ -69,16 +83,13 @@ export function registerCompress(program: Command): void {
     .option('--finetune', 'recover with a short distillation from the unpruned model (MLP policies; unstructured: pruned again after it)')
     .option('--finetune-rounds <n>', 'distillation rounds of --finetune at most', integer(1), 3)
     .option('--seed <n>', 'random seed of --finetune', integer(0, 2 ** 32 - 1), 1)
-    .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
-    .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  qdistill prune runs/student/student.onnx --sparsity 0.5 --structured --out runs/student-pruned.onnx\n  qdistill prune models/lunarlander-v3-student-64x64/student.onnx --sparsity 0.5 --structured --finetune --out runs/lander-pruned.onnx')
-    .action(async (input: string, flags: { out: string; sparsity: number; structured?: boolean; finetune?: boolean; finetuneRounds: number; seed: number; env?: string; json?: boolean }) => {
+    .action(async (input: string, flags: ReportFlags & { out: string; sparsity: number; structured?: boolean; finetune?: boolean; finetuneRounds: number; seed: number }) => {
       const options = { sparsity: flags.sparsity, structured: Boolean(flags.structured) };
       const after = flags.finetune ? finetuneAfterPrune(options, { env: flags.env, rounds: flags.finetuneRounds, seed: flags.seed }) : undefined;
-      printResult(await applyPass(prunePass, input, flags.out, options, flags.env, after), flags.json);
+      await printResult(await applyPass(prunePass, input, flags.out, options, flags.env, after), flags);
     });
-  program
-    .command('quantize')
+  addReportOptions(program.command('quantize'))
     .description('int8 quantization: static (calibrated activation ranges), dynamic (activations quantized at run time) or weights-only')
     .argument('<in.onnx>', 'any ONNX policy')
     .requiredOption('--out <file>', 'output file (never the input)')
@@ -91,8 +102,6 @@ export function registerCompress(program: Command): void {
     .option('--calibration-states <n>', `static: states to calibrate on (default ${DEFAULT_CALIBRATION_STATES})`, integer(1))
     .option('--per-channel', 'one weight scale per output channel instead of per tensor')
     .option('--quantize-input-layer', 'also quantize layers that read the observation (kept float by default: its features span very different ranges)')
-    .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement check)')
-    .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
       '\nExample:\n  qdistill quantize runs/student/student.onnx --mode static --format qdq --method entropy --per-channel --out runs/student-int8.onnx\n' +
@@ -107,24 +116,24 @@ export function registerCompress(program: Command): void {
       const staticOnly = (['format', 'calibrate', 'method', 'percentile', 'calibrationStates'] as const).filter((k) => flags[k] !== undefined);
       if (flags.mode !== 'static' && staticOnly.length) throw new UsageError(`--${staticOnly[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --mode static only`);
       if (flags.percentile !== undefined && flags.method !== 'percentile') throw new UsageError('--percentile applies to --method percentile only');
-      if (flags.weightsOnly) return printResult(await applyPass(weightQuantizationPass, input, flags.out, { perChannel }, flags.env), flags.json);
+      if (flags.weightsOnly) return printResult(await applyPass(weightQuantizationPass, input, flags.out, { perChannel }, flags.env), flags);
       if (flags.mode === 'static') {
         const states = flags.calibrationStates ?? DEFAULT_CALIBRATION_STATES;
         const progress = startProgress('calibrating', states);
         const settings = { method: flags.method ?? 'minmax', ...(flags.percentile !== undefined ? { percentile: flags.percentile } : {}) };
         const request = { format: flags.format ?? 'qdq', perChannel, keepInputLayer, source: flags.calibrate, states, settings, onProgress: (done: number) => progress.update(done) };
         try {
-          return printResult(await applyStaticQuantization(input, flags.out, request, flags.env), flags.json);
+          return await printResult(await applyStaticQuantization(input, flags.out, request, flags.env), flags);
         } finally {
           progress.stop();
         }
       }
       if (flags.mode !== 'dynamic') throw new UsageError('give --mode static, --mode dynamic or --weights-only');
-      printResult(await applyPass(dynamicQuantizationPass, input, flags.out, { perChannel, keepInputLayer }, flags.env), flags.json);
+      await printResult(await applyPass(dynamicQuantizationPass, input, flags.out, { perChannel, keepInputLayer }, flags.env), flags);
     });
 }
 
-interface QuantizeFlags {
+interface QuantizeFlags extends ReportFlags {
   out: string;
   mode?: 'dynamic' | 'static';
   weightsOnly?: boolean;
@@ -135,6 +144,4 @@ interface QuantizeFlags {
   calibrationStates?: number;
   perChannel?: boolean;
   quantizeInputLayer?: boolean;
-  env?: string;
-  json?: boolean;
 }

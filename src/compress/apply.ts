@@ -5,7 +5,8 @@ import { inspectModel } from '../onnx/inspect.js';
 import { metadataOf } from '../onnx/graph.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { readPolicyBytes } from '../infer/open.js';
+import { openPolicy, readPolicyBytes } from '../infer/open.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rl/evaluate.js';
 import { UsageError } from '../util/errors.js';
 import { compareOnEnvStates, type OutputComparison } from './compare.js';
 import { runPass, type Pass, type PassReport } from './pass.js';
@@ -44,4 +45,25 @@ export async function applyPass<O>(pass: Pass<O>, input: string, out: string, op
   const hasEnv = env !== undefined || metadataOf(model)['qdistill.env'] !== undefined;
   const comparison = hasEnv ? await compareOnEnvStates(bytes, resultBytes, env) : null;
   return { input, out, report, before: figures(model, bytes.length), after: figures(result, resultBytes.length), comparison };
+}
+
+export interface RewardBeforeAfter {
+  episodes: number;
+  seed: number;
+  before: { mean: number; std: number };
+  after: { mean: number; std: number };
+}
+
+/** Greedy return of the input and the output file over the same evaluation seeds (onnxruntime-node CPU). */
+export async function rewardBeforeAfter(input: string, out: string, env: string | undefined, episodes: number): Promise<RewardBeforeAfter> {
+  const play = async (file: string) => {
+    const policy = await openPolicy(file, { env });
+    try {
+      const r = await evaluatePolicy(policy.spec.id, (o) => policy.act(o), { episodes, seed: DEFAULT_EVAL_SEED });
+      return { mean: r.mean, std: r.std };
+    } finally {
+      await policy.dispose();
+    }
+  };
+  return { episodes, seed: DEFAULT_EVAL_SEED, before: await play(input), after: await play(out) };
 }

@@ -3,6 +3,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { openPolicy } from '../../src/infer/open.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../../src/rl/evaluate.js';
 import { referenceCheck } from '../support/onnx-checker.js';
 import { runCli } from './run-cli.js';
 
@@ -39,4 +41,19 @@ test('the input is never modified, and bad requests are one line with exit code 
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
   assert.deepEqual(readFileSync(input), before);
+});
+
+test('a pass with a known env reports the return before and after on the same seeds as eval', async () => {
+  const out = join(dir, 'dyn-reward.onnx');
+  const input = 'models/lunarlander-v3-student-64x64/student.onnx';
+  const r = runCli(['quantize', input, '--mode', 'dynamic', '--out', out, '--episodes', '5', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const { reward } = JSON.parse(r.stdout);
+  for (const [file, figure] of [[input, reward.before], [out, reward.after]] as const) {
+    const policy = await openPolicy(file);
+    const played = await evaluatePolicy('LunarLander-v3', (o) => policy.act(o), { episodes: 5, seed: DEFAULT_EVAL_SEED });
+    await policy.dispose();
+    assert.equal(figure.mean, played.mean, file);
+    assert.equal(figure.std, played.std, file);
+  }
 });
