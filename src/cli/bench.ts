@@ -5,14 +5,14 @@ import { selectRuntimes, SLOW_TO_START, type SkippedRuntime } from '../bench/run
 import { RUNTIMES } from '../infer/open.js';
 import { checkEnvId } from './common.js';
 import { integer, integerList, number } from './options.js';
+import { addRuntimeTuningOptions, runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
 import { formatTable, printJson, startProgress } from './output.js';
 
-interface BenchFlags {
+interface BenchFlags extends RuntimeTuningFlags {
   runtime?: string;
   batch: number[];
   seconds: number;
   env?: string;
-  threads?: number;
   json?: boolean;
 }
 
@@ -20,14 +20,14 @@ export const DEFAULT_BATCHES = [1, 32, 1024];
 
 /** `--runtime`, `--batch`, `--seconds`, `--threads` as bench and compare share them. */
 export function addLatencyOptions(command: Command, defaultSeconds: number): Command {
-  return command
+  const withLatency = command
     .option(
       '--runtime <list>',
       `runtimes, comma-separated (${RUNTIMES.join(', ')}), or all; default: every available one except ${[...SLOW_TO_START].join(', ')} (slow to start)`,
     )
     .option('--batch <sizes>', 'batch sizes for throughput', integerList, DEFAULT_BATCHES)
-    .option('--seconds <s>', 'time budget of each measurement', number(0.01, 600), defaultSeconds)
-    .option('--threads <n>', 'threads inside one inference (onnxruntime runtimes; default 1)', integer(1, 256));
+    .option('--seconds <s>', 'time budget of each measurement', number(0.01, 600), defaultSeconds);
+  return addRuntimeTuningOptions(withLatency);
 }
 
 /** Runtimes not run here, and model × runtime pairs a runtime refused, one line each. */
@@ -57,7 +57,7 @@ export function registerBench(program: Command): void {
         env: flags.env,
         batches: flags.batch,
         seconds: flags.seconds,
-        runtimeOptions: flags.threads ? { threads: flags.threads } : undefined,
+        runtimeOptions: runtimeOptionsFrom(flags),
         onProgress: (done, _total, what) => progress.update(done, { what }),
       });
       progress.stop();

@@ -6,15 +6,15 @@ import { writeReport } from '../report/write.js';
 import { addLatencyOptions, skippedLines } from './bench.js';
 import { checkEnvId } from './common.js';
 import { integer } from './options.js';
+import { runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
 import { formatTable, printJson, startProgress } from './output.js';
 
-interface CompareFlags {
+interface CompareFlags extends RuntimeTuningFlags {
   env?: string;
   episodes: number;
   runtime?: string;
   batch: number[];
   seconds: number;
-  threads?: number;
   out: string;
   json?: boolean;
 }
@@ -46,7 +46,7 @@ export function registerCompare(program: Command): void {
         selection,
         batches: flags.batch,
         seconds: flags.seconds,
-        runtimeOptions: flags.threads ? { threads: flags.threads } : undefined,
+        runtimeOptions: runtimeOptionsFrom(flags),
         onProgress: (done, total, what) => {
           progress ??= startProgress('compare', total, '{what}');
           progress.update(done, { what });

@@ -13,29 +13,26 @@ import { UsageError } from '../util/errors.js';
 import { checkEnvId } from './common.js';
 import { integer, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
-import { resolveRuntime, runtimeOption } from './runtime-option.js';
+import { addRuntimeTuningOptions, resolveRuntime, runtimeOption, runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
 
-export interface EvalFlags {
+export interface EvalFlags extends RuntimeTuningFlags {
   env?: string;
   episodes: number;
   seed: number;
   backend: BackendName;
   runtime: string;
-  threads?: number;
   workers: number;
   json?: boolean;
 }
 
 export function registerEval(program: Command): void {
-  program
-    .command('eval')
+  addRuntimeTuningOptions(program.command('eval'))
     .description('play greedy episodes with a model and report the return (mean ± std)')
     .argument('<model>', 'an ONNX policy file, or a tfjs model folder / model.json written by `qdistill train`')
     .option('--env <id>', 'environment id (default: the one in the model\'s metadata or card)')
     .option('--episodes <n>', 'episodes to play', integer(1), 100)
     .option('--seed <n>', 'seed of the evaluation episodes', integer(0, 2 ** 32 - 1), DEFAULT_EVAL_SEED)
     .addOption(runtimeOption())
-    .option('--threads <n>', 'threads inside one inference (onnxruntime runtimes)', integer(1, 256))
     .option('--workers <n>', 'play episodes in parallel on worker threads (results do not depend on n)', integer(1, 256), 1)
     .addOption(new Option('--backend <name>', 'tfjs backend for tfjs models (auto = wasm)').argParser(oneOf(BACKEND_NAMES)).default('auto'))
     .option('--json', 'print per-episode returns as JSON')
@@ -46,7 +43,7 @@ export function registerEval(program: Command): void {
 /** A greedy player for a model file: ONNX through onnxruntime, or a tfjs folder through tfjs. */
 async function openPlayer(modelPath: string, flags: EvalFlags): Promise<{ envId: string; file: string; act: ActFn; close(): Promise<void> }> {
   if (modelPath.endsWith('.onnx')) {
-    const policy = await openPolicy(modelPath, { env: flags.env, runtime: flags.runtime, threads: flags.threads });
+    const policy = await openPolicy(modelPath, { ...runtimeOptionsFrom(flags), env: flags.env, runtime: flags.runtime });
     return { envId: policy.spec.id, file: modelPath, act: (obs) => policy.act(obs), close: () => policy.dispose() };
   }
   const modelJson = resolveModelJson(modelPath);
@@ -74,14 +71,14 @@ async function openPlayer(modelPath: string, flags: EvalFlags): Promise<{ envId:
 async function evalOnWorkers(modelPath: string, flags: EvalFlags, onEpisode: (done: number) => void): Promise<EvalResult> {
   if (!modelPath.endsWith('.onnx')) throw new UsageError('--workers needs an ONNX policy file (export tfjs folders with `qdistill export onnx`)', modelPath);
   // Open once here first, so a bad file or runtime fails with its usual one-line message.
-  const probe = await openPolicy(modelPath, { env: flags.env, runtime: flags.runtime, threads: flags.threads });
+  const probe = await openPolicy(modelPath, { ...runtimeOptionsFrom(flags), env: flags.env, runtime: flags.runtime });
   await probe.dispose();
   try {
     return await evaluatePolicyParallel({
       episodes: flags.episodes,
       seed: flags.seed,
       workers: flags.workers,
-      open: { file: modelPath, runtime: flags.runtime, env: flags.env, threads: flags.threads },
+      open: { ...runtimeOptionsFrom(flags), file: modelPath, runtime: flags.runtime, env: flags.env },
       onEpisode,
     });
   } catch (error) {

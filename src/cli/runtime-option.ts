@@ -1,6 +1,8 @@
 // `--runtime <name|auto>` for the commands that run a policy: a name from the runtime registry, or auto
 // (time the model on every runtime available here and print the choice).
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
+import type { RuntimeOptions } from '../infer/runtime.js';
+import { integer, oneOf } from './options.js';
 import { chooseFastestRuntime, describeAutoChoice } from '../infer/auto.js';
 import { readPolicyBytes, runtimeByName, RUNTIMES } from '../infer/open.js';
 
@@ -14,4 +16,25 @@ export async function resolveRuntime(name: string, file: string, env?: string, q
   const choice = await chooseFastestRuntime(readPolicyBytes(file), file, { env });
   if (!quiet) process.stderr.write(`${describeAutoChoice(choice)}\n`);
   return choice.runtime;
+}
+
+export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+
+export interface RuntimeTuningFlags {
+  threads?: number;
+  graphOptimization?: (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+}
+
+/** `--threads` and `--graph-optimization`: onnxruntime's intra-op threads and graph optimization level. */
+export function addRuntimeTuningOptions(command: Command): Command {
+  return command
+    .option('--threads <n>', 'threads inside one inference (onnxruntime runtimes; default 1)', integer(1, 256))
+    .addOption(new Option('--graph-optimization <level>', "onnxruntime's graph optimization level (default all)").argParser(oneOf(GRAPH_OPTIMIZATION_LEVELS)));
+}
+
+export function runtimeOptionsFrom(flags: RuntimeTuningFlags): RuntimeOptions {
+  return {
+    ...(flags.threads ? { threads: flags.threads } : {}),
+    ...(flags.graphOptimization ? { graphOptimizationLevel: flags.graphOptimization } : {}),
+  };
 }

@@ -3,15 +3,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { makeEnv } from '../envs/registry.js';
 import { deriveSeed } from '../envs/rng.js';
 import { openPolicy } from '../infer/open.js';
+import type { RuntimeOptions } from '../infer/runtime.js';
 import { UsageError } from '../util/errors.js';
 import type { WorkerReply, WorkerRequest } from './parallel-eval.js';
 
-const data = workerData as { file: string; runtime?: string; env?: string; threads?: number; seed: number };
+const data = workerData as RuntimeOptions & { file: string; runtime?: string; env?: string; seed: number };
 const port = parentPort!;
 const send = (reply: WorkerReply) => port.postMessage(reply);
 
 try {
-  const policy = await openPolicy(data.file, { runtime: data.runtime, env: data.env, threads: data.threads });
+  const { file, seed: _seed, ...options } = data;
+  const policy = await openPolicy(file, options);
   const env = makeEnv(policy.spec.id);
   port.on('message', async (request: WorkerRequest) => {
     if (request.type === 'stop') {

@@ -2,6 +2,7 @@
 // episode i always on deriveSeed(seed, i), so the returns — and their order — do not depend on the number
 // of workers. Workers pull episode indices one at a time, which keeps them busy when episode lengths differ.
 import { Worker } from 'node:worker_threads';
+import type { RuntimeOptions } from '../infer/runtime.js';
 import { meanStd, type EvalResult } from './evaluate.js';
 
 export interface ParallelEvalOptions {
@@ -9,7 +10,7 @@ export interface ParallelEvalOptions {
   seed: number;
   workers: number;
   /** Policy file and how to open it in the workers (a runtime name and an env id for files without metadata). */
-  open: { file: string; runtime?: string; env?: string; threads?: number };
+  open: RuntimeOptions & { file: string; runtime?: string; env?: string };
   onEpisode?: (done: number) => void;
 }
 
