@@ -29,15 +29,17 @@ export function rewardVsSizePlot(report: CompareReport): string {
   const parts = [xAxis(x, b, 'model file size (bytes, log scale)'), yAxis(y, b, `return, mean ± std (${report.episodes} episodes)`)];
   const randomY = y.map(report.randomReward);
   parts.push(line(b.left, randomY, b.right, randomY, 'baseline'), text(b.right - 4, randomY - 5, `random policy ${report.randomReward.toFixed(1)}`, { anchor: 'end', className: 'note' }));
+  const bySize = report.models.map((_, i) => i).sort((a, c) => report.models[a].bytes - report.models[c].bytes);
   report.models.forEach((m, i) => {
     const px = x.map(m.bytes);
     const py = y.map(m.reward.mean);
     const color = colorAt(i);
     const tooltip = `${m.label}: ${formatReward(m.reward.mean, m.reward.std)} over ${m.reward.episodes} episodes, ${m.bytes.toLocaleString('en-US')} bytes`;
     parts.push(errorBar(px, y.map(m.reward.mean - m.reward.std), y.map(m.reward.mean + m.reward.std)), point(px, py, 5, color, tooltip));
-    // Labels go to the side with room; consecutive models alternate above and below to stay apart.
+    // Labels go to the side with room; in order of size they take four heights in turn, so labels of points at
+    // the same return (CartPole's 500) that grow towards each other from both ends do not overlap.
     const right = px < (b.left + b.right) / 2;
-    const dy = i % 2 === 0 ? -8 : 18;
+    const dy = [-8, 18, -34, 44][bySize.indexOf(i) % 4];
     parts.push(text(px + (right ? 9 : -9), py + dy, `${m.label}`, { anchor: right ? 'start' : 'end', className: 'point-label' }));
     parts.push(text(px + (right ? 9 : -9), py + dy + 13, `${formatReward(m.reward.mean, m.reward.std)} · ${m.bytes.toLocaleString('en-US')} B`, { anchor: right ? 'start' : 'end', className: 'note' }));
   });
