@@ -11,6 +11,7 @@ import { makeEnv } from '../../src/envs/registry.js';
 import { openPolicy } from '../../src/infer/open.js';
 import { UsageError } from '../../src/util/errors.js';
 import { chromiumUnavailableReason, launchChromium } from '../../src/util/chromium.js';
+import { startServer } from '../../src/serve/server.js';
 import { exportWebSite, ORT_WASM_FILE } from '../../src/web/export-site.js';
 import type { PageState } from '../../src/web/site-config.js';
 import { ourLines, runCli } from '../cli/run-cli.js';
@@ -134,6 +135,27 @@ describe('export web', { skip }, () => {
       await page.close();
     });
   }
+
+  test('the page served by qdistill serve under /web/{name}/ plays the CartPole student to 500 as well', async () => {
+    const running = await startServer({
+      models: [{ name: 'cartpole', file: 'models/cartpole-v1-student-16x16/student.onnx' }],
+      host: '127.0.0.1',
+      port: 0,
+      batching: { enabled: true, batchWindowUs: 200, maxBatch: 64 },
+      maxRequestBatch: 256,
+      web: true,
+    });
+    try {
+      const { page, state, problems } = await playInBrowser(browser, `${running.url}/web/cartpole/`);
+      assert.deepEqual(problems, []);
+      assert.equal(state.error, null);
+      assert.equal(state.episodeReturn, 500);
+      assert.equal((await page.textContent('#return'))?.trim(), '500');
+      await page.close();
+    } finally {
+      await running.close();
+    }
+  });
 
   test('qdistill export web writes the site and says how to serve it; a file without metadata needs --env', () => {
     const out = join(workDir, 'cli');
