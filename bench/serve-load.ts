@@ -1,9 +1,9 @@
 // Load on loopback with autocannon (in this process) against three servers, each in a child process:
 // (a) a bare node:http server returning a constant JSON body, (b) `qdistill serve` with micro-batching,
-// (c) `qdistill serve --no-batching` — the CartPole 16-16 student on ort-cpu, single-observation act, the
+// (c) `qdistill serve --no-batching` — the CartPole 16-16 student on ort-cpu (or --runtime), single-observation act, the
 // same connection count for all. On a 2-core machine autocannon competes with the server for the CPU;
 // it does so for every server alike, so the ratio to (a) is the figure to read.
-// Usage: node --import tsx bench/serve-load.ts [--duration 30] [--connections 16] [--model file]  → JSON on stdout
+// Usage: node --import tsx bench/serve-load.ts [--duration 30] [--connections 16] [--model file] [--runtime r]  → JSON on stdout
 import autocannon from 'autocannon';
 import { parseArgs } from 'node:util';
 import { metricValue, startBareServer, startServeCli, type ChildServer } from './serve-child.js';
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     model: { type: 'string', default: 'models/cartpole-v1-student-16x16/student.onnx' },
     'batch-window-us': { type: 'string', default: '200' },
+    runtime: { type: 'string', default: 'ort-cpu' },
   },
 });
 const duration = Number(values.duration);
@@ -50,7 +51,7 @@ async function measure(label: string, server: ChildServer, path: string) {
   }
 }
 
-const cli = [values.model.includes('=') ? values.model : `student=${values.model}`, '--no-web'];
+const cli = [values.model.includes('=') ? values.model : `student=${values.model}`, '--no-web', '--runtime', values.runtime];
 const rows = [];
 rows.push(await measure('bare node:http, constant JSON', await startBareServer(), '/'));
 rows.push(await measure(`qdistill serve, micro-batching (${values['batch-window-us']} µs window)`, await startServeCli([...cli, '--batch-window-us', values['batch-window-us']]), '/v1/models/student:act'));
@@ -60,7 +61,7 @@ console.log(
   JSON.stringify(
     {
       model: values.model,
-      runtime: 'ort-cpu',
+      runtime: values.runtime,
       connections,
       duration_s: duration,
       servers_in: 'child processes; autocannon in the benchmark process',
