@@ -29,7 +29,7 @@ for (const envId of envs) {
     try {
       await activateBackend(backend);
       // median of 3 timings, each ≥ 0.5 s
-      const times = [timeGradientStep(probe), timeGradientStep(probe), timeGradientStep(probe)].sort((a, b) => a - b);
+      const times = [await timeGradientStep(probe), await timeGradientStep(probe), await timeGradientStep(probe)].sort((a, b) => a - b);
       row[`${backend}_ms`] = Number(times[1].toFixed(3));
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
@@ -40,7 +40,7 @@ for (const envId of envs) {
   if (wasmUsable) {
     await activateBackend('wasm');
     setWasmTransposeFix(false);
-    row.wasm_without_transpose_fix_ms = Number(timeGradientStep(probe).toFixed(3));
+    row.wasm_without_transpose_fix_ms = Number((await timeGradientStep(probe)).toFixed(3));
     setWasmTransposeFix(true);
   }
   results.push(row);

@@ -59,7 +59,7 @@ for (const [envId, batchSize] of [['CartPole-v1', 64], ['MinAtar/Breakout', 32],
   for (const backend of ['cpu', 'webgpu'] as const) {
     try {
       await activateBackend(backend);
-      const times = [timeGradientStep(probe), timeGradientStep(probe), timeGradientStep(probe)].sort((a, b) => a - b);
+      const times = [await timeGradientStep(probe), await timeGradientStep(probe), await timeGradientStep(probe)].sort((a, b) => a - b);
       row[`${backend}_ms`] = times[1];
     } catch (error) {
       row[`${backend}_error`] = (error as Error).message;

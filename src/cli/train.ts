@@ -4,8 +4,8 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { BACKEND_NAMES, quietTfjs, type BackendName } from '../tfjs/backends.js';
 import { chooseBackend } from '../tfjs/choose-backend.js';
-import { saveLayersModel } from '../tfjs/model-io.js';
-import { describeNetwork } from '../tfjs/networks.js';
+import { copyToCpu, saveLayersModel } from '../tfjs/model-io.js';
+import { buildQNetwork, describeNetwork } from '../tfjs/networks.js';
 import { TEACHER_ONNX, writeTeacherOnnx } from '../onnx/export-teacher.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { writeCard } from '../rl/card.js';
@@ -115,15 +115,18 @@ export async function runTrain(envId: string, flags: TrainFlags): Promise<void> 
   progress.stop();
 
   const spec = envSpec(envId);
+  // The exporter and the model writer read weights synchronously, which the webgpu backend cannot do in
+  // Node: a network trained there is copied to the cpu backend first.
+  const qNetwork = choice.backend === 'webgpu' ? await copyToCpu(result.qNetwork, () => buildQNetwork(spec, networkConfig(config), flags.seed)) : result.qNetwork;
   const evalProgress = startProgress('eval', config.evalEpisodes);
-  const evaluation = await evaluatePolicy(envId, (obs) => greedyAction(result.qNetwork, obs, spec.observationShape), {
+  const evaluation = await evaluatePolicy(envId, (obs) => greedyAction(qNetwork, obs, spec.observationShape), {
     episodes: config.evalEpisodes,
     seed: DEFAULT_EVAL_SEED,
     onEpisode: (done) => evalProgress.update(done),
   });
   evalProgress.stop();
 
-  await saveLayersModel(result.qNetwork, flags.out);
+  await saveLayersModel(qNetwork, flags.out);
   const card = {
     kind: 'teacher' as const,
     algorithm: 'DQN' as const,
@@ -146,7 +149,7 @@ export async function runTrain(envId: string, flags: TrainFlags): Promise<void> 
     machine: machineDescription(),
     createdAt: new Date().toISOString(),
   };
-  writeTeacherOnnx(result.qNetwork, envId, card, join(flags.out, TEACHER_ONNX));
+  writeTeacherOnnx(qNetwork, envId, card, join(flags.out, TEACHER_ONNX));
   writeCard(flags.out, card);
   if (flags.json) {
     printJson({ out: flags.out, ...card, evalReturns: evaluation.returns });

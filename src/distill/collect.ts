@@ -14,7 +14,7 @@ export const TEACHER_EPSILON = 0.05;
 export interface Collector {
   env: Env;
   teacher: Policy;
-  studentAct: (observation: Float32Array) => number;
+  studentAct: (observation: Float32Array) => number | Promise<number>;
   rng: Rng;
   seed: number;
   /** Episodes started so far (seeds episode i with deriveSeed(seed, i)). */
@@ -34,7 +34,7 @@ export async function collectSteps(c: Collector, memory: DistillMemory, steps: n
     if (c.rng.random() < teacherShare) {
       action = c.rng.random() < TEACHER_EPSILON ? c.rng.int(c.env.spec.actionCount) : argmax(target);
     } else {
-      action = c.studentAct(c.observation);
+      action = await c.studentAct(c.observation);
     }
     const result = c.env.step(action);
     memory.add(c.observation, action, result.reward, result.observation, result.terminated, target);

@@ -15,7 +15,7 @@ import { tfjsToOnnx } from '../onnx/export-tfjs.js';
 import { policyMetadata } from '../onnx/metadata.js';
 import { writeModelFile } from '../onnx/model.js';
 import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rl/evaluate.js';
-import { quietTfjs, type BackendName } from '../tfjs/backends.js';
+import { activateBackend, quietTfjs, type BackendName, type ConcreteBackend } from '../tfjs/backends.js';
 import { chooseBackend, type BackendChoice } from '../tfjs/choose-backend.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
@@ -136,13 +136,20 @@ export function describeStudent(config: Pick<DistillConfig, 'hidden' | 'convFilt
 }
 
 async function selectBackend(requested: BackendName, spec: EnvSpec, config: DistillConfig): Promise<BackendChoice> {
+  // The student trainer reads its outputs synchronously, which tfjs-backend-webgpu cannot do in Node.
+  if (requested === 'webgpu') throw new UsageError('distill cannot train on the webgpu backend (it reads results synchronously, which tfjs-backend-webgpu cannot do in Node); use wasm, cpu or tensorflow-gpu');
   quietTfjs();
   const rng = new Rng(config.seed);
   const observations = Float32Array.from({ length: config.batchSize * observationSize(spec) }, () => rng.normal());
-  return chooseBackend(requested, {
+  const choice = await chooseBackend(requested, {
     build: () => buildQNetwork(spec, { hidden: config.hidden, dueling: false, convFilters: config.convFilters || undefined }, config.seed),
     loss: (model) => tf.tidy(() => tf.mean(tf.square(model.apply(tf.tensor(observations, [config.batchSize, ...spec.observationShape])) as tf.Tensor)) as tf.Scalar),
   });
+  if (choice.backend !== 'webgpu') return choice;
+  // auto timed webgpu fastest: take the fastest of the others it timed (cpu always is).
+  const [backend] = (Object.entries(choice.msPerStep) as [ConcreteBackend, number][]).filter(([b]) => b !== 'webgpu').sort((a, b) => a[1] - b[1])[0];
+  await activateBackend(backend);
+  return { ...choice, backend, reason: `${choice.reason}; distill cannot train on webgpu, so ${backend}` };
 }
 
 /** Final evaluation, agreement, student.onnx and card.json for one trained student. */

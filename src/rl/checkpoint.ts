@@ -31,13 +31,14 @@ export interface TrainingState {
 export async function saveCheckpoint(path: string, meta: Omit<CheckpointMeta, 'shapes' | 'version'>, s: TrainingState): Promise<void> {
   const arrays: Record<string, BundleArray> = {};
   const shapes: Record<string, number[]> = {};
-  const put = (name: string, t: tf.Tensor) => {
-    arrays[name] = t.dataSync() as Float32Array;
+  // Read asynchronously: the webgpu backend cannot read synchronously in Node.
+  const put = async (name: string, t: tf.Tensor) => {
+    arrays[name] = (await t.data()) as Float32Array;
     shapes[name] = t.shape;
   };
-  s.qNetwork.getWeights().forEach((w, i) => put(`q/${i}`, w));
-  s.targetNetwork.getWeights().forEach((w, i) => put(`target/${i}`, w));
-  (await s.optimizer.getWeights()).forEach((w, i) => put(`adam/${i}`, w.tensor));
+  for (const [i, w] of s.qNetwork.getWeights().entries()) await put(`q/${i}`, w);
+  for (const [i, w] of s.targetNetwork.getWeights().entries()) await put(`target/${i}`, w);
+  for (const [i, w] of (await s.optimizer.getWeights()).entries()) await put(`adam/${i}`, w.tensor);
   for (const [name, array] of Object.entries(s.buffer.toArrays())) arrays[`buffer/${name}`] = array;
   writeBundle<CheckpointMeta>(path, { meta: { ...meta, version: 1, shapes }, arrays });
 }

@@ -151,7 +151,7 @@ export async function trainDqn(run: TrainRun): Promise<TrainResult> {
   const schedule = { initial: config.explorationInitialEps, final: config.explorationFinalEps, fraction: config.explorationFraction, totalSteps: config.totalTimesteps };
   let lastLoss: tf.Scalar | null = null;
   let lastReport = 0;
-  const report = (force: boolean) => {
+  const report = async (force: boolean) => {
     const now = performance.now();
     if (!run.onProgress || (!force && now - lastReport < 1000)) return;
     lastReport = now;
@@ -164,7 +164,7 @@ export async function trainDqn(run: TrainRun): Promise<TrainResult> {
       epsilon: epsilonAt(step, schedule),
       stepsPerSecond,
       etaSeconds: (config.totalTimesteps - step) / Math.max(stepsPerSecond, 1e-9),
-      loss: lastLoss ? lastLoss.dataSync()[0] : null,
+      loss: lastLoss ? (await lastLoss.data())[0] : null,
     });
   };
 
@@ -173,7 +173,7 @@ export async function trainDqn(run: TrainRun): Promise<TrainResult> {
   while (step < config.totalTimesteps) {
     // 1. Act ε-greedily and store the transition.
     const epsilon = epsilonAt(step, schedule);
-    const action = rng.random() < epsilon ? rng.int(actionCount) : greedyAction(qNetwork, observation, shape);
+    const action = rng.random() < epsilon ? rng.int(actionCount) : await greedyAction(qNetwork, observation, shape);
     const { observation: nextObservation, reward, terminated, truncated } = env.step(action);
     buffer.add(observation, action, reward, nextObservation, terminated);
     episodeReturn += reward;
@@ -210,9 +210,9 @@ export async function trainDqn(run: TrainRun): Promise<TrainResult> {
       observation = env.reset(deriveSeed(seed, episode));
       episodeReturn = 0;
     }
-    report(false);
+    await report(false);
   }
-  report(true);
+  await report(true);
   lastLoss?.dispose();
   targetNetwork.dispose();
   optimizer.dispose();

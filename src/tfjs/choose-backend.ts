@@ -60,21 +60,21 @@ export async function checkWasmGradients(probe: TrainingProbe): Promise<number> 
 }
 
 /** Milliseconds per Adam step on the active backend (warm-up first, then at least 5 steps or 0.5 s). */
-export function timeGradientStep(probe: TrainingProbe): number {
+export async function timeGradientStep(probe: TrainingProbe): Promise<number> {
   const model = probe.build();
   const optimizer = tf.train.adam(1e-4);
   const step = () => tf.tidy(() => {
     optimizer.minimize(() => probe.loss(model), false);
   });
   for (let i = 0; i < 3; i++) step();
-  model.getWeights()[0].dataSync();
+  await model.getWeights()[0].data();
   let steps = 0;
   const start = performance.now();
   while (steps < 5 || (performance.now() - start < 500 && steps < 200)) {
     step();
     steps++;
   }
-  model.getWeights()[0].dataSync(); // wait for asynchronous backends
+  await model.getWeights()[0].data(); // wait for asynchronous backends (read asynchronously: webgpu cannot read synchronously in Node)
   const ms = (performance.now() - start) / steps;
   optimizer.dispose();
   model.dispose();
@@ -122,7 +122,7 @@ export async function chooseBackend(requested: BackendName, probe: TrainingProbe
   const msPerStep: Partial<Record<ConcreteBackend, number>> = {};
   const unavailable: ConcreteBackend[] = (['tensorflow-gpu', 'tensorflow', 'webgpu'] as const).filter((b) => !backendPackagesPresent(b));
   for (const backend of candidates) {
-    if (await tryActivate(backend)) msPerStep[backend] = timeGradientStep(probe);
+    if (await tryActivate(backend)) msPerStep[backend] = await timeGradientStep(probe);
     else unavailable.push(backend);
   }
   const fastest = (Object.entries(msPerStep) as [ConcreteBackend, number][]).sort((a, b) => a[1] - b[1])[0][0];

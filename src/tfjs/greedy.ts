@@ -1,9 +1,10 @@
-// argmax_a Q(s, a) for one observation with a tfjs model.
+// argmax_a Q(s, a) for one observation with a tfjs model. The result is read asynchronously: the webgpu
+// backend cannot read synchronously in Node (that needs OffscreenCanvas), and cpu/wasm do not mind.
 import * as tf from '@tensorflow/tfjs';
 
-export function greedyAction(model: tf.LayersModel, observation: Float32Array, shape: number[]): number {
-  return tf.tidy(() => {
-    const q = model.predict(tf.tensor(observation, [1, ...shape])) as tf.Tensor;
-    return q.argMax(1).dataSync()[0];
-  });
+export async function greedyAction(model: tf.LayersModel, observation: Float32Array, shape: number[]): Promise<number> {
+  const best = tf.tidy(() => (model.predict(tf.tensor(observation, [1, ...shape])) as tf.Tensor).argMax(1));
+  const [action] = await best.data();
+  best.dispose();
+  return action;
 }

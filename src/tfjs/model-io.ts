@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '../tfjs/networks.js'; // registers custom layers before any load
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { UsageError } from '../util/errors.js';
+import { activateBackend } from './backends.js';
 
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
   await model.save(
@@ -66,4 +67,16 @@ export async function loadLayersModel(path: string): Promise<tf.LayersModel> {
   } catch (error) {
     throw new UsageError(`cannot load model: ${(error as Error).message}`, file);
   }
+}
+
+/**
+ * The network's weights, read asynchronously, in a network `build` makes on the cpu backend (which becomes
+ * the active one). For networks trained on webgpu, which cannot read tensors synchronously in Node.
+ */
+export async function copyToCpu(model: tf.LayersModel, build: () => tf.LayersModel): Promise<tf.LayersModel> {
+  const weights = await Promise.all(model.getWeights().map(async (w) => ({ shape: w.shape, values: (await w.data()) as Float32Array })));
+  await activateBackend('cpu');
+  const copy = build();
+  copy.setWeights(weights.map((w) => tf.tensor(w.values, w.shape)));
+  return copy;
 }
