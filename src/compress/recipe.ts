@@ -8,7 +8,8 @@
 // (candidate − random) / (teacher − random), so it means the same for positive and negative returns.
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openPolicy, readPolicyBytes } from '../infer/open.js';
+import { describePolicyFile } from '../infer/describe.js';
+import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
 import { distillToFolder, randomPolicyReward, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
 import { DEFAULT_DISTILL } from '../distill/student.js';
 import { fileHash } from '../distill/dataset.js';
@@ -85,12 +86,13 @@ interface Context {
 
 async function measure(ctx: Context, file: string, steps: string[], name: string, agreementWithParent: number | null): Promise<Candidate> {
   const { o, env, random, teacherMean } = ctx;
-  const policy = await openPolicy(file, { env });
+  const original = readPolicyBytes(file);
+  const policy = await openPolicyBytes(original, file, { env });
   const reward = await evaluatePolicy(env, (obs) => policy.act(obs), { episodes: o.episodes, seed: DEFAULT_EVAL_SEED });
   await policy.dispose();
-  const bytes = deployableBytes(file, steps, reward, o, ctx.teacherHash);
+  const bytes = deployableBytes(original, file, steps, reward, o, ctx.teacherHash);
   const summary = inspectModel(decodeModel(bytes, file));
-  const states = await benchStates(bytes, file, env, 256);
+  const states = await benchStates(original, file, env, 256);
   const latency = await benchPolicyFile(file, 'ort-cpu', { env, batches: [], seconds: o.latencySeconds, states });
   const teacher = teacherMean ?? reward.mean;
   const ofTeacher = teacher === random ? 1 : (reward.mean - random) / (teacher - random);
@@ -125,19 +127,18 @@ export function pickCandidate(candidates: Candidate[], closeSize: number): { pic
   return { pick: fastest, why };
 }
 
-async function applyVariant(variant: Variant, parent: Candidate, dir: string, env: string): Promise<{ file: string; agreement: number | null }> {
+async function applyVariant(variant: Variant, parent: Candidate, dir: string, env: string): Promise<{ file: string; agreement: number | null; step: string }> {
   // Named after the candidate (every student's file is student.onnx), e.g. student-8-8.pruned50.int8-dynamic.onnx.
   const file = join(dir, `${parent.name.replace(/ \+ /g, '.').replace(/ /g, '-')}.${variant.name}.onnx`);
-  const result = await variant.apply(parent.file, file, env);
-  return { file, agreement: result?.comparison?.agreement ?? null };
+  const { result, step } = await variant.apply(parent.file, file, env);
+  return { file, agreement: result.comparison?.agreement ?? null, step };
 }
 
 export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<RecipeResult> {
-  const teacherPolicy = await openPolicy(teacherFile, { env: o.env });
-  const env = teacherPolicy.spec.id;
-  await teacherPolicy.dispose();
+  const { spec } = describePolicyFile(decodeModel(readPolicyBytes(teacherFile), teacherFile), teacherFile, o.env);
+  const env = spec.id;
   mkdirSync(o.out, { recursive: true });
-  const random = await randomPolicyReward(env, o.episodes, teacherPolicy.spec.actionCount);
+  const random = await randomPolicyReward(env, o.episodes, spec.actionCount);
   o.log(`teacher: evaluating ${o.episodes} episodes and timing it`);
   const ctx: Context = { o, env, random, teacherMean: null, teacherHash: fileHash(teacherFile).slice(0, 16) };
   const teacher = await measure(ctx, teacherFile, [], 'teacher', null);
@@ -176,8 +177,8 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
     const parents: Candidate[] = [student];
     for (const variant of RECIPE_VARIANTS) {
       for (const parent of variant.chain ? [...parents] : [student]) {
-        const { file, agreement } = await applyVariant(variant, parent, variantsDir, env);
-        const c = await measure(ctx, file, [...parent.steps, variant.describe(parent.file)], `${parent.name} + ${variant.name}`, agreement);
+        const { file, agreement, step } = await applyVariant(variant, parent, variantsDir, env);
+        const c = await measure(ctx, file, [...parent.steps, step], `${parent.name} + ${variant.name}`, agreement);
         candidates.push(c);
         o.onCandidate?.(c);
         if (c.keeps && variant.feedsOthers) parents.push(c);
@@ -187,7 +188,7 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
 
   const { pick, why } = pickCandidate(candidates, o.closeSize);
   const policyFile = join(o.out, 'policy.onnx');
-  writeFileAtomic(policyFile, deployableBytes(pick.file, pick.steps, pick.reward, o, ctx.teacherHash));
+  writeFileAtomic(policyFile, deployableBytes(readPolicyBytes(pick.file), pick.file, pick.steps, pick.reward, o, ctx.teacherHash));
   const result: RecipeResult = { teacher, randomReward: random, candidates, pick: { ...pick, file: policyFile, bytes: statSync(policyFile).size }, why, out: o.out };
   writeJsonAtomic(join(o.out, 'card.json'), {
     kind: 'compressed',
@@ -213,8 +214,7 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
  * replaced by a short card listing the steps. On a 58-parameter policy the long card outweighs the weights, so
  * candidates are compared on these bytes.
  */
-function deployableBytes(file: string, steps: string[], reward: Candidate['reward'], o: RecipeOptions, teacherHash: string): Uint8Array {
-  const bytes = readPolicyBytes(file);
+function deployableBytes(bytes: Uint8Array, file: string, steps: string[], reward: Candidate['reward'], o: RecipeOptions, teacherHash: string): Uint8Array {
   if (steps.length === 0) return bytes;
   const model = decodeModel(bytes, file);
   const card = { kind: 'compressed', teacher: teacherHash, steps, keep: o.keep, reward: { mean: Number(reward.mean.toFixed(2)), std: Number(reward.std.toFixed(2)), episodes: reward.episodes } };
