@@ -27,8 +27,7 @@ for (const file of files) {
   const samples = await interleavedLatency(variants, original, ROUNDS, RUNS_PER_ROUND);
   const row: Record<string, unknown> = { file };
   const p50fp32 = percentile(samples.fp32, 0.5);
-  for (const [name, values] of Object.entries(samples)) {
-    const sorted = values;
+  for (const [name, sorted] of Object.entries(samples)) {
     row[name] = {
       bytes: variants[name].length,
       p50_us: Number(percentile(sorted, 0.5).toFixed(1)),

@@ -19,6 +19,7 @@ import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../src/rl/evaluate.js';
 import { randomPolicyReward } from '../src/distill/pipeline.js';
 import { teacherVisitedStates } from '../src/distill/collect.js';
 import { machineDescription } from '../src/util/machine.js';
+import { percentile } from './interleaved.js';
 
 const [teacher, student, pick, work] = process.argv.slice(2);
 if (!work) throw new Error('usage: compression-table.ts <teacher.onnx> <student.onnx> <pick.onnx> <work dir>');
@@ -68,7 +69,7 @@ for (let round = 0; round < ROUNDS; round++) {
     }
   }
 }
-const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const p50 = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
 const table = rows.map((row, k) => {
   const bytes = readFileSync(row.file).length;
   const summary = inspectModel(decodeModel(readFileSync(row.file), row.file));

@@ -11,6 +11,7 @@ import { teacherVisitedStates } from '../src/distill/collect.js';
 import { importGeneratedModule } from '../src/infer/js-runtime.js';
 import { openPolicy } from '../src/infer/open.js';
 import { argmax } from '../src/infer/policy.js';
+import { percentile } from './interleaved.js';
 
 const args = process.argv.slice(2);
 const weightsAt = args.indexOf('--weights');
@@ -21,7 +22,6 @@ const ROUNDS = 20;
 const RUNS_PER_ROUND = 1000;
 const WARMUP = 2000;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const summary = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return { p50_us: Number(percentile(sorted, 0.5).toFixed(3)), p90_us: Number(percentile(sorted, 0.9).toFixed(3)), p99_us: Number(percentile(sorted, 0.99).toFixed(3)) };

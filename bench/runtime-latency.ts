@@ -4,8 +4,9 @@
 // Ratios are to ort-wasm in Node measured in the same run (same kernels, no browser).
 //   node --import tsx bench/runtime-latency.ts [model.onnx] [iterations]
 // Each runtime's cold start is its first open in this process (the wasm instance starts once per process).
-import { envSpec } from '../src/envs/registry.js';
 import { Rng } from '../src/envs/rng.js';
+import { observationSize } from '../src/envs/types.js';
+import { percentile } from './interleaved.js';
 import type { BrowserPolicy } from '../src/infer/browser.js';
 import { openPolicy, RUNTIME_REGISTRY, type OpenOptions } from '../src/infer/open.js';
 import type { Policy } from '../src/infer/policy.js';
@@ -16,7 +17,7 @@ const warmup = Math.ceil(iterations / 10);
 
 function quantiles(times: number[]) {
   const sorted = [...times].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const at = (q: number) => percentile(sorted, q);
   return { p50_us: +(1000 * at(0.5)).toFixed(1), p90_us: +(1000 * at(0.9)).toFixed(1), p99_us: +(1000 * at(0.99)).toFixed(1) };
 }
 
@@ -53,9 +54,8 @@ for (const { label, options } of variants) {
     results.push({ runtime: label, unavailable: (error as Error).message });
     continue;
   }
-  const spec = envSpec(policy.spec.id);
   const rng = new Rng(5);
-  const observation = Float32Array.from({ length: spec.observationShape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+  const observation = Float32Array.from({ length: observationSize(policy.spec) }, () => rng.normal());
   await policy.qValues(observation, 1);
   const coldStartMs = performance.now() - start;
   await timeCalls(policy, observation, warmup);

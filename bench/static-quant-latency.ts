@@ -30,8 +30,7 @@ for (const file of files) {
   const samples = await interleavedLatency(variants, original, ROUNDS, RUNS_PER_ROUND);
   const row: Record<string, unknown> = { file, method: METHOD, perChannel: true };
   const p50fp32 = percentile(samples.fp32, 0.5);
-  for (const [name, values] of Object.entries(samples)) {
-    const sorted = values;
+  for (const [name, sorted] of Object.entries(samples)) {
     const c = name === 'fp32' ? null : await compareOnEnvStates(bytes, variants[name], undefined);
     row[name] = {
       bytes: variants[name].length,

@@ -57,6 +57,8 @@ window.qdistill = state;
 
 let frame: Frame = { env, observation: env.reset(state.seed), action: null, done: false };
 let inferenceTimes: number[] = [];
+/** How many inference times the shown p50 and mean were computed from. */
+let timedSteps = 0;
 let doneAt = 0;
 let pendingReset: number | null = null;
 
@@ -103,6 +105,7 @@ function startEpisode(seed: number): void {
   Object.assign(state, { steps: 0, episodeReturn: 0, done: false, terminated: false, truncated: false });
   Object.assign(state, { inferenceMsP50: null, inferenceMsMean: null, inferenceMsLast: null });
   inferenceTimes = [];
+  timedSteps = 0;
   state.actions = [];
 }
 
@@ -123,8 +126,12 @@ async function stepOnce(policy: Awaited<ReturnType<typeof loadBrowserPolicy>>): 
 }
 
 function show(): void {
-  state.inferenceMsP50 = median(inferenceTimes);
-  state.inferenceMsMean = inferenceTimes.length ? inferenceTimes.reduce((a, b) => a + b, 0) / inferenceTimes.length : null;
+  // The timing figures change only when steps were taken: no sorting on frames of a paused or finished episode.
+  if (timedSteps !== inferenceTimes.length) {
+    timedSteps = inferenceTimes.length;
+    state.inferenceMsP50 = median(inferenceTimes);
+    state.inferenceMsMean = inferenceTimes.length ? inferenceTimes.reduce((a, b) => a + b, 0) / inferenceTimes.length : null;
+  }
   renderer.draw(ctx, frame);
   ui.episodeReturn.textContent = formatReturn(state.episodeReturn);
   ui.steps.textContent = String(state.steps);

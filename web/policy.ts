@@ -6,7 +6,6 @@ import { argmax, hwcToChw } from '../src/infer/policy.js';
 
 export interface Decision {
   action: number;
-  outputs: Float32Array;
   /** Wall time of session.run, in milliseconds (the browser rounds performance.now(), often to 0.1 ms). */
   inferenceMs: number;
 }
@@ -34,7 +33,7 @@ export async function loadBrowserPolicy(config: SiteConfig, baseUrl: string): Pr
       const results = await session.run(feeds);
       const inferenceMs = performance.now() - start;
       const outputs = results[config.outputName].data as Float32Array;
-      return { action: argmax(outputs), outputs, inferenceMs };
+      return { action: argmax(outputs), inferenceMs };
     },
   };
 }

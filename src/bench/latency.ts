@@ -2,11 +2,9 @@
 // latency (p50/p90/p99 of `await policy.qValues(obs, 1)` as the caller sees it, async hops included),
 // throughput per batch size, peak memory, and where the runtime offers it, its own in-engine timing.
 // Every measurement runs for a time budget rather than a call count, so slow and fast runtimes both finish.
-import { readFileSync } from 'node:fs';
-import { openPolicyBytes } from '../infer/open.js';
+import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
 import type { Policy } from '../infer/policy.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
-import { UsageError } from '../util/errors.js';
 import { inEngineTimer } from './in-engine.js';
 import { PeakMemory } from './memory.js';
 import { percentiles } from './stats.js';
@@ -93,12 +91,7 @@ export async function benchPolicyFile(file: string, runtime: string, o: LatencyO
   const singles = Array.from({ length: o.states.count }, (_, i) => batchOf(o.states, 1, i));
   const memory = new PeakMemory();
   const coldStart = performance.now();
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    throw new UsageError('model file not found or unreadable', file);
-  }
+  const bytes = readPolicyBytes(file);
   const policy = await openPolicyBytes(bytes, file, { ...o.runtimeOptions, env: o.env, runtime });
   try {
     await policy.qValues(singles[0], 1);

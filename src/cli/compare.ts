@@ -59,7 +59,8 @@ export function registerCompare(program: Command): void {
     });
 }
 
-function compareText(report: CompareReport): string {
+/** The summary and latency tables as `compare` and `demo` print them. */
+export function compareText(report: CompareReport): string {
   const summary = summaryTable(report);
   const latency = reportLatencyTable(report);
   return `${formatTable(summary.headers, summary.rows)}\n\n${formatTable(latency.headers, latency.rows)}\n${skippedLines(report.latency)}`;

@@ -14,11 +14,11 @@ import { DEFAULT_DISTILL } from '../distill/student.js';
 import { modelSlug, MODELS_DIR } from '../models.js';
 import { TEACHER_ONNX } from '../onnx/export-teacher.js';
 import { compareModels } from '../report/compare.js';
-import { reportLatencyTable, summaryTable as reportSummaryTable } from '../report/tables.js';
 import { writeReport } from '../report/write.js';
 import { readCard, type ModelCard } from '../rl/card.js';
 import { UsageError } from '../util/errors.js';
-import { skippedLines } from './bench.js';
+import { DEFAULT_BATCHES } from './bench.js';
+import { compareText } from './compare.js';
 import { checkEnvId } from './common.js';
 import { integer, integerList, number } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
@@ -107,7 +107,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const report = await compareModels(teacher, [student, dynamic, staticFile], {
     episodes: flags.episodes,
     selection,
-    batches: [1, 32, 1024],
+    batches: DEFAULT_BATCHES,
     seconds: flags.seconds,
     onProgress: (done, total, what) => {
       progress ??= startProgress('demo', total, '{what}');
@@ -117,7 +117,5 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   (progress as ReturnType<typeof startProgress> | null)?.stop();
   const written = writeReport(out, report);
   if (flags.json) return printJson(report);
-  const summary = reportSummaryTable(report);
-  const latency = reportLatencyTable(report);
-  say(`\n${formatTable(summary.headers, summary.rows)}\n\n${formatTable(latency.headers, latency.rows)}\n${skippedLines(report.latency)}\nwrote ${written.join(', ')}\n`);
+  say(`\n${compareText(report)}\nwrote ${written.join(', ')}\n`);
 }

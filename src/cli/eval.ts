@@ -102,14 +102,13 @@ export async function runEval(modelPath: string, flags: EvalFlags): Promise<void
     await player.close();
   }
   progress.stop();
-  const player = { file, envId: result.env };
   if (flags.json) {
-    printJson({ model: player.file, runtime: modelPath.endsWith('.onnx') ? flags.runtime : 'tfjs', workers: flags.workers, ...result });
+    printJson({ model: file, runtime: modelPath.endsWith('.onnx') ? flags.runtime : 'tfjs', workers: flags.workers, ...result });
     return;
   }
   process.stdout.write(
     formatTable(['model', 'env', 'episodes', 'return (mean ± std)', 'min', 'max'], [
-      [player.file, player.envId, result.episodes, `${result.mean.toFixed(2)} ± ${result.std.toFixed(2)}`, Math.min(...result.returns).toFixed(1), Math.max(...result.returns).toFixed(1)],
+      [file, result.env, result.episodes, `${result.mean.toFixed(2)} ± ${result.std.toFixed(2)}`, Math.min(...result.returns).toFixed(1), Math.max(...result.returns).toFixed(1)],
     ]) + '\n',
   );
 }

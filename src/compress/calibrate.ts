@@ -7,10 +7,11 @@ import * as ort from 'onnxruntime-node';
 import { teacherVisitedStates } from '../distill/collect.js';
 import { readDataset } from '../distill/dataset.js';
 import { envIds } from '../envs/registry.js';
-import type { EnvSpec } from '../envs/types.js';
+import { observationSize, type EnvSpec } from '../envs/types.js';
 import { describePolicyFile } from '../infer/describe.js';
 import { openPolicyBytes } from '../infer/open.js';
-import { hwcToChw, type PolicyFileInfo } from '../infer/policy.js';
+import type { PolicyFileInfo } from '../infer/policy.js';
+import { fileObservationShape, toFileLayout } from '../infer/session-policy.js';
 import { metadataOf, tensorValueInfo } from '../onnx/graph.js';
 import { decodeModel, encodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
@@ -60,7 +61,7 @@ function datasetStates(path: string, model: ModelProto, where: string, count: nu
   if (!sameShape(shape, spec.observationShape)) {
     throw new UsageError(`the dataset's observations have shape [${shape.join(', ')}] but the model takes [${spec.observationShape.join(', ')}] (${spec.id})`, path);
   }
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = observationSize(spec);
   const states = Math.min(count, dataset.header.count);
   const observations = new Float32Array(states * size);
   for (let s = 0; s < states; s++) {
@@ -80,15 +81,14 @@ async function envStates(bytes: Uint8Array, where: string, env: string | undefin
   }
 }
 
-/** A copy of the model that also outputs every probed tensor. */
+/** The model (calibrate's own decoded copy, changed in place) with every probed tensor as an output too. */
 function withProbeOutputs(model: ModelProto, probes: CalibrationProbes): Uint8Array {
-  const copy = decodeModel(encodeModel(model), 'calibration copy');
-  const graph = copy.graph!;
+  const graph = model.graph!;
   graph.node.push(...probes.extraNodes);
   for (const name of probes.tensors) {
     if (!graph.output.some((o) => o.name === name)) graph.output.push(tensorValueInfo(name, DataType.FLOAT));
   }
-  return encodeModel(copy);
+  return encodeModel(model);
 }
 
 export async function calibrate(bytes: Uint8Array, where: string, probes: CalibrationProbes, request: CalibrationRequest): Promise<Calibration> {
@@ -104,14 +104,13 @@ export async function calibrate(bytes: Uint8Array, where: string, probes: Calibr
 
   const session = await ort.InferenceSession.create(withProbeOutputs(model, probes), { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
   const observed = new Map<string, Float32Array[]>(probes.tensors.map((t) => [t, []]));
-  const size = spec.observationShape.reduce((a, b) => a * b, 1);
-  const [h, w, c] = spec.observationShape;
-  const fileShape = info.inputLayout === 'nchw' ? [c, h, w] : spec.observationShape;
+  const size = observationSize(spec);
+  const fileShape = fileObservationShape(spec, info);
   try {
     for (let start = 0; start < states; start += BATCH) {
       const batch = Math.min(BATCH, states - start);
       const slice = observations.subarray(start * size, (start + batch) * size);
-      const data = info.inputLayout === 'nchw' ? hwcToChw(slice, batch, spec.observationShape) : Float32Array.from(slice);
+      const data = toFileLayout(spec, info, slice, batch);
       const result = await session.run({ [info.inputName]: new ort.Tensor('float32', data, [batch, ...fileShape]) }, probes.tensors);
       for (const name of probes.tensors) observed.get(name)!.push(Float32Array.from(result[name].data as Float32Array));
       request.onProgress?.(start + batch, states);

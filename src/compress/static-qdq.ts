@@ -43,11 +43,11 @@ export function rewriteQdq(node: NodeProto, editor: GraphEditor, options: Static
     const raw = `${target.output}_qd_float`;
     const p = activationParams(editor, target.output, options.ranges[target.output]);
     node.output = [raw];
-    const i = editor.nodes.indexOf(node);
-    editor.nodes.splice(i + 1, 0,
+    editor.replace(node, [
+      node,
       makeNode('QuantizeLinear', [raw, p.scale, p.zeroPoint], [`${target.output}_qd_uint8`], `${target.output}_QuantizeLinear`),
       dequantizeNode(`${target.output}_qd_uint8`, p.scale, p.zeroPoint, target.output),
-    );
+    ]);
     described += ', output quantized';
   }
   return described;

@@ -1,7 +1,6 @@
 // `--runtime auto`: time one-observation calls of this very model on every runtime that can run here and
 // pick the fastest. Tiny MLPs win on `js` (no call overhead), large CNNs on onnxruntime; measuring is
 // more honest than a size rule. The browser runtime is left out: its every call crosses a process boundary.
-import { envSpec } from '../envs/registry.js';
 import { observationSize } from '../envs/types.js';
 import { Rng } from '../envs/rng.js';
 import { openPolicyBytes, RUNTIME_REGISTRY } from './open.js';
@@ -21,7 +20,7 @@ async function medianCallMicros(bytes: Uint8Array, file: string, runtime: string
   const policy = await openPolicyBytes(bytes, file, { ...options, runtime });
   try {
     const rng = new Rng(7);
-    const size = observationSize(envSpec(policy.spec.id));
+    const size = observationSize(policy.spec);
     const observations = Array.from({ length: 64 }, () => Float32Array.from({ length: size }, () => rng.normal()));
     for (let i = 0; i < 50; i++) await policy.act(observations[i % 64]);
     const times: number[] = [];

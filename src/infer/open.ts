@@ -2,7 +2,7 @@
 // here is a one-line error that says why, never a silent fallback to another.
 import { readFileSync } from 'node:fs';
 import { decodeModel } from '../onnx/model.js';
-import { UsageError } from '../util/errors.js';
+import { firstLine, UsageError } from '../util/errors.js';
 import { describePolicyFile } from './describe.js';
 import { jsRuntime } from './js-runtime.js';
 import { browserRuntime } from './browser.js';
@@ -59,6 +59,6 @@ export async function openPolicyBytes(bytes: Uint8Array, file: string, options: 
     return await runtime.open(bytes, spec, info, options);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`${runtime.name} cannot load the model: ${(error as Error).message.split('\n')[0]}`, file);
+    throw new UsageError(`${runtime.name} cannot load the model: ${firstLine(error)}`, file);
   }
 }

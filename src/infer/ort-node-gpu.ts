@@ -12,7 +12,7 @@ import type { EnvSpec } from '../envs/types.js';
 import { makeModel, makeNode, tensorValueInfo } from '../onnx/graph.js';
 import { encodeModel } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
-import { UsageError } from '../util/errors.js';
+import { firstLine, UsageError } from '../util/errors.js';
 import { vulkanLoaderPresent } from '../util/vulkan.js';
 import { describePlacement, profilePlacement, type Placement } from './ep-placement.js';
 import type { Policy, PolicyFileInfo } from './policy.js';
@@ -65,10 +65,6 @@ function probeModelBytes(): Uint8Array {
       },
     }),
   );
-}
-
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0].trim();
 }
 
 function envFlag(name: string): boolean {

@@ -1,7 +1,7 @@
 // A Policy over any onnxruntime InferenceSession: onnxruntime-node and onnxruntime-web share onnxruntime-common's
 // interface, so the runtimes that differ only in how the session is made (ort-wasm, ort-cuda, ort-webgpu) share
 // the input checks and the HWC → CHW step here. The types are structural so that neither package is imported.
-import type { EnvSpec } from '../envs/types.js';
+import { observationSize, type EnvSpec } from '../envs/types.js';
 import { argmax, hwcToChw, type Policy, type PolicyFileInfo } from './policy.js';
 
 export interface SessionLike {
@@ -11,10 +11,6 @@ export interface SessionLike {
 
 /** Makes the float32 input tensor of the package the session came from. */
 export type Float32TensorMaker = (data: Float32Array, dims: number[]) => unknown;
-
-export function observationSize(spec: EnvSpec): number {
-  return spec.observationShape.reduce((a, b) => a * b, 1);
-}
 
 /** The per-observation shape the file takes: the env's own, or CHW for files exported as NCHW. */
 export function fileObservationShape(spec: EnvSpec, info: PolicyFileInfo): number[] {

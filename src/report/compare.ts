@@ -144,7 +144,8 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
     batches: o.batches,
     seconds: o.seconds,
     runtimeOptions: o.runtimeOptions,
-    onProgress: (_d, _t, what) => o.onProgress?.(++done, total, what),
+    // benchModels counts its own steps (a refused model × runtime skips several at once).
+    onProgress: (benchDone, _t, what) => o.onProgress?.(files.length * o.episodes + benchDone, total, what),
   });
   return {
     tool: 'qdistill',

@@ -94,7 +94,6 @@ export function latencyPlot(report: CompareReport): string {
 }
 
 /** One histogram per model, on shared bins and a shared count axis so that they compare at a glance. */
-/** One histogram per model, on shared bins and a shared count axis so that they compare at a glance. */
 export function returnHistograms(report: CompareReport): string[] {
   const all = report.models.flatMap((m) => m.reward.returns);
   const [width, height] = [420, 230];

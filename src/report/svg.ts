@@ -2,9 +2,9 @@
 // bars, legends. Written here rather than taken from a charting library because the report must be one
 // file that opens offline with no script at all; every string placed in the SVG is escaped.
 
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+import { escapeXml } from '../util/escape.js';
+
+export { escapeXml };
 
 /** Coordinates rounded to 0.1 px keep the file small without visible effect. */
 const px = (v: number) => String(Math.round(v * 10) / 10);

@@ -3,6 +3,8 @@
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { argmax } from '../infer/policy.js';
+import { escapeXml } from '../util/escape.js';
+import { firstLine } from '../util/errors.js';
 import type { ServeMetrics } from './metrics.js';
 import { describeServedModel, type ServedModel } from './models.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
@@ -102,7 +104,7 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     try {
       outputs = await model.batcher.submit(parsed.observations, parsed.count);
     } catch (error) {
-      return reply.code(500).send({ error: `inference failed: ${String((error as Error)?.message ?? error).split('\n')[0]}` });
+      return reply.code(500).send({ error: `inference failed: ${firstLine(error)}` });
     }
     metrics.observations.inc({ model: model.name }, parsed.count);
     return actResponse(outputs, parsed.count, model.policy.spec.actionCount, parsed.single);
@@ -157,15 +159,11 @@ function truncate(text: string, length = 120): string {
   return text.length > length ? `${text.slice(0, length)}…` : text;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 function indexPage(models: ServedModel[], webRoots: Map<string, string>): string {
   const items = models.map((m) => {
-    const name = escapeHtml(m.name);
+    const name = escapeXml(m.name);
     const page = webRoots.has(m.name) ? ` — <a href="/web/${name}/">play in the browser</a>` : '';
-    return `<li><a href="/v1/models/${name}">${name}</a> (${escapeHtml(m.policy.spec.id)}, ${m.parameters} parameters)${page}</li>`;
+    return `<li><a href="/v1/models/${name}">${name}</a> (${escapeXml(m.policy.spec.id)}, ${m.parameters} parameters)${page}</li>`;
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>qdistill serve</title></head>

@@ -49,10 +49,6 @@ export class Counter implements Family {
     else this.series.set(key, { labels: pick(this.labelNames, labels), value: by });
   }
 
-  get(labels: Labels = {}): number {
-    return this.series.get(seriesKey(this.labelNames, labels))?.value ?? 0;
-  }
-
   render(): string[] {
     return [...header(this.name, this.help, 'counter'), ...[...this.series.values()].map((s) => `${this.name}${formatLabels(s.labels)} ${formatValue(s.value)}`)];
   }

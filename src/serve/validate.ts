@@ -38,7 +38,7 @@ export function parseActRequest(body: unknown, spec: EnvSpec, maxRequestBatch: n
   const size = observationSize(spec);
   if (hasOne) {
     const observations = new Float32Array(size);
-    copyObservation(record.observation, spec, 'observation', observations, 0);
+    copyObservation(record.observation, spec, size, 'observation', observations, 0);
     return { observations, count: 1, single: true };
   }
   const list = record.observations;
@@ -48,16 +48,17 @@ export function parseActRequest(body: unknown, spec: EnvSpec, maxRequestBatch: n
     throw new RequestError(400, `"observations" has ${list.length} entries; this server takes at most ${maxRequestBatch} per request`);
   }
   const observations = new Float32Array(size * list.length);
-  list.forEach((item, i) => copyObservation(item, spec, `observations[${i}]`, observations, i * size));
+  list.forEach((item, i) => copyObservation(item, spec, size, `observations[${i}]`, observations, i * size));
   return { observations, count: list.length, single: false };
 }
 
-/** Copies one observation (flat, or nested in the env's shape) into `out` at `offset`. */
-function copyObservation(value: unknown, spec: EnvSpec, label: string, out: Float32Array, offset: number): void {
-  const size = observationSize(spec);
-  const shapeText = spec.observationShape.map((d) => `[${d}]`).join('');
+/** The env's observation shape as a nested-list hint, e.g. [10][10][4] (for error messages only). */
+const shapeText = (spec: EnvSpec) => spec.observationShape.map((d) => `[${d}]`).join('');
+
+/** Copies one observation of `size` values (flat, or nested in the env's shape) into `out` at `offset`. */
+function copyObservation(value: unknown, spec: EnvSpec, size: number, label: string, out: Float32Array, offset: number): void {
   if (!Array.isArray(value)) {
-    throw new RequestError(400, `${label} must be a list of ${size} numbers${spec.observationShape.length > 1 ? ` (or nested as ${shapeText})` : ''}`);
+    throw new RequestError(400, `${label} must be a list of ${size} numbers${spec.observationShape.length > 1 ? ` (or nested as ${shapeText(spec)})` : ''}`);
   }
   const nested = spec.observationShape.length > 1 && value.length === spec.observationShape[0] && value.length !== size && Array.isArray(value[0]);
   if (nested) {
@@ -65,7 +66,7 @@ function copyObservation(value: unknown, spec: EnvSpec, label: string, out: Floa
     return;
   }
   if (value.length !== size) {
-    throw new RequestError(400, `${label} has ${value.length} values; ${spec.id} needs ${size}${spec.observationShape.length > 1 ? ` (flat HWC, or nested as ${shapeText})` : ''}`);
+    throw new RequestError(400, `${label} has ${value.length} values; ${spec.id} needs ${size}${spec.observationShape.length > 1 ? ` (flat HWC, or nested as ${shapeText(spec)})` : ''}`);
   }
   for (let i = 0; i < size; i++) out[offset + i] = checkNumber(value[i], `${label}[${i}]`);
 }
@@ -74,7 +75,7 @@ function copyNested(value: unknown, spec: EnvSpec, shape: number[], label: strin
   const [length, ...inner] = shape;
   if (!Array.isArray(value)) throw new RequestError(400, `${label} must be a list of ${length} ${inner.length ? 'lists' : 'numbers'}`);
   if (value.length !== length) {
-    throw new RequestError(400, `${label} has ${value.length} entries; ${spec.id} needs ${length} here (shape ${spec.observationShape.map((d) => `[${d}]`).join('')})`);
+    throw new RequestError(400, `${label} has ${value.length} entries; ${spec.id} needs ${length} here (shape ${shapeText(spec)})`);
   }
   for (let i = 0; i < length; i++) {
     if (inner.length === 0) out[offset++] = checkNumber(value[i], `${label}[${i}]`);

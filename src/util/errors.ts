@@ -5,3 +5,8 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** The first line of an error's message (native libraries append stack-like detail on further lines). */
+export function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0].trim();
+}

@@ -11,6 +11,7 @@ import { describePolicyFile } from '../infer/describe.js';
 import { readPolicyBytes } from '../infer/open.js';
 import { decodeModel } from '../onnx/model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { escapeXml } from '../util/escape.js';
 import type { SiteConfig } from './site-config.js';
 
 /** The package root: this file is src/web/export-site.ts under tsx and dist/web/export-site.js once built. */
@@ -44,15 +45,20 @@ export async function exportWebSite(options: ExportWebOptions): Promise<{ out: s
     wasm: ORT_WASM_FILE,
   };
   const files: Record<string, string | Uint8Array> = {
-    ...(await bundlePage()),
+    ...(await (pageBundle ??= bundlePage())),
     'style.css': readFileSync(join(WEB_DIR, 'style.css'), 'utf8'),
     'index.html': renderIndexHtml(readFileSync(join(WEB_DIR, 'index.html'), 'utf8'), config),
     'model.onnx': bytes,
-    [ORT_WASM_FILE]: readFileSync(ortWasmPath()),
+    [ORT_WASM_FILE]: (ortWasm ??= readFileSync(ortWasmPath())),
   };
   for (const [name, data] of Object.entries(files)) writeFileAtomic(join(out, name), data);
   return { out, files: Object.keys(files).sort() };
 }
+
+// The page bundle and onnxruntime's wasm are the same for every model: made once per process (serve exports
+// one site per model at start-up).
+let pageBundle: Promise<Record<string, Uint8Array>> | undefined;
+let ortWasm: Uint8Array | undefined;
 
 /** web/main.ts and everything it imports as one minified ES module, main.js. */
 async function bundlePage(): Promise<Record<string, Uint8Array>> {
@@ -96,9 +102,9 @@ function ortWasmPath(): string {
 }
 
 /** Fills the template's {{title}} and {{config}}; '<' is escaped so no value can close the script element. */
-export function renderIndexHtml(template: string, config: SiteConfig): string {
+function renderIndexHtml(template: string, config: SiteConfig): string {
   const json = JSON.stringify(config).replace(/</g, '\\u003c');
-  const title = `${config.env} · ${config.modelName}`.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const title = escapeXml(`${config.env} · ${config.modelName}`);
   // Function replacements: a '$' in a value must not be read as a replacement pattern.
   return template.replaceAll('{{title}}', () => title).replace('{{config}}', () => json);
 }
