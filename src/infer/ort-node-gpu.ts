@@ -14,6 +14,7 @@ import { encodeModel } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
 import { firstLine, UsageError } from '../util/errors.js';
 import { vulkanLoaderPresent } from '../util/vulkan.js';
+import { baseSessionOptions } from './ort-node.js';
 import { describePlacement, profilePlacement, type Placement } from './ep-placement.js';
 import type { Policy, PolicyFileInfo } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
@@ -81,9 +82,7 @@ function sessionOptions(provider: GpuProvider, options: GpuRuntimeOptions, cpuFa
   const executionProvider = provider === 'cuda' ? { name: 'cuda' as const, deviceId: cudaDeviceId(options) } : { name: 'webgpu' as const };
   return {
     executionProviders: [executionProvider],
-    intraOpNumThreads: options.threads ?? 1,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    ...baseSessionOptions(options),
     // onnxruntime-node passes `extra` entries on as session config keys ('session.disable_cpu_ep_fallback').
     extra: cpuFallback ? {} : { session: { disable_cpu_ep_fallback: '1' } },
   };

@@ -15,12 +15,12 @@ export const ortCpuRuntime: Runtime = {
   open: (bytes, spec, info, options) => openOrtCpuPolicy(bytes, spec, info, options),
 };
 
+/** The session options every onnxruntime-node runtime starts from: one thread per call by default, full graph optimization. */
+export function baseSessionOptions(options: OrtCpuOptions): ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: options.graphOptimizationLevel ?? 'all' };
+}
+
 export async function openOrtCpuPolicy(bytes: Uint8Array, spec: EnvSpec, info: PolicyFileInfo, options: OrtCpuOptions = {}): Promise<Policy> {
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: options.threads ?? 1,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-  });
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], ...baseSessionOptions(options) });
   return sessionPolicy(session, (data, dims) => new ort.Tensor('float32', data, dims), spec, info);
 }
