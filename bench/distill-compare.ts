@@ -3,7 +3,7 @@
 // Usage: node --import tsx bench/distill-compare.ts [teacher.onnx] [seeds] [student]  → JSON on stdout, table on stderr
 import { distillStudent, DEFAULT_DISTILL, type DistillConfig } from '../src/distill/student.js';
 import { openPolicy } from '../src/infer/open.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy, meanStd } from '../src/rl/evaluate.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy, meanStd } from '../src/rollout/evaluate.js';
 import { activateBackend, quietTfjs } from '../src/tfjs/backends.js';
 import { greedyAction } from '../src/tfjs/greedy.js';
 

@@ -2,8 +2,8 @@
 // policies visit, their latency next to ort-cpu's in the same run, and the tfjs webgpu training step next
 // to cpu. Prints JSON. Usage: node --import tsx bench/gpu-check.ts [--training-only] [model.onnx...]
 import { readFileSync } from 'node:fs';
-import { benchPolicyFile } from '../src/bench/latency.js';
-import { benchStates } from '../src/bench/states.js';
+import { benchPolicyFile } from '../src/benchmark/latency.js';
+import { benchStates } from '../src/benchmark/states.js';
 import { actionAgreement, teacherVisitedStates } from '../src/distill/collect.js';
 import { openPolicy, RUNTIME_REGISTRY } from '../src/infer/open.js';
 import { presetFor } from '../src/rl/presets.js';

@@ -2,7 +2,7 @@
 // and shows the return, the step count and the per-step inference time. Its state is on window.qdistill
 // so tests (and curious users) can read it.
 import { makeEnv } from '../src/envs/registry.js';
-import { SITE_CONFIG_ELEMENT_ID, type PageState, type SiteConfig } from '../src/web/site-config.js';
+import { SITE_CONFIG_ELEMENT_ID, type PageState, type SiteConfig } from '../src/export/site-config.js';
 import { loadBrowserPolicy } from './policy.js';
 import { rendererFor } from './renderers/index.js';
 import type { Frame } from './renderers/types.js';

@@ -1,7 +1,7 @@
 // The policy in the page: onnxruntime-web's wasm-only build (half the download of the default build, which
 // also carries WebGPU), one thread so no worker or cross-origin isolation is needed, greedy actions.
 import * as ort from 'onnxruntime-web/wasm';
-import type { SiteConfig } from '../src/web/site-config.js';
+import type { SiteConfig } from '../src/export/site-config.js';
 import { argmax, hwcToChw } from '../src/infer/policy.js';
 
 export interface Decision {

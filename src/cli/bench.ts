@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { benchModels, benchSteps, type BenchRun } from '../bench/bench.js';
-import { formatMicros, latencyTable, memoryNote } from '../bench/format.js';
-import { selectRuntimes, SLOW_TO_START, type SkippedRuntime } from '../bench/runtimes.js';
+import { benchModels, benchSteps, type BenchRun } from '../benchmark/bench.js';
+import { formatMicros, latencyTable, memoryNote } from '../benchmark/format.js';
+import { selectRuntimes, SLOW_TO_START, type SkippedRuntime } from '../benchmark/runtimes.js';
 import { RUNTIMES } from '../infer/open.js';
 import { checkEnvId } from './common.js';
 import { integer, integerList, number } from './options.js';

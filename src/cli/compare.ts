@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { selectRuntimes } from '../bench/runtimes.js';
-import { compareModels, type CompareReport } from '../report/compare.js';
-import { reportLatencyTable, summaryTable } from '../report/tables.js';
-import { writeReport } from '../report/write.js';
+import { selectRuntimes } from '../benchmark/runtimes.js';
+import { compareModels, type CompareReport } from '../pipelines/compare.js';
+import { reportLatencyTable, summaryTable } from '../pipelines/report/tables.js';
+import { writeReport } from '../pipelines/report/write.js';
 import { addLatencyOptions, skippedLines } from './bench.js';
 import { checkEnvId } from './common.js';
 import { integer } from './options.js';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { COLLECTORS, type CollectMode } from '../distill/collect.js';
-import { DEFAULT_RECIPE_SIZES, runRecipe, type Candidate, type RecipeOptions } from '../compress/recipe.js';
+import { DEFAULT_RECIPE_SIZES, runRecipe, type Candidate, type RecipeOptions } from '../pipelines/compress-recipe.js';
 import type { StudentSize } from '../distill/pipeline.js';
 import { DEFAULT_DISTILL } from '../distill/student.js';
 import { integer, number, oneOf } from './options.js';

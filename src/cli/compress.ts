@@ -5,7 +5,7 @@ import type { Pass } from '../compress/pass.js';
 import { fp16Pass } from '../compress/fp16.js';
 import { optimizePass } from '../compress/optimize.js';
 import { prunePass } from '../compress/prune.js';
-import { finetuneAfterPrune } from '../compress/finetune.js';
+import { finetuneAfterPrune } from '../pipelines/prune-finetune.js';
 import { weightQuantizationPass } from '../compress/quantize-weights.js';
 import { dynamicQuantizationPass } from '../compress/quantize-dynamic.js';
 import { UsageError } from '../util/errors.js';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportWebSite } from '../web/export-site.js';
+import { exportWebSite } from '../export/web-site.js';
 import { printJson } from './output.js';
 
 interface ExportWebFlags {

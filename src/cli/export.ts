@@ -2,8 +2,8 @@
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { TEACHER_ONNX, writeTeacherOnnx } from '../onnx/export-teacher.js';
-import { readCard } from '../rl/card.js';
+import { TEACHER_ONNX, writeTeacherOnnx } from '../policy/teacher-onnx.js';
+import { readCard } from '../policy/card.js';
 import { activateBackend, quietTfjs } from '../tfjs/backends.js';
 import { loadLayersModel, resolveModelJson } from '../tfjs/model-io.js';
 import { UsageError } from '../util/errors.js';

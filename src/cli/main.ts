@@ -2,7 +2,7 @@
 // (2 for bad input, 1 for a bug), with the stack only under --verbose.
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../util/errors.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../util/version.js';
 import { registerBench } from './bench.js';
 import { registerCompare } from './compare.js';
 import { registerCompress } from './compress.js';

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { fileHash, writeDataset } from '../distill/dataset.js';
+import { fileHash, writeDataset } from '../policy/dataset.js';
 import { DistillMemory } from '../distill/memory.js';
 import { makeEnv } from '../envs/registry.js';
 import { deriveSeed } from '../envs/rng.js';
 import { observationSize } from '../envs/types.js';
 import { openPolicy } from '../infer/open.js';
-import { meanStd } from '../rl/evaluate.js';
-import { DEFAULT_EVAL_SEED } from '../rl/evaluate.js';
+import { meanStd } from '../rollout/evaluate.js';
+import { DEFAULT_EVAL_SEED } from '../rollout/evaluate.js';
 import { integer } from './options.js';
 import { printJson, startProgress } from './output.js';
 

@@ -6,19 +6,19 @@ import { BACKEND_NAMES, quietTfjs, type BackendName } from '../tfjs/backends.js'
 import { chooseBackend } from '../tfjs/choose-backend.js';
 import { copyToCpu, saveLayersModel } from '../tfjs/model-io.js';
 import { buildQNetwork, describeNetwork } from '../tfjs/networks.js';
-import { TEACHER_ONNX, writeTeacherOnnx } from '../onnx/export-teacher.js';
+import { TEACHER_ONNX, writeTeacherOnnx } from '../policy/teacher-onnx.js';
 import { greedyAction } from '../tfjs/greedy.js';
-import { writeCard } from '../rl/card.js';
+import { writeCard } from '../policy/card.js';
 import { CHECKPOINT_FILE, networkConfig, trainDqn } from '../rl/dqn.js';
-import { evaluatePolicy } from '../rl/evaluate.js';
+import { evaluatePolicy } from '../rollout/evaluate.js';
 import { applyOverrides, presetFor, type DqnConfig } from '../rl/presets.js';
 import { makeTrainingProbe } from '../rl/probe.js';
 import { envSpec } from '../envs/registry.js';
 import { UsageError } from '../util/errors.js';
 import { machineDescription } from '../util/machine.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../util/version.js';
 import { checkEnvId, commandLine, readJsonFile } from './common.js';
-import { DEFAULT_EVAL_SEED } from '../rl/evaluate.js';
+import { DEFAULT_EVAL_SEED } from '../rollout/evaluate.js';
 import { integer, integerList, number, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
 

@@ -1,6 +1,6 @@
 // The comment both generators put at the top of what they write: where the code came from (file, hash,
 // environment), how it was made, and what the steps are, so a generated file can be traced and trusted.
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../util/version.js';
 import type { Activation, Program, Step } from './program.js';
 
 export interface GenerateOptions {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { EnvSpec } from '../envs/types.js';
-import { describePolicyFile } from '../infer/describe.js';
+import { describePolicyFile } from '../policy/file.js';
 import type { PolicyFileInfo } from '../infer/policy.js';
 import { getFloatAttr, getIntAttr, getIntsAttr, getStringAttr, topologicalOrder } from '../onnx/graph.js';
 import { decodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';

@@ -6,7 +6,7 @@ import { metadataOf } from '../onnx/graph.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { openPolicy, readPolicyBytes } from '../infer/open.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rl/evaluate.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
 import { UsageError } from '../util/errors.js';
 import { compareOnEnvStates, type OutputComparison } from './compare.js';
 import { runPass, type Pass, type PassReport } from './pass.js';

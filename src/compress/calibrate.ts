@@ -5,10 +5,10 @@
 import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { teacherVisitedStates } from '../distill/collect.js';
-import { readDataset } from '../distill/dataset.js';
+import { readDataset } from '../policy/dataset.js';
 import { envIds } from '../envs/registry.js';
 import { observationSize, type EnvSpec } from '../envs/types.js';
-import { describePolicyFile } from '../infer/describe.js';
+import { describePolicyFile } from '../policy/file.js';
 import { openPolicyBytes } from '../infer/open.js';
 import type { PolicyFileInfo } from '../infer/policy.js';
 import { fileObservationShape, toFileLayout } from '../infer/session-policy.js';

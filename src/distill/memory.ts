@@ -1,7 +1,7 @@
 // The distillation replay memory: environment transitions plus the teacher's outputs for each state.
 import type { Rng } from '../envs/rng.js';
 import { ReplayBuffer, type TransitionBatch } from '../rl/replay-buffer.js';
-import type { Dataset, DatasetHeader } from './dataset.js';
+import type { Dataset, DatasetHeader } from '../policy/dataset.js';
 
 export interface LabelledBatch extends TransitionBatch {
   targets: Float32Array;

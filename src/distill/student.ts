@@ -7,7 +7,7 @@ import { makeEnv } from '../envs/registry.js';
 import { deriveSeed, Rng } from '../envs/rng.js';
 import { observationSize } from '../envs/types.js';
 import type { Policy } from '../infer/policy.js';
-import { evaluatePolicy } from '../rl/evaluate.js';
+import { evaluatePolicy } from '../rollout/evaluate.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { decodeModel } from '../onnx/model.js';
 import { firstLine, UsageError } from '../util/errors.js';
-import { describePolicyFile } from './describe.js';
+import { describePolicyFile } from '../policy/file.js';
 import { jsRuntime } from './js-runtime.js';
 import { browserRuntime } from './browser.js';
 import { ortCpuRuntime } from './ort-node.js';

@@ -5,7 +5,7 @@ import { buildServeApp } from './app.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import { disposeServedModels, loadServedModels, type BatchingOptions, type ModelToServe, type ServedModel } from './models.js';
 import { UsageError } from '../util/errors.js';
-import { buildWebSites, type WebSites } from './web-sites.js';
+import { buildWebSites, type WebSites } from './web-pages.js';
 
 export const DEFAULT_MAX_REQUEST_BATCH = 1024;
 /** Bytes budgeted per number in the default body limit ("-0.12345678901234567," is 21). */

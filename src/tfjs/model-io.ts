@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import '../tfjs/networks.js'; // registers custom layers before any load
+import './networks.js'; // registers custom layers before any load
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { UsageError } from '../util/errors.js';
 import { activateBackend } from './backends.js';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { test } from 'node:test';
-import { benchPolicyFile } from '../../src/bench/latency.js';
-import { selectRuntimes, SLOW_TO_START } from '../../src/bench/runtimes.js';
-import { batchOf, benchStates } from '../../src/bench/states.js';
-import { percentiles } from '../../src/bench/stats.js';
+import { benchPolicyFile } from '../../src/benchmark/latency.js';
+import { selectRuntimes, SLOW_TO_START } from '../../src/benchmark/runtimes.js';
+import { batchOf, benchStates } from '../../src/benchmark/states.js';
+import { percentiles } from '../../src/util/stats.js';
 import { readPolicyBytes, RUNTIME_REGISTRY } from '../../src/infer/open.js';
 import { ortOutputs } from '../support/ort-outputs.js';
 import { readModelFile } from '../../src/onnx/model.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openPolicy } from '../../src/infer/open.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../../src/rl/evaluate.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../../src/rollout/evaluate.js';
 import { referenceCheck } from '../support/onnx-checker.js';
 import { runCli } from './run-cli.js';
 

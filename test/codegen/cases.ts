@@ -10,7 +10,7 @@ import { envSpec } from '../../src/envs/registry.js';
 import { openPolicy, openPolicyBytes } from '../../src/infer/open.js';
 import { argmax } from '../../src/infer/policy.js';
 import { tfjsToOnnx } from '../../src/onnx/export-tfjs.js';
-import { policyMetadata } from '../../src/onnx/metadata.js';
+import { policyMetadata } from '../../src/policy/metadata.js';
 import { decodeModel, encodeModel } from '../../src/onnx/model.js';
 
 export interface PolicyCase {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { applyPass } from '../../src/compress/apply.js';
-import { finetuneAfterPrune, finetunePruned, mlpLayers } from '../../src/compress/finetune.js';
+import { finetuneAfterPrune, finetunePruned, mlpLayers } from '../../src/pipelines/prune-finetune.js';
 import { prunePass } from '../../src/compress/prune.js';
 import { readModelFile } from '../../src/onnx/model.js';
 import { readPolicyBytes } from '../../src/infer/open.js';

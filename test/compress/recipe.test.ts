@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pickCandidate, runRecipe, type Candidate } from '../../src/compress/recipe.js';
+import { pickCandidate, runRecipe, type Candidate } from '../../src/pipelines/compress-recipe.js';
 import { openPolicy } from '../../src/infer/open.js';
 import { metadataOf } from '../../src/onnx/graph.js';
 import { readModelFile } from '../../src/onnx/model.js';
-import { evaluatePolicy, DEFAULT_EVAL_SEED } from '../../src/rl/evaluate.js';
+import { evaluatePolicy, DEFAULT_EVAL_SEED } from '../../src/rollout/evaluate.js';
 import { referenceCheck } from '../support/onnx-checker.js';
 
 const candidate = (name: string, bytes: number, p50Us: number, keeps = true): Candidate => ({

@@ -11,7 +11,7 @@ import { compareOnEnvStates } from '../../src/compress/compare.js';
 import { runPass } from '../../src/compress/pass.js';
 import { probesForStaticPass, staticQuantizationPass, type StaticFormat } from '../../src/compress/quantize-static.js';
 import { teacherVisitedStates } from '../../src/distill/collect.js';
-import { writeDataset } from '../../src/distill/dataset.js';
+import { writeDataset } from '../../src/policy/dataset.js';
 import { openPolicyBytes } from '../../src/infer/open.js';
 import { inspectModel } from '../../src/onnx/inspect.js';
 import { decodeModel, encodeModel } from '../../src/onnx/model.js';

@@ -9,7 +9,7 @@ import { Rng } from '../../src/envs/rng.js';
 import { openPolicy } from '../../src/infer/open.js';
 import { tfjsToOnnx } from '../../src/onnx/export-tfjs.js';
 import { writeModelFile } from '../../src/onnx/model.js';
-import { evaluatePolicy } from '../../src/rl/evaluate.js';
+import { evaluatePolicy } from '../../src/rollout/evaluate.js';
 import { activateBackend, quietTfjs } from '../../src/tfjs/backends.js';
 import { loadLayersModel } from '../../src/tfjs/model-io.js';
 import { buildQNetwork } from '../../src/tfjs/networks.js';

@@ -7,7 +7,7 @@ import { deriveSeed } from '../../src/envs/rng.js';
 import { makeEnv } from '../../src/envs/registry.js';
 import { openPolicy } from '../../src/infer/open.js';
 import { readModelFile } from '../../src/onnx/model.js';
-import { AGREEMENT_SEED, AGREEMENT_STATES, type CompareReport } from '../../src/report/compare.js';
+import { AGREEMENT_SEED, AGREEMENT_STATES, type CompareReport } from '../../src/pipelines/compare.js';
 import { teacherVisitedStates } from '../../src/distill/collect.js';
 import { chromiumUnavailableReason, launchChromium } from '../../src/util/chromium.js';
 import { ortOutputs } from '../support/ort-outputs.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decimalBytes } from '../../src/report/plots.js';
-import { escapeXml, linearScale, logScale, niceStep } from '../../src/report/svg.js';
-import { shortLabels } from '../../src/report/labels.js';
+import { decimalBytes } from '../../src/pipelines/report/plots.js';
+import { escapeXml, linearScale, logScale, niceStep } from '../../src/pipelines/report/svg.js';
+import { shortLabels } from '../../src/pipelines/report/labels.js';
 
 test('linear scales widen to round ticks and map the domain onto the pixel range', () => {
   assert.equal(niceStep(97, 5), 20);

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { EnvSpec } from '../../src/envs/types.js';
 import { qLoss, tdTargets, trainDqn } from '../../src/rl/dqn.js';
-import { evaluatePolicy } from '../../src/rl/evaluate.js';
+import { evaluatePolicy } from '../../src/rollout/evaluate.js';
 import { presetFor, type DqnConfig } from '../../src/rl/presets.js';
 import { activateBackend, quietTfjs } from '../../src/tfjs/backends.js';
 import { greedyAction } from '../../src/tfjs/greedy.js';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openPolicy } from '../../src/infer/open.js';
-import { evaluatePolicy } from '../../src/rl/evaluate.js';
-import { evaluatePolicyParallel } from '../../src/rl/parallel-eval.js';
+import { evaluatePolicy } from '../../src/rollout/evaluate.js';
+import { evaluatePolicyParallel } from '../../src/rollout/parallel-eval.js';
 
 const file = 'models/lunarlander-v3-student-64x64/student.onnx';
 

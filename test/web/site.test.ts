@@ -12,8 +12,8 @@ import { openPolicy } from '../../src/infer/open.js';
 import { UsageError } from '../../src/util/errors.js';
 import { chromiumUnavailableReason, launchChromium } from '../../src/util/chromium.js';
 import { startServer } from '../../src/serve/server.js';
-import { exportWebSite, ORT_WASM_FILE } from '../../src/web/export-site.js';
-import type { PageState } from '../../src/web/site-config.js';
+import { exportWebSite, ORT_WASM_FILE } from '../../src/export/web-site.js';
+import type { PageState } from '../../src/export/site-config.js';
 import { ourLines, runCli } from '../cli/run-cli.js';
 import { serveFolder, type StaticServer } from '../support/static-server.js';
 

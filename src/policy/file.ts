@@ -8,7 +8,7 @@ import { metadataOf, valueInfoDims } from '../onnx/graph.js';
 import type { ModelProto } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
 import { UsageError } from '../util/errors.js';
-import type { PolicyFileInfo } from './policy.js';
+import type { PolicyFileInfo } from '../infer/policy.js';
 
 type Dim = number | string | null;
 

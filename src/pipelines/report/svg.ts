@@ -2,7 +2,7 @@
 // bars, legends. Written here rather than taken from a charting library because the report must be one
 // file that opens offline with no script at all; every string placed in the SVG is escaped.
 
-import { escapeXml } from '../util/escape.js';
+import { escapeXml } from '../../util/escape.js';
 
 export { escapeXml };
 

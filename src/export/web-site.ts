@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { describePolicyFile } from '../infer/describe.js';
+import { describePolicyFile } from '../policy/file.js';
 import { readPolicyBytes } from '../infer/open.js';
 import { decodeModel } from '../onnx/model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';

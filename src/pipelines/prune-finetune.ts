@@ -4,21 +4,21 @@
 // distill stage builds: Gemm → Relu → … → Gemm. Other graphs get a one-line refusal naming the node.
 import * as tf from '@tensorflow/tfjs';
 import { distillStudent, DEFAULT_DISTILL, type DistillConfig } from '../distill/student.js';
-import { fileHash } from '../distill/dataset.js';
-import { describePolicyFile } from '../infer/describe.js';
+import { fileHash } from '../policy/dataset.js';
+import { describePolicyFile } from '../policy/file.js';
 import { openPolicy } from '../infer/open.js';
 import { getFloatAttr, getIntAttr, metadataOf } from '../onnx/graph.js';
 import { tfjsToOnnx } from '../onnx/export-tfjs.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/model.js';
 import { tensorToFloat32 } from '../onnx/tensor.js';
-import { evaluatePolicy } from '../rl/evaluate.js';
+import { evaluatePolicy } from '../rollout/evaluate.js';
 import { activateBackend, quietTfjs } from '../tfjs/backends.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
-import { TOOL_VERSION } from '../version.js';
-import { weightAsKN } from './matrix.js';
-import { runPass } from './pass.js';
-import { prunePass, type PruneOptions } from './prune.js';
+import { TOOL_VERSION } from '../util/version.js';
+import { weightAsKN } from '../compress/matrix.js';
+import { runPass } from '../compress/pass.js';
+import { prunePass, type PruneOptions } from '../compress/prune.js';
 import type { EnvSpec } from '../envs/types.js';
 
 interface DenseLayer {

@@ -1,10 +1,10 @@
 // A trained tfjs teacher folder → teacher.onnx next to it (used by `train` and `export onnx`).
 import type * as tf from '@tensorflow/tfjs';
 import { envSpec } from '../envs/registry.js';
-import { TOOL_VERSION } from '../version.js';
-import { tfjsToOnnx, type ExportOptions } from './export-tfjs.js';
+import { TOOL_VERSION } from '../util/version.js';
+import { tfjsToOnnx, type ExportOptions } from '../onnx/export-tfjs.js';
 import { policyMetadata } from './metadata.js';
-import { writeModelFile } from './model.js';
+import { writeModelFile } from '../onnx/model.js';
 
 export const TEACHER_ONNX = 'teacher.onnx';
 

@@ -3,11 +3,11 @@ import { readPolicyBytes } from '../infer/open.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { UsageError } from '../util/errors.js';
 import { machineDescription } from '../util/machine.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../util/version.js';
 import { benchPolicyFile, measurementsPerRun, type LatencyResult } from './latency.js';
 import type { RuntimeSelection, SkippedRuntime } from './runtimes.js';
 import { benchStates } from './states.js';
-import { percentiles } from './stats.js';
+import { percentiles } from '../util/stats.js';
 
 export interface BenchOptions {
   env?: string;

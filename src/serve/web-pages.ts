@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportWebSite } from '../web/export-site.js';
+import { exportWebSite } from '../export/web-site.js';
 import type { NamedModel } from './names.js';
 
 export interface WebSites {

@@ -2,8 +2,8 @@
 // agreement with the teacher on states the teacher visits, size (parameters, bytes, MACs), "% of teacher"
 // against a uniformly random policy, and latency per runtime (src/bench). Returns and agreement come from
 // onnxruntime-node (ort-cpu), the reference runtime; latency from every runtime selected.
-import { benchModels, benchSteps, type BenchRun } from '../bench/bench.js';
-import type { RuntimeSelection } from '../bench/runtimes.js';
+import { benchModels, benchSteps, type BenchRun } from '../benchmark/bench.js';
+import type { RuntimeSelection } from '../benchmark/runtimes.js';
 import { actionAgreement, teacherVisitedStates } from '../distill/collect.js';
 import { randomPolicyReward } from '../distill/pipeline.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
@@ -11,12 +11,12 @@ import type { Policy } from '../infer/policy.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel } from '../onnx/model.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rl/evaluate.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
 import { commandLine } from '../util/command-line.js';
 import { UsageError } from '../util/errors.js';
 import { machineDescription } from '../util/machine.js';
-import { TOOL_VERSION } from '../version.js';
-import { shortLabels } from './labels.js';
+import { TOOL_VERSION } from '../util/version.js';
+import { shortLabels } from './report/labels.js';
 
 export const AGREEMENT_STATES = 1000;
 export const AGREEMENT_SEED = 31337;

@@ -8,21 +8,21 @@
 // (candidate − random) / (teacher − random), so it means the same for positive and negative returns.
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describePolicyFile } from '../infer/describe.js';
+import { describePolicyFile } from '../policy/file.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
 import { distillToFolder, randomPolicyReward, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
 import { DEFAULT_DISTILL } from '../distill/student.js';
-import { fileHash } from '../distill/dataset.js';
+import { fileHash } from '../policy/dataset.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
 import { metadataOf, setMetadata } from '../onnx/graph.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rl/evaluate.js';
-import { benchPolicyFile } from '../bench/latency.js';
-import { benchStates } from '../bench/states.js';
+import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
+import { benchPolicyFile } from '../benchmark/latency.js';
+import { benchStates } from '../benchmark/states.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { machineDescription } from '../util/machine.js';
 import { commandLine } from '../util/command-line.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../util/version.js';
 import { RECIPE_VARIANTS, type Variant } from './recipe-variants.js';
 
 export interface RecipeOptions {

@@ -7,7 +7,7 @@ import type { Policy } from '../infer/policy.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { inEngineTimer } from './in-engine.js';
 import { PeakMemory } from './memory.js';
-import { percentiles } from './stats.js';
+import { percentiles } from '../util/stats.js';
 import { batchOf, type BenchStates } from './states.js';
 
 export interface LatencyOptions {

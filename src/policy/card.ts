@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import type { DqnConfig } from './presets.js';
+import type { DqnConfig } from '../rl/presets.js';
 
 export interface ModelCard {
   kind: 'teacher';

@@ -1,6 +1,6 @@
 // The report's tables as headers + rows of strings, rendered as text (CLI), Markdown and HTML alike.
-import { latencyTable } from '../bench/format.js';
-import type { CompareReport } from './compare.js';
+import { latencyTable } from '../../benchmark/format.js';
+import type { CompareReport } from '../compare.js';
 
 export interface Table {
   headers: string[];

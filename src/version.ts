@@ -1,4 +1,0 @@
-import { readFileSync } from 'node:fs';
-
-/** The package version, read once from package.json (works from src/ through tsx and from dist/). */
-export const TOOL_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
