@@ -17,9 +17,9 @@ import { inspectModel } from '../src/onnx/inspect.js';
 import { decodeModel } from '../src/onnx/model.js';
 import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../src/rollout/evaluate.js';
 import { randomPolicyReward } from '../src/distill/pipeline.js';
-import { teacherVisitedStates } from '../src/distill/collect.js';
 import { machineDescription } from '../src/util/machine.js';
 import { percentile } from './interleaved.js';
+import { visitedStates } from '../src/rollout/visited-states.js';
 
 const [teacher, student, pick, work] = process.argv.slice(2);
 if (!work) throw new Error('usage: compression-table.ts <teacher.onnx> <student.onnx> <pick.onnx> <work dir>');
@@ -55,7 +55,7 @@ const rewards: Awaited<ReturnType<typeof evaluatePolicy>>[] = [];
 for (const p of policies) rewards.push(await evaluatePolicy(env, (o) => p.act(o), { episodes: EPISODES, seed: DEFAULT_EVAL_SEED }));
 
 // Interleaved latency: every policy in turn, ROUNDS times, on states the teacher visits.
-const { observations } = await teacherVisitedStates(policies[0], 256, 4242);
+const { observations } = await visitedStates(policies[0], 256, 4242);
 const size = observations.length / 256;
 const singles = Array.from({ length: 256 }, (_, i) => observations.subarray(i * size, (i + 1) * size));
 for (const p of policies) for (let i = 0; i < 500; i++) await p.qValues(singles[i % 256], 1);

@@ -4,13 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { benchPolicyFile } from '../src/benchmark/latency.js';
 import { benchStates } from '../src/benchmark/states.js';
-import { actionAgreement, teacherVisitedStates } from '../src/distill/collect.js';
 import { openPolicy, RUNTIME_REGISTRY } from '../src/infer/open.js';
 import { presetFor } from '../src/rl/presets.js';
 import { makeTrainingProbe } from '../src/rl/probe.js';
 import { activateBackend, quietTfjs } from '../src/tfjs/backends.js';
 import { timeGradientStep } from '../src/tfjs/choose-backend.js';
 import { machineDescription } from '../src/util/machine.js';
+import { visitedStates } from '../src/rollout/visited-states.js';
+import { actionAgreement } from '../src/policy/agreement.js';
 
 const args = process.argv.slice(2).filter((a) => a !== '--training-only');
 const files = process.argv.includes('--training-only')
@@ -28,7 +29,7 @@ const gpuRuntimes = ['ort-webgpu', 'ort-cuda'].filter((name) => availability[nam
 const models = [];
 for (const file of files) {
   const reference = await openPolicy(file, { runtime: 'ort-cpu' });
-  const { observations } = await teacherVisitedStates(reference, 1000, 31337);
+  const { observations } = await visitedStates(reference, 1000, 31337);
   const expected = await reference.qValues(observations, 1000);
   await reference.dispose();
   const row: Record<string, unknown> = { file, bytes: readFileSync(file).length };

@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { generateJs } from '../src/codegen/js.js';
 import { programFromBytes, type WeightFormat } from '../src/codegen/program.js';
-import { teacherVisitedStates } from '../src/distill/collect.js';
 import { importGeneratedModule } from '../src/infer/js-runtime.js';
 import { openPolicy } from '../src/infer/open.js';
-import { argmax } from '../src/infer/policy.js';
 import { percentile } from './interleaved.js';
+import { argmax } from '../src/policy/agreement.js';
+import { visitedStates } from '../src/rollout/visited-states.js';
 
 const args = process.argv.slice(2);
 const weightsAt = args.indexOf('--weights');
@@ -33,7 +33,7 @@ const module = await importGeneratedModule(generateJs(program));
 const policy = await openPolicy(file);
 const jsPolicy = await openPolicy(file, { runtime: 'js' });
 const size = program.observationSize;
-const { observations } = await teacherVisitedStates(policy, STATES, 1234);
+const { observations } = await visitedStates(policy, STATES, 1234);
 
 const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 const inputName = session.inputNames[0];

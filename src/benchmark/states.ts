@@ -1,9 +1,9 @@
 // The observations a benchmark feeds: states the model itself visits playing its environment (so
 // activations look like real ones, e.g. ReLUs neither all on nor all off), collected once per model in
 // onnxruntime-node and reused for every runtime.
-import { teacherVisitedStates } from '../distill/collect.js';
 import { observationSize } from '../envs/types.js';
 import { openPolicyBytes } from '../infer/open.js';
+import { visitedStates } from '../rollout/visited-states.js';
 
 export const BENCH_STATE_SEED = 4242;
 export const BENCH_STATE_COUNT = 1024;
@@ -17,7 +17,7 @@ export interface BenchStates {
 export async function benchStates(bytes: Uint8Array, file: string, env: string | undefined, count = BENCH_STATE_COUNT): Promise<BenchStates> {
   const policy = await openPolicyBytes(bytes, file, { env, runtime: 'ort-cpu' });
   try {
-    const { observations } = await teacherVisitedStates(policy, count, BENCH_STATE_SEED);
+    const { observations } = await visitedStates(policy, count, BENCH_STATE_SEED);
     return { observations, count, perObservation: observationSize(policy.spec) };
   } finally {
     await policy.dispose();

@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { EnvSpec } from '../envs/types.js';
 import { describePolicyFile } from '../policy/file.js';
-import type { PolicyFileInfo } from '../infer/policy.js';
 import { getFloatAttr, getIntAttr, getIntsAttr, getStringAttr, topologicalOrder } from '../onnx/graph.js';
 import { decodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
 import { UsageError } from '../util/errors.js';
 import { ConstantTable, type Constant } from './constants.js';
 import { compact, fuse, setWeightFormat } from './peephole.js';
+import { type PolicyFileInfo } from '../policy/file.js';
 
 export type WeightFormat = 'float32' | 'int8';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['float32', 'int8'];

@@ -10,6 +10,7 @@ import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
 import { UsageError } from '../util/errors.js';
 import { compareOnEnvStates, type OutputComparison } from './compare.js';
 import { runPass, type Pass, type PassReport } from './pass.js';
+import { METADATA_KEYS } from '../policy/metadata.js';
 
 export interface SizeFigures {
   bytes: number;
@@ -42,7 +43,7 @@ export async function applyPass<O>(pass: Pass<O>, input: string, out: string, op
     const s = inspectModel(m);
     return { bytes: size, parameters: s.parameters, macs: s.macs };
   };
-  const hasEnv = env !== undefined || metadataOf(model)['qdistill.env'] !== undefined;
+  const hasEnv = env !== undefined || metadataOf(model)[METADATA_KEYS.env] !== undefined;
   const comparison = hasEnv ? await compareOnEnvStates(bytes, resultBytes, env) : null;
   return { input, out, report, before: figures(model, bytes.length), after: figures(result, resultBytes.length), comparison };
 }

@@ -4,19 +4,20 @@
 // (ε-greedy, so they vary) or from a saved distillation dataset.
 import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { teacherVisitedStates } from '../distill/collect.js';
 import { readDataset } from '../policy/dataset.js';
 import { envIds } from '../envs/registry.js';
 import { observationSize, type EnvSpec } from '../envs/types.js';
 import { describePolicyFile } from '../policy/file.js';
 import { openPolicyBytes } from '../infer/open.js';
-import type { PolicyFileInfo } from '../infer/policy.js';
 import { fileObservationShape, toFileLayout } from '../infer/session-policy.js';
 import { metadataOf, tensorValueInfo } from '../onnx/graph.js';
 import { decodeModel, encodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
 import { UsageError } from '../util/errors.js';
 import { rangeOf, type CalibrationSettings, type ValueRange } from './calibration-methods.js';
+import { METADATA_KEYS } from '../policy/metadata.js';
+import { type PolicyFileInfo } from '../policy/file.js';
+import { visitedStates } from '../rollout/visited-states.js';
 
 export const DEFAULT_CALIBRATION_STATES = 1000;
 /** Differs from the seed compare.ts evaluates on, so calibration and the agreement check see different states. */
@@ -57,7 +58,7 @@ function datasetStates(path: string, model: ModelProto, where: string, count: nu
   if (!existsSync(path)) throw new UsageError('calibration dataset not found', path);
   const dataset = readDataset(path);
   const shape = dataset.header.observationShape;
-  const { spec, info } = describePolicyFile(model, where, env ?? (metadataOf(model)['qdistill.env'] ? undefined : dataset.header.env));
+  const { spec, info } = describePolicyFile(model, where, env ?? (metadataOf(model)[METADATA_KEYS.env] ? undefined : dataset.header.env));
   if (!sameShape(shape, spec.observationShape)) {
     throw new UsageError(`the dataset's observations have shape [${shape.join(', ')}] but the model takes [${spec.observationShape.join(', ')}] (${spec.id})`, path);
   }
@@ -74,7 +75,7 @@ function datasetStates(path: string, model: ModelProto, where: string, count: nu
 async function envStates(bytes: Uint8Array, where: string, env: string | undefined, count: number) {
   const policy = await openPolicyBytes(bytes, where, { env });
   try {
-    const { observations } = await teacherVisitedStates(policy, count, CALIBRATION_SEED);
+    const { observations } = await visitedStates(policy, count, CALIBRATION_SEED);
     return { spec: policy.spec, info: policy.info, observations, states: count };
   } finally {
     await policy.dispose();
@@ -94,7 +95,7 @@ function withProbeOutputs(model: ModelProto, probes: CalibrationProbes): Uint8Ar
 export async function calibrate(bytes: Uint8Array, where: string, probes: CalibrationProbes, request: CalibrationRequest): Promise<Calibration> {
   const model = decodeModel(bytes, where);
   const count = request.states ?? DEFAULT_CALIBRATION_STATES;
-  const source = request.source ?? request.env ?? metadataOf(model)['qdistill.env'];
+  const source = request.source ?? request.env ?? metadataOf(model)[METADATA_KEYS.env];
   if (!source) throw new UsageError('the model has no qdistill.env metadata; pass --env <id> or --calibrate <dataset.qdb | env id>', where);
   const { spec, info, observations, states } = isDatasetSource(source)
     ? datasetStates(source, model, where, count, request.env)

@@ -1,7 +1,8 @@
 // How far a compressed policy is from the original: max |Δoutput| and argmax agreement on states the
 // original visits when it plays its environment (ε = 0.05), both run in onnxruntime-node.
-import { actionAgreement, teacherVisitedStates } from '../distill/collect.js';
 import { openPolicyBytes } from '../infer/open.js';
+import { visitedStates } from '../rollout/visited-states.js';
+import { actionAgreement } from '../policy/agreement.js';
 
 export interface OutputComparison {
   states: number;
@@ -15,7 +16,7 @@ export async function compareOnEnvStates(original: Uint8Array, compressed: Uint8
   const a = await openPolicyBytes(original, 'original', { env });
   const b = await openPolicyBytes(compressed, 'compressed', { env });
   try {
-    const { observations } = await teacherVisitedStates(a, states, seed);
+    const { observations } = await visitedStates(a, states, seed);
     const x = await a.qValues(observations, states);
     const y = await b.qValues(observations, states);
     let maxAbsError = 0;

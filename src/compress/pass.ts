@@ -5,6 +5,7 @@
 import { encodeModel, decodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
 import { metadataOf, setMetadata } from '../onnx/graph.js';
 import { GraphEditor } from './editor.js';
+import { METADATA_KEYS, passHistory } from '../policy/metadata.js';
 
 export interface Rewriter<Options> {
   /** One line on what the rewrite did, or null when it left the node alone. */
@@ -49,9 +50,8 @@ export function runPass<Options>(pass: Pass<Options>, input: ModelProto, options
   changes.push(...(pass.after?.(editor, options) ?? []));
   editor.pruneInitializers();
   const report: PassReport = { pass: pass.name, options, changes, untouched, declined };
-  const previous = metadataOf(model)['qdistill.passes'];
-  const history = previous ? (JSON.parse(previous) as unknown[]) : [];
-  setMetadata(model, { 'qdistill.passes': JSON.stringify([...history, { pass: pass.name, options, changes: changes.length }]) });
+  const history = passHistory(metadataOf(model));
+  setMetadata(model, { [METADATA_KEYS.passes]: JSON.stringify([...history, { pass: pass.name, options, changes: changes.length }]) });
   // Validate what we produced: a pass bug must not leave a broken file behind.
   return { model: decodeModel(encodeModel(model), `${pass.name} output`), report };
 }

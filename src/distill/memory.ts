@@ -1,6 +1,6 @@
 // The distillation replay memory: environment transitions plus the teacher's outputs for each state.
 import type { Rng } from '../envs/rng.js';
-import { ReplayBuffer, type TransitionBatch } from '../rl/replay-buffer.js';
+import { ReplayBuffer, type TransitionBatch } from '../rollout/replay-buffer.js';
 import type { Dataset, DatasetHeader } from '../policy/dataset.js';
 
 export interface LabelledBatch extends TransitionBatch {

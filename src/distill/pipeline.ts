@@ -25,11 +25,12 @@ import { machineDescription } from '../util/machine.js';
 import { startProgress } from '../util/progress.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { heldOutAgreement } from './agreement.js';
-import { collectSteps, type CollectMode } from './collect.js';
+import { type CollectMode } from './collect.js';
 import { fileHash, readDataset, writeDataset, type Dataset } from '../policy/dataset.js';
 import type { LossName } from './losses.js';
 import { DistillMemory } from './memory.js';
 import { DEFAULT_DISTILL, distillStudent, type DistillConfig, type DistillResult } from './student.js';
+import { collectSteps } from '../rollout/visited-states.js';
 
 export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilters'> {
   env?: string;

@@ -11,9 +11,11 @@ import { evaluatePolicy } from '../rollout/evaluate.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
-import { actionAgreement, collectSteps, teacherShareFor, type Collector, type CollectMode } from './collect.js';
+import { teacherShareFor, type CollectMode } from './collect.js';
 import { klLoss, mseLoss, nllLoss, tdLossOnTransitions, type LossName } from './losses.js';
 import { DistillMemory } from './memory.js';
+import { collectSteps, type Collector } from '../rollout/visited-states.js';
+import { actionAgreement } from '../policy/agreement.js';
 
 export interface DistillConfig {
   /** Student hidden layer sizes. */

@@ -11,9 +11,11 @@ import { CHROMIUM_GPU_FLAGS, chromiumUnavailableReason, launchChromium } from '.
 import { UsageError } from '../util/errors.js';
 import { ORT_WEB_FILES, pageHtml, type BrowserBackend, type PageSession } from './browser-page.js';
 import { contentTypeOf, servePage, type PageServer, type ServedFile } from './browser-server.js';
-import { argmax, type Policy, type PolicyFileInfo } from './policy.js';
+import { type Policy } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
 import { checkObservationLength, fileObservationShape, toFileLayout } from './session-policy.js';
+import { argmax } from '../policy/agreement.js';
+import { type PolicyFileInfo } from '../policy/file.js';
 
 export interface BrowserRuntimeOptions extends RuntimeOptions {
   /** Let onnxruntime-web run nodes the webgpu backend has no kernel for on wasm (default false). */

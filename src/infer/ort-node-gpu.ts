@@ -16,9 +16,10 @@ import { firstLine, UsageError } from '../util/errors.js';
 import { vulkanLoaderPresent } from '../util/vulkan.js';
 import { baseSessionOptions } from './ort-node.js';
 import { describePlacement, profilePlacement, type Placement } from './ep-placement.js';
-import type { Policy, PolicyFileInfo } from './policy.js';
+import type { Policy } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
 import { fileObservationShape, sessionPolicy } from './session-policy.js';
+import { type PolicyFileInfo } from '../policy/file.js';
 
 export interface GpuRuntimeOptions extends RuntimeOptions {
   /** ort-cuda: the CUDA device ordinal (default 0, or QDISTILL_CUDA_DEVICE). onnxruntime-node's WebGPU EP takes no device id. */

@@ -2,9 +2,10 @@
 // bytes we already read and validated, so the file is read once.
 import * as ort from 'onnxruntime-node';
 import type { EnvSpec } from '../envs/types.js';
-import type { Policy, PolicyFileInfo } from './policy.js';
+import type { Policy } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
 import { sessionPolicy } from './session-policy.js';
+import { type PolicyFileInfo } from '../policy/file.js';
 
 export type OrtCpuOptions = Pick<RuntimeOptions, 'threads' | 'graphOptimizationLevel'>;
 

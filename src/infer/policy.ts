@@ -1,20 +1,7 @@
 // The Policy interface every runtime implements (onnxruntime's js/common is the model: interface first,
 // runtimes plug in). A policy maps observations to Q-values (or logits) and acts greedily.
 import type { EnvSpec } from '../envs/types.js';
-
-export interface PolicyFileInfo {
-  /** The environment named by qdistill.env metadata, or null for files from elsewhere. */
-  env: string | null;
-  /** What the output holds: Q-values, or logits of a student trained on actions. */
-  output: 'q_values' | 'logits';
-  /** How the file takes image observations: the env's own layout, or NCHW (transposed by the policy). */
-  inputLayout: 'native' | 'nchw';
-  inputName: string;
-  outputName: string;
-  /** qdistill.card parsed, or null. */
-  card: Record<string, unknown> | null;
-  metadata: Record<string, string>;
-}
+import type { PolicyFileInfo } from '../policy/file.js';
 
 export interface Policy {
   readonly spec: EnvSpec;
@@ -24,12 +11,6 @@ export interface Policy {
   /** argmax of the outputs for one observation. */
   act(observation: Float32Array): Promise<number>;
   dispose(): Promise<void>;
-}
-
-export function argmax(values: Float32Array, offset = 0, length = values.length - offset): number {
-  let best = 0;
-  for (let i = 1; i < length; i++) if (values[offset + i] > values[offset + best]) best = i;
-  return best;
 }
 
 /** HWC → CHW for a batch of images (for files that take NCHW). */

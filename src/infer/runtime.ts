@@ -1,7 +1,8 @@
 // What a runtime provides to the registry in open.ts: a name, whether it can run here (and if not, one line
 // saying why and how to fix it), and how to open a policy from validated bytes.
 import type { EnvSpec } from '../envs/types.js';
-import type { Policy, PolicyFileInfo } from './policy.js';
+import type { Policy } from './policy.js';
+import { type PolicyFileInfo } from '../policy/file.js';
 
 export interface RuntimeOptions {
   /** Threads inside one operator (onnxruntime's intraOpNumThreads); 1 suits the tiny policies we serve. */

@@ -4,7 +4,6 @@
 // onnxruntime-node (ort-cpu), the reference runtime; latency from every runtime selected.
 import { benchModels, benchSteps, type BenchRun } from '../benchmark/bench.js';
 import type { RuntimeSelection } from '../benchmark/runtimes.js';
-import { actionAgreement, teacherVisitedStates } from '../distill/collect.js';
 import { randomPolicyReward } from '../distill/pipeline.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
 import type { Policy } from '../infer/policy.js';
@@ -17,6 +16,8 @@ import { UsageError } from '../util/errors.js';
 import { machineDescription } from '../util/machine.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { shortLabels } from './report/labels.js';
+import { visitedStates } from '../rollout/visited-states.js';
+import { actionAgreement } from '../policy/agreement.js';
 
 export const AGREEMENT_STATES = 1000;
 export const AGREEMENT_SEED = 31337;
@@ -104,7 +105,7 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
   let done = 0;
   const models: ModelFigures[] = [];
   try {
-    const states = await teacherVisitedStates(teacher, AGREEMENT_STATES, AGREEMENT_SEED);
+    const states = await visitedStates(teacher, AGREEMENT_STATES, AGREEMENT_SEED);
     for (const [i, { file, bytes, policy }] of opened.entries()) {
       const result = await evaluatePolicy(spec.id, (obs) => policy.act(obs), {
         episodes: o.episodes,

@@ -24,6 +24,7 @@ import { machineDescription } from '../util/machine.js';
 import { commandLine } from '../util/command-line.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { RECIPE_VARIANTS, type Variant } from './recipe-variants.js';
+import { METADATA_KEYS } from '../policy/metadata.js';
 
 export interface RecipeOptions {
   env?: string;
@@ -218,6 +219,6 @@ function deployableBytes(bytes: Uint8Array, file: string, steps: string[], rewar
   if (steps.length === 0) return bytes;
   const model = decodeModel(bytes, file);
   const card = { kind: 'compressed', teacher: teacherHash, steps, keep: o.keep, reward: { mean: Number(reward.mean.toFixed(2)), std: Number(reward.std.toFixed(2)), episodes: reward.episodes } };
-  setMetadata(model, { 'qdistill.card': JSON.stringify(card), 'qdistill.passes': null });
+  setMetadata(model, { [METADATA_KEYS.card]: JSON.stringify(card), [METADATA_KEYS.passes]: null });
   return encodeModel(model);
 }

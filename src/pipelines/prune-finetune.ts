@@ -20,6 +20,7 @@ import { weightAsKN } from '../compress/matrix.js';
 import { runPass } from '../compress/pass.js';
 import { prunePass, type PruneOptions } from '../compress/prune.js';
 import type { EnvSpec } from '../envs/types.js';
+import { METADATA_KEYS, passHistory } from '../policy/metadata.js';
 
 interface DenseLayer {
   kernel: Float32Array; // [K, N]
@@ -90,11 +91,11 @@ export async function finetunePruned(pruned: Uint8Array, referenceFile: string, 
     const goal = await evaluatePolicy(spec.id, (obs) => reference.act(obs), { episodes: config.evalEpisodes, seed: o.seed });
     const result = await distillStudent({ envId: spec.id, teacher: reference, goal: { mean: goal.mean, std: 0 }, config, student });
     const previous = metadataOf(model);
-    const passes = [...JSON.parse(previous['qdistill.passes'] ?? '[]'), { pass: 'finetune', options: { rounds: result.rounds.length, from: fileHash(referenceFile).slice(0, 16) } }];
+    const passes = [...passHistory(previous), { pass: 'finetune', options: { rounds: result.rounds.length, from: fileHash(referenceFile).slice(0, 16) } }];
     const finetuned = tfjsToOnnx(result.student, spec, {
       outputName: 'logits',
       producerVersion: TOOL_VERSION,
-      metadata: { ...previous, 'qdistill.output': 'logits', 'qdistill.passes': JSON.stringify(passes) },
+      metadata: { ...previous, [METADATA_KEYS.output]: 'logits', [METADATA_KEYS.passes]: JSON.stringify(passes) },
     });
     student.dispose();
     return { model: decodeModel(encodeModel(finetuned), `${where} (finetuned)`), rounds: result.rounds.length, roundReturns: result.rounds.map((r) => r.evalMean), referenceReturn: goal.mean };

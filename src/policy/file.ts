@@ -8,7 +8,22 @@ import { metadataOf, valueInfoDims } from '../onnx/graph.js';
 import type { ModelProto } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
 import { UsageError } from '../util/errors.js';
-import type { PolicyFileInfo } from '../infer/policy.js';
+import { METADATA_KEYS } from './metadata.js';
+
+/** What a policy file holds, read from its graph and its qdistill.* metadata. */
+export interface PolicyFileInfo {
+  /** The environment named by qdistill.env metadata, or null for files from elsewhere. */
+  env: string | null;
+  /** What the output holds: Q-values, or logits of a student trained on actions. */
+  output: 'q_values' | 'logits';
+  /** How the file takes image observations: the env's own layout, or NCHW (transposed by the policy). */
+  inputLayout: 'native' | 'nchw';
+  inputName: string;
+  outputName: string;
+  /** qdistill.card parsed, or null. */
+  card: Record<string, unknown> | null;
+  metadata: Record<string, string>;
+}
 
 type Dim = number | string | null;
 
@@ -18,7 +33,7 @@ const sameDims = (dims: Dim[], expected: number[]) =>
 
 export function describePolicyFile(model: ModelProto, where: string, envOverride?: string): { spec: EnvSpec; info: PolicyFileInfo } {
   const metadata = metadataOf(model);
-  const envId = envOverride ?? metadata['qdistill.env'];
+  const envId = envOverride ?? metadata[METADATA_KEYS.env];
   if (!envId) throw new UsageError('the model has no qdistill.env metadata; pass --env <id>', where);
   const spec = makeEnv(checkEnvId(envId)).spec;
   const graph = model.graph!;
@@ -30,7 +45,7 @@ export function describePolicyFile(model: ModelProto, where: string, envOverride
   const input = inputs[0];
   if (input.type?.tensorType?.elemType !== DataType.FLOAT) throw new UsageError(`input '${input.name}' must be float32`, where);
   const inputDims = valueInfoDims(input);
-  let inputLayout: PolicyFileInfo['inputLayout'] = metadata['qdistill.layout'] === 'nchw' ? 'nchw' : 'native';
+  let inputLayout: PolicyFileInfo['inputLayout'] = metadata[METADATA_KEYS.layout] === 'nchw' ? 'nchw' : 'native';
   if (inputDims) {
     const perObservation = inputDims.slice(1);
     const [h, w, c] = spec.observationShape;
@@ -54,15 +69,15 @@ export function describePolicyFile(model: ModelProto, where: string, envOverride
   }
   let card: Record<string, unknown> | null = null;
   try {
-    card = metadata['qdistill.card'] ? JSON.parse(metadata['qdistill.card']) : null;
+    card = metadata[METADATA_KEYS.card] ? JSON.parse(metadata[METADATA_KEYS.card]) : null;
   } catch {
     card = null;
   }
   return {
     spec,
     info: {
-      env: metadata['qdistill.env'] ?? null,
-      output: metadata['qdistill.output'] === 'logits' || output.name === 'logits' ? 'logits' : 'q_values',
+      env: metadata[METADATA_KEYS.env] ?? null,
+      output: metadata[METADATA_KEYS.output] === 'logits' || output.name === 'logits' ? 'logits' : 'q_values',
       inputLayout,
       inputName: input.name,
       outputName: output.name,

@@ -1,6 +1,29 @@
-// The qdistill.* metadata a policy file carries (see the design doc's policy-file contract).
+// The qdistill.* metadata a policy file carries in its ONNX metadata_props (docs/architecture.md, "Policy
+// file"): the one place that names the keys. Files from elsewhere have none of them, and that is fine.
 import type { EnvSpec } from '../envs/types.js';
 
+/** Every metadata key qdistill reads or writes. */
+export const METADATA_KEYS = {
+  /** The environment id the policy plays. */
+  env: 'qdistill.env',
+  /** 'q_values' or 'logits' (a student trained on actions). */
+  output: 'qdistill.output',
+  /** 'flat', 'hwc' or 'nchw': how the file takes observations. */
+  layout: 'qdistill.layout',
+  /** The model card (JSON): how the file was made. */
+  card: 'qdistill.card',
+  /** The compression passes applied so far (JSON array), newest last. */
+  passes: 'qdistill.passes',
+} as const;
+
+/** One applied compression pass, as recorded under qdistill.passes. */
+export interface PassRecord {
+  pass: string;
+  options: unknown;
+  changes?: number;
+}
+
+/** The metadata of a policy file qdistill writes for `spec`, with `card` serialized. */
 export function policyMetadata(
   spec: EnvSpec,
   card: object,
@@ -8,9 +31,19 @@ export function policyMetadata(
 ): Record<string, string> {
   const layout = spec.observationLayout === 'hwc' && options.layout === 'nchw' ? 'nchw' : spec.observationLayout;
   return {
-    'qdistill.env': spec.id,
-    'qdistill.output': options.output ?? 'q_values',
-    'qdistill.layout': layout,
-    'qdistill.card': JSON.stringify(card),
+    [METADATA_KEYS.env]: spec.id,
+    [METADATA_KEYS.output]: options.output ?? 'q_values',
+    [METADATA_KEYS.layout]: layout,
+    [METADATA_KEYS.card]: JSON.stringify(card),
   };
+}
+
+/** The passes recorded in a file's metadata (none when the key is missing or not a JSON array). */
+export function passHistory(metadata: Record<string, string>): PassRecord[] {
+  try {
+    const parsed = JSON.parse(metadata[METADATA_KEYS.passes] ?? '[]');
+    return Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
+  }
 }

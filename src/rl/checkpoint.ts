@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RngState } from '../envs/rng.js';
 import { readBundle, writeBundle, type BundleArray } from '../util/tensor-bundle.js';
 import type { DqnConfig } from './presets.js';
-import type { ReplayBuffer } from './replay-buffer.js';
+import type { ReplayBuffer } from '../rollout/replay-buffer.js';
 
 export interface CheckpointMeta {
   version: 1;

@@ -13,7 +13,7 @@ import { buildQNetwork, type NetworkConfig } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
 import { readCheckpointMeta, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { DqnConfig } from './presets.js';
-import { ReplayBuffer, type TransitionBatch } from './replay-buffer.js';
+import { ReplayBuffer, type TransitionBatch } from '../rollout/replay-buffer.js';
 import { epsilonAt } from './schedules.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.qdb';

@@ -2,13 +2,13 @@
 // web page. Every error is JSON `{"error": "..."}` with a 4xx status for what the client got wrong.
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { argmax } from '../infer/policy.js';
 import { escapeXml } from '../util/escape.js';
 import { firstLine } from '../util/errors.js';
 import type { ServeMetrics } from './metrics.js';
 import { describeServedModel, type ServedModel } from './models.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 import { parseActRequest, RequestError } from './validate.js';
+import { argmax } from '../policy/agreement.js';
 
 export interface ServeAppOptions {
   models: ServedModel[];

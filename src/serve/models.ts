@@ -9,6 +9,7 @@ import { decodeModel } from '../onnx/model.js';
 import { createBatcher, directBatcher, type Batcher } from './batcher.js';
 import type { ServeMetrics } from './metrics.js';
 import type { NamedModel } from './names.js';
+import { METADATA_KEYS } from '../policy/metadata.js';
 
 export interface BatchingOptions {
   /** false: every request is its own inference call. */
@@ -84,7 +85,7 @@ export async function disposeServedModels(models: ServedModel[]): Promise<void> 
 /** What GET /v1/models says about one model. */
 export function describeServedModel(model: ServedModel): Record<string, unknown> {
   const { spec, info } = model.policy;
-  const { 'qdistill.card': _card, ...metadata } = info.metadata;
+  const { [METADATA_KEYS.card]: _card, ...metadata } = info.metadata;
   return {
     name: model.name,
     file: basename(model.file),

@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs';
 import { fp16Pass } from '../../src/compress/fp16.js';
 import { runPass } from '../../src/compress/pass.js';
 import { weightQuantizationPass } from '../../src/compress/quantize-weights.js';
-import { teacherVisitedStates } from '../../src/distill/collect.js';
 import { envSpec } from '../../src/envs/registry.js';
 import { openPolicy, openPolicyBytes } from '../../src/infer/open.js';
-import { argmax } from '../../src/infer/policy.js';
 import { tfjsToOnnx } from '../../src/onnx/export-tfjs.js';
 import { policyMetadata } from '../../src/policy/metadata.js';
 import { decodeModel, encodeModel } from '../../src/onnx/model.js';
+import { argmax } from '../../src/policy/agreement.js';
+import { visitedStates as policyVisitedStates } from '../../src/rollout/visited-states.js';
 
 export interface PolicyCase {
   name: string;
@@ -77,7 +77,7 @@ export async function visitedStates(envId: string, count: number): Promise<Float
   const key = `${envId}:${count}`;
   if (!statesCache.has(key)) {
     const teacher = await openPolicy(TEACHERS[envId]);
-    statesCache.set(key, (await teacherVisitedStates(teacher, count, 20240601)).observations);
+    statesCache.set(key, (await policyVisitedStates(teacher, count, 20240601)).observations);
     await teacher.dispose();
   }
   return statesCache.get(key)!;

@@ -10,13 +10,13 @@ import type { CalibrationMethod } from '../../src/compress/calibration-methods.j
 import { compareOnEnvStates } from '../../src/compress/compare.js';
 import { runPass } from '../../src/compress/pass.js';
 import { probesForStaticPass, staticQuantizationPass, type StaticFormat } from '../../src/compress/quantize-static.js';
-import { teacherVisitedStates } from '../../src/distill/collect.js';
 import { writeDataset } from '../../src/policy/dataset.js';
 import { openPolicyBytes } from '../../src/infer/open.js';
 import { inspectModel } from '../../src/onnx/inspect.js';
 import { decodeModel, encodeModel } from '../../src/onnx/model.js';
 import { UsageError } from '../../src/util/errors.js';
 import { referenceCheck } from '../support/onnx-checker.js';
+import { visitedStates } from '../../src/rollout/visited-states.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-static-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,7 +81,7 @@ for (const { file, student, method, expected } of cases) {
       // the same file in onnxruntime-web's wasm backend, against the float model in onnxruntime-node
       const float = await openPolicyBytes(original, file);
       const batch = 64;
-      const { observations } = await teacherVisitedStates(float, batch, 7);
+      const { observations } = await visitedStates(float, batch, 7);
       const reference = await float.qValues(observations, batch);
       await float.dispose();
       const web = await webOutputs(bytes, observations, batch, float.spec.observationShape);
@@ -95,7 +95,7 @@ test('ranges come from a saved dataset; one of another shape is a UsageError nam
   const file = 'models/cartpole-v1-student-16x16/student.onnx';
   const bytes = new Uint8Array(readFileSync(file));
   const policy = await openPolicyBytes(bytes, file);
-  const { observations, outputs } = await teacherVisitedStates(policy, 500, 99);
+  const { observations, outputs } = await visitedStates(policy, 500, 99);
   await policy.dispose();
   const dataset = (env: string, shape: number[], obs: Float32Array, count: number) => ({
     header: { kind: 'qdistill-dataset' as const, version: 1 as const, env, observationShape: shape, actionCount: 2, count, teacherHash: '0', targets: 'q_values' as const, source: 'teacher' as const },

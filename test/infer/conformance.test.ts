@@ -17,10 +17,11 @@ import type { BrowserPolicy } from '../../src/infer/browser.js';
 import { profilePlacement } from '../../src/infer/ep-placement.js';
 import { openPolicy, RUNTIME_REGISTRY, type OpenOptions } from '../../src/infer/open.js';
 import { gpuPlacement, type GpuRuntimeOptions } from '../../src/infer/ort-node-gpu.js';
-import { argmax, type Policy } from '../../src/infer/policy.js';
+import { type Policy } from '../../src/infer/policy.js';
 import { inspectModel } from '../../src/onnx/inspect.js';
 import { decodeModel, encodeModel } from '../../src/onnx/model.js';
 import { UsageError } from '../../src/util/errors.js';
+import { argmax } from '../../src/policy/agreement.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-conformance-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,10 +8,10 @@ import { makeEnv } from '../../src/envs/registry.js';
 import { openPolicy } from '../../src/infer/open.js';
 import { readModelFile } from '../../src/onnx/model.js';
 import { AGREEMENT_SEED, AGREEMENT_STATES, type CompareReport } from '../../src/pipelines/compare.js';
-import { teacherVisitedStates } from '../../src/distill/collect.js';
 import { chromiumUnavailableReason, launchChromium } from '../../src/util/chromium.js';
 import { ortOutputs } from '../support/ort-outputs.js';
 import { runCli } from '../cli/run-cli.js';
+import { visitedStates } from '../../src/rollout/visited-states.js';
 
 const TEACHER = 'models/cartpole-v1/teacher.onnx';
 const STUDENT = 'models/cartpole-v1-student-16x16/student.onnx';
@@ -86,7 +86,7 @@ test("size figures match the architectures (4-256-256-2 and 4-16-16-2) and the f
 
 test('agreement equals the share of teacher-visited states where onnxruntime gives both the same argmax', async () => {
   const teacher = await openPolicy(TEACHER);
-  const { observations } = await teacherVisitedStates(teacher, AGREEMENT_STATES, AGREEMENT_SEED);
+  const { observations } = await visitedStates(teacher, AGREEMENT_STATES, AGREEMENT_SEED);
   await teacher.dispose();
   const t = await ortOutputs(readModelFile(TEACHER), observations, [AGREEMENT_STATES, 4]);
   const s = await ortOutputs(readModelFile(STUDENT), observations, [AGREEMENT_STATES, 4]);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../src/envs/rng.js';
-import { ReplayBuffer } from '../../src/rl/replay-buffer.js';
+import { ReplayBuffer } from '../../src/rollout/replay-buffer.js';
 
 const obs = (v: number) => Float32Array.from([v, v + 0.5]);
 

@@ -6,16 +6,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { teacherVisitedStates } from '../../src/distill/collect.js';
 import { envSpec } from '../../src/envs/registry.js';
 import { openPolicy } from '../../src/infer/open.js';
-import { argmax, type Policy } from '../../src/infer/policy.js';
+import { type Policy } from '../../src/infer/policy.js';
 import { metadataOf } from '../../src/onnx/graph.js';
 import { decodeModel } from '../../src/onnx/model.js';
 import { createBatcher } from '../../src/serve/batcher.js';
 import { startServer, type RunningServer, type ServeOptions } from '../../src/serve/server.js';
 import { ROOT, startCli } from '../cli/run-cli.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text.js';
+import { argmax } from '../../src/policy/agreement.js';
+import { visitedStates } from '../../src/rollout/visited-states.js';
 
 const STUDENT = 'models/cartpole-v1-student-16x16/student.onnx';
 const PYTORCH_MLP = 'models/pytorch/cartpole-v1-mlp.onnx';
@@ -56,7 +57,7 @@ describe('serve: act answers equal onnxruntime', () => {
     server = await serve([{ name: 'student', file: STUDENT }, { name: 'mlp', file: PYTORCH_MLP }], { env: 'CartPole-v1' });
     student = await openPolicy(STUDENT);
     mlp = await openPolicy(PYTORCH_MLP, { env: 'CartPole-v1' });
-    states = rows((await teacherVisitedStates(student, 40, 7)).observations, 4);
+    states = rows((await visitedStates(student, 40, 7)).observations, 4);
   });
   after(async () => {
     await server.close();
@@ -116,7 +117,7 @@ describe('serve: image observations', () => {
     const server = await serve([{ name: 'breakout', file: BREAKOUT }], { batching: { enabled: false, batchWindowUs: 0, maxBatch: 1 } });
     const policy = await openPolicy(BREAKOUT);
     try {
-      const states = rows((await teacherVisitedStates(policy, 6, 3)).observations, 400);
+      const states = rows((await visitedStates(policy, 6, 3)).observations, 400);
       const expected = rows(await policy.qValues(Float32Array.from(states.flat()), states.length), 3);
       for (const [i, state] of states.entries()) {
         const nested = Array.from({ length: 10 }, (_, y) => Array.from({ length: 10 }, (_, x) => state.slice((y * 10 + x) * 4, (y * 10 + x + 1) * 4)));
@@ -189,7 +190,7 @@ describe('serve: micro-batching', () => {
   let states: number[][];
   before(async () => {
     policy = await openPolicy(STUDENT);
-    states = rows((await teacherVisitedStates(policy, 32, 11)).observations, 4);
+    states = rows((await visitedStates(policy, 32, 11)).observations, 4);
   });
   after(() => policy.dispose());
 
