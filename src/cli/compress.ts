@@ -9,7 +9,7 @@ import { finetuneAfterPrune } from '../pipelines/prune-finetune.js';
 import { weightQuantizationPass } from '../compress/quantize-weights.js';
 import { dynamicQuantizationPass } from '../compress/quantize-dynamic.js';
 import { UsageError } from '../util/errors.js';
-import { startProgress } from '../util/progress.js';
+import { startProgress } from './progress.js';
 import { applyStaticQuantization } from '../compress/apply-static.js';
 import { DEFAULT_CALIBRATION_STATES } from '../compress/calibrate.js';
 import { CALIBRATION_METHODS, DEFAULT_PERCENTILE, type CalibrationMethod } from '../compress/calibration-methods.js';

@@ -15,7 +15,7 @@ import { modelSlug, MODELS_DIR } from '../util/committed-models.js';
 import { TEACHER_ONNX } from '../policy/teacher-onnx.js';
 import { compareModels } from '../pipelines/compare.js';
 import { writeReport } from '../pipelines/report/write.js';
-import { readCard, type ModelCard } from '../policy/card.js';
+import { readCard, type TeacherCard } from '../policy/card.js';
 import { UsageError } from '../util/errors.js';
 import { DEFAULT_BATCHES } from './bench.js';
 import { compareText } from './compare.js';
@@ -24,14 +24,14 @@ import { integer, integerList, number } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
 import { runTrain } from './train.js';
 
-export function committedTeachers(): { dir: string; card: ModelCard }[] {
+export function committedTeachers(): { dir: string; card: TeacherCard }[] {
   if (!existsSync(MODELS_DIR)) return [];
   return readdirSync(MODELS_DIR)
     .map((name) => ({ dir: join(MODELS_DIR, name), card: readCard(join(MODELS_DIR, name)) }))
-    .filter((t): t is { dir: string; card: ModelCard } => t.card?.kind === 'teacher');
+    .filter((t): t is { dir: string; card: TeacherCard } => t.card?.kind === 'teacher');
 }
 
-export function teacherTable(teachers: { card: ModelCard }[]): string {
+export function teacherTable(teachers: { card: TeacherCard }[]): string {
   return formatTable(
     ['env', 'network', 'params', 'steps', 'train wall time', 'backend', 'eval return (card)'],
     teachers.map(({ card }) => [
@@ -91,7 +91,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const hidden = flags.student ?? (envId === 'CartPole-v1' ? [16, 16] : [64, 64]);
   say(`1/3 distilling ${envId}'s teacher into a ${hidden.join('-')} student\n`);
   const studentDir = join(out, 'student');
-  await distillToFolder(teacher, { hidden, width: 1 }, { ...DEFAULT_DISTILL, out: studentDir, finalEpisodes: flags.episodes, backend: 'wasm', quiet: true });
+  await distillToFolder(teacher, { hidden, width: 1 }, { ...DEFAULT_DISTILL, out: studentDir, finalEpisodes: flags.episodes, backend: 'wasm' });
   const student = join(studentDir, 'student.onnx');
 
   // 2. Quantize.

@@ -9,7 +9,7 @@ import { BACKEND_NAMES } from '../tfjs/backends.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { InvalidArgumentError } from 'commander';
 import { integer, integerList, number, oneOf } from './options.js';
-import { formatTable, printJson } from './output.js';
+import { formatTable, printJson, progressBars } from './output.js';
 
 interface DistillFlags extends DistillOptions {
   student: number[];
@@ -46,7 +46,9 @@ function addDistillOptions(command: Command): Command {
 
 function options(flags: DistillFlags): DistillOptions {
   const { student: _s, width: _w, gradientSteps, json, ...rest } = flags;
-  return { ...rest, gradientStepsPerRound: gradientSteps, quiet: json };
+  // --json keeps stderr for errors only; otherwise bars and the stage's notes go there.
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  return { ...rest, gradientStepsPerRound: gradientSteps, onProgress: json ? undefined : progressBars(), onLog: json ? undefined : say };
 }
 
 export function summaryTable(rows: StudentSummary[]): string {

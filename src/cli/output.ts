@@ -11,4 +11,4 @@ export function formatTable(headers: string[], rows: (string | number)[][]): str
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
-export { startProgress, type Progress } from '../util/progress.js';
+export { progressBars, startProgress, type Progress } from './progress.js';

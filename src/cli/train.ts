@@ -14,6 +14,7 @@ import { evaluatePolicy } from '../rollout/evaluate.js';
 import { applyOverrides, presetFor, type DqnConfig } from '../rl/presets.js';
 import { makeTrainingProbe } from '../rl/probe.js';
 import { envSpec } from '../envs/registry.js';
+import { provenance } from '../policy/card.js';
 import { UsageError } from '../util/errors.js';
 import { machineDescription } from '../util/machine.js';
 import { TOOL_VERSION } from '../util/version.js';
@@ -144,10 +145,7 @@ export async function runTrain(envId: string, flags: TrainFlags): Promise<void> 
     backend: choice.backend,
     backendReason: choice.reason,
     resumedFromStep: result.resumedFromStep,
-    toolVersion: TOOL_VERSION,
-    command: commandLine(),
-    machine: machineDescription(),
-    createdAt: new Date().toISOString(),
+    ...provenance(),
   };
   writeTeacherOnnx(qNetwork, envId, card, join(flags.out, TEACHER_ONNX));
   writeCard(flags.out, card);

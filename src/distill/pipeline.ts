@@ -20,9 +20,12 @@ import { chooseBackend, type BackendChoice } from '../tfjs/choose-backend.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
+import { shareOfTeacherGain } from '../policy/gain.js';
+import { randomPolicyReward } from '../rollout/random-baseline.js';
+import { provenance } from '../policy/card.js';
 import { UsageError } from '../util/errors.js';
 import { machineDescription } from '../util/machine.js';
-import { startProgress } from '../util/progress.js';
+import { progressOf, type OnLog, type OnProgress } from '../util/progress.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { heldOutAgreement } from './agreement.js';
 import { type CollectMode } from './collect.js';
@@ -41,8 +44,10 @@ export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilt
   fromDemos?: string;
   /** Labelled states of an earlier run to reuse. */
   dataset?: string;
-  /** Quiet (machine-readable output). */
-  quiet?: boolean;
+  /** Progress of the long steps (labelling, training rounds, evaluations). */
+  onProgress?: OnProgress;
+  /** What a person would be told (chosen backend, what is distilled into what). */
+  onLog?: OnLog;
   /** false: spend the whole budget instead of stopping at the teacher's return minus one std. */
   earlyStop?: boolean;
 }
@@ -85,18 +90,12 @@ interface Prepared {
   log: (line: string) => void;
 }
 
-export async function randomPolicyReward(envId: string, episodes: number, actionCount: number): Promise<number> {
-  const rng = new Rng(12345);
-  return (await evaluatePolicy(envId, () => rng.int(actionCount), { episodes, seed: DEFAULT_EVAL_SEED })).mean;
-}
-
 /** The teacher's evaluation return: from its card when it was measured on our seeds, else measured now. */
-async function teacherReward(teacher: Policy, episodes: number): Promise<{ mean: number; std: number; episodes: number }> {
+async function teacherReward(teacher: Policy, episodes: number, onProgress?: OnProgress): Promise<{ mean: number; std: number; episodes: number }> {
   const card = teacher.info.card as { evalReward?: { mean: number; std: number; episodes: number; seed: number } } | null;
   if (card?.evalReward && card.evalReward.seed === DEFAULT_EVAL_SEED && card.evalReward.episodes === episodes) return card.evalReward;
-  const progress = startProgress('teacher eval', episodes);
-  const r = await evaluatePolicy(teacher.spec.id, (o) => teacher.act(o), { episodes, seed: DEFAULT_EVAL_SEED, onEpisode: (d) => progress.update(d) });
-  progress.stop();
+  const onEpisode = progressOf(onProgress, 'teacher eval', episodes);
+  const r = await evaluatePolicy(teacher.spec.id, (o) => teacher.act(o), { episodes, seed: DEFAULT_EVAL_SEED, onEpisode });
   return { mean: r.mean, std: r.std, episodes };
 }
 
@@ -111,9 +110,9 @@ async function prepare(teacherPath: string | undefined, o: DistillOptions): Prom
   if (dataset && (dataset.header.env !== spec.id || dataset.header.observationShape.join() !== spec.observationShape.join())) {
     throw new UsageError(`the dataset holds ${dataset.header.env} states [${dataset.header.observationShape}], not ${spec.id} [${spec.observationShape}]`, datasetFile);
   }
-  const goal = teacher ? await teacherReward(teacher, o.finalEpisodes) : null;
+  const goal = teacher ? await teacherReward(teacher, o.finalEpisodes, o.onProgress) : null;
   const randomReward = await randomPolicyReward(spec.id, o.finalEpisodes, spec.actionCount);
-  return { teacher, teacherPath, dataset, spec, goal, randomReward, log: (line) => o.quiet || process.stderr.write(line + '\n') };
+  return { teacher, teacherPath, dataset, spec, goal, randomReward, log: o.onLog ?? (() => {}) };
 }
 
 /** The return at which a run stops early; unreachable without a teacher or with earlyStop false. */
@@ -122,7 +121,7 @@ function stopGoal(p: Prepared, o: DistillOptions): { mean: number; std: number }
 }
 
 function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize): DistillConfig {
-  const { env: _env, out: _out, finalEpisodes: _f, backend: _b, fromDemos, dataset: _d, quiet: _q, earlyStop: _e, ...config } = o;
+  const { env: _env, out: _out, finalEpisodes: _f, backend: _b, fromDemos, dataset: _d, onProgress: _p, onLog: _l, earlyStop: _e, ...config } = o;
   return {
     ...DEFAULT_DISTILL,
     ...config,
@@ -156,13 +155,12 @@ async function selectBackend(requested: BackendName, spec: EnvSpec, config: Dist
 /** Final evaluation, agreement, student.onnx and card.json for one trained student. */
 async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConfig, result: DistillResult, out: string, backend: string, collect: StudentSummary['collect']): Promise<StudentSummary> {
   const { spec, teacher } = p;
-  const progress = startProgress('student eval', o.finalEpisodes);
+  const onEpisode = progressOf(o.onProgress, 'student eval', o.finalEpisodes);
   const reward = await evaluatePolicy(spec.id, (obs) => greedyAction(result.student, obs, spec.observationShape), {
     episodes: o.finalEpisodes,
     seed: DEFAULT_EVAL_SEED,
-    onEpisode: (d) => progress.update(d),
+    onEpisode,
   });
-  progress.stop();
   const agreement = teacher ? await heldOutAgreement(teacher, result.student, 2000, 424242) : null;
   const outputName = config.loss === 'kl' || config.loss === 'nll' ? 'logits' : 'q_values';
   const card = {
@@ -179,10 +177,7 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     stoppedEarly: result.stoppedEarly,
     wallTimeSeconds: Number(result.wallSeconds.toFixed(2)),
     backend,
-    toolVersion: TOOL_VERSION,
-    command: commandLine(),
-    machine: machineDescription(),
-    createdAt: new Date().toISOString(),
+    ...provenance(),
   };
   const studentFile = join(out, 'student.onnx');
   // The file carries the card without the per-round history (card.json has it), to keep tiny students tiny.
@@ -201,7 +196,7 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     collect,
     reward: card.evalReward,
     teacherReward: goal,
-    ofTeacherReward: goal && goal.mean !== p.randomReward ? (reward.mean - p.randomReward) / (goal.mean - p.randomReward) : null,
+    ofTeacherReward: goal ? shareOfTeacherGain(reward.mean, goal.mean, p.randomReward) : null,
     randomReward: p.randomReward,
     agreement,
     rounds: result.rounds.length,
@@ -222,13 +217,11 @@ function datasetHeader(p: Prepared, memory: DistillMemory, source: Dataset['head
   });
 }
 
-function progressFor(rounds: number) {
-  const progress = startProgress('distill', rounds, 'loss {loss} agreement {agreement} return {ret}');
-  return {
-    onRound: (r: { round: number; loss: number; agreement: number; evalMean: number }) =>
-      progress.update(r.round, { loss: r.loss.toPrecision(3), agreement: `${(100 * r.agreement).toFixed(1)}%`, ret: r.evalMean.toFixed(1) }),
-    stop: () => progress.stop(),
-  };
+/** Training rounds as progress, with the figures a person watches. */
+function roundProgress(onProgress: OnProgress | undefined, rounds: number) {
+  const update = progressOf(onProgress, 'distill', rounds);
+  return (r: { round: number; loss: number; agreement: number; evalMean: number }) =>
+    update(r.round, { loss: r.loss.toPrecision(3), agreement: `${(100 * r.agreement).toFixed(1)}%`, return: r.evalMean.toFixed(1) });
 }
 
 /** `qdistill distill`: one student. */
@@ -238,16 +231,14 @@ export async function distillToFolder(teacherPath: string | undefined, size: Stu
   const choice = await selectBackend(o.backend, p.spec, config);
   p.log(`backend: ${choice.backend} (${choice.reason})`);
   p.log(`distilling ${teacherPath ?? o.fromDemos} into a ${describeStudent(config)} student on ${p.spec.id} (${config.loss}, ${p.dataset ? 'fixed dataset' : `${config.collect} collects`})`);
-  const progress = progressFor(config.rounds);
   const result = await distillStudent({
     envId: p.spec.id,
     teacher: p.dataset ? undefined : p.teacher,
     goal: stopGoal(p, o),
     config,
     dataset: p.dataset ? DistillMemory.fromDataset(p.dataset) : undefined,
-    onRound: progress.onRound,
+    onRound: roundProgress(o.onProgress, config.rounds),
   });
-  progress.stop();
   const collect = o.fromDemos ? 'demonstrations' : p.dataset ? 'dataset' : config.collect;
   const summary = await finishStudent(p, o, config, result, o.out, choice.backend, collect);
   writeDataset(join(o.out, 'dataset.qdb'), datasetHeader(p, result.memory, p.dataset?.header.source ?? config.collect));
@@ -267,14 +258,13 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
     memory = new DistillMemory(steps, observationSize(p.spec), p.spec.actionCount);
     const env = makeEnv(p.spec.id);
     const rng = new Rng(o.seed);
-    const progress = startProgress('label', steps);
+    const update = progressOf(o.onProgress, 'label', steps);
     const chunk = Math.max(1, Math.floor(steps / 100));
     const collector = { env, teacher, studentAct: () => 0, rng, seed: deriveSeed(o.seed, 7), episodes: 0, observation: null };
     for (let done = 0; done < steps; done += chunk) {
       await collectSteps(collector, memory, Math.min(chunk, steps - done), 1);
-      progress.update(Math.min(done + chunk, steps));
+      update(Math.min(done + chunk, steps));
     }
-    progress.stop();
   }
   writeDataset(join(o.out, 'dataset.qdb'), datasetHeader(p, memory, p.dataset?.header.source ?? 'teacher'));
   const summaries: StudentSummary[] = [];
@@ -282,9 +272,7 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
     const config = configFor(o, p.spec, size);
     const choice = await selectBackend(o.backend, p.spec, config);
     p.log(`${describeStudent(config)}: backend ${choice.backend}`);
-    const progress = progressFor(config.rounds);
-    const result = await distillStudent({ envId: p.spec.id, goal: stopGoal(p, o), config, dataset: memory, onRound: progress.onRound });
-    progress.stop();
+    const result = await distillStudent({ envId: p.spec.id, goal: stopGoal(p, o), config, dataset: memory, onRound: roundProgress(o.onProgress, config.rounds) });
     summaries.push(await finishStudent(p, o, config, result, join(o.out, describeStudent(config)), choice.backend, 'dataset'));
   }
   await teacher.dispose();

@@ -4,13 +4,13 @@
 // onnxruntime-node (ort-cpu), the reference runtime; latency from every runtime selected.
 import { benchModels, benchSteps, type BenchRun } from '../benchmark/bench.js';
 import type { RuntimeSelection } from '../benchmark/runtimes.js';
-import { randomPolicyReward } from '../distill/pipeline.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
 import type { Policy } from '../infer/policy.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel } from '../onnx/model.js';
 import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
+import { shareOfTeacherGain } from '../policy/gain.js';
 import { commandLine } from '../util/command-line.js';
 import { UsageError } from '../util/errors.js';
 import { machineDescription } from '../util/machine.js';
@@ -18,6 +18,7 @@ import { TOOL_VERSION } from '../util/version.js';
 import { shortLabels } from './report/labels.js';
 import { visitedStates } from '../rollout/visited-states.js';
 import { actionAgreement } from '../policy/agreement.js';
+import { randomPolicyReward } from '../rollout/random-baseline.js';
 
 export const AGREEMENT_STATES = 1000;
 export const AGREEMENT_SEED = 31337;
@@ -63,10 +64,6 @@ export interface CompareReport {
   rewardRuntime: string;
   models: ModelFigures[];
   latency: BenchRun;
-}
-
-export function ofTeacher(model: number, teacher: number, random: number): number | null {
-  return teacher === random ? null : (model - random) / (teacher - random);
 }
 
 interface Opened {
@@ -139,7 +136,7 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
     await Promise.all(opened.map((x) => x.policy.dispose()));
   }
   const randomReward = await randomPolicyReward(spec.id, o.episodes, spec.actionCount);
-  for (const m of models) m.ofTeacher = ofTeacher(m.reward.mean, models[0].reward.mean, randomReward);
+  for (const m of models) m.ofTeacher = shareOfTeacherGain(m.reward.mean, models[0].reward.mean, randomReward);
   const latency = await benchModels(files, o.selection, {
     env: o.env,
     batches: o.batches,

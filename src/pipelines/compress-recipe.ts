@@ -6,11 +6,12 @@
 //
 // "keep" is measured as the share of the teacher's gain over a uniformly random policy,
 // (candidate − random) / (teacher − random), so it means the same for positive and negative returns.
+import { provenance } from '../policy/card.js';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describePolicyFile } from '../policy/file.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
-import { distillToFolder, randomPolicyReward, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
+import { distillToFolder, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
 import { DEFAULT_DISTILL } from '../distill/student.js';
 import { fileHash } from '../policy/dataset.js';
 import { inspectModel } from '../onnx/inspect.js';
@@ -24,7 +25,9 @@ import { machineDescription } from '../util/machine.js';
 import { commandLine } from '../util/command-line.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { RECIPE_VARIANTS, type Variant } from './recipe-variants.js';
+import { shareOfTeacherGain } from '../policy/gain.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
+import { randomPolicyReward } from '../rollout/random-baseline.js';
 
 export interface RecipeOptions {
   env?: string;
@@ -96,7 +99,8 @@ async function measure(ctx: Context, file: string, steps: string[], name: string
   const states = await benchStates(original, file, env, 256);
   const latency = await benchPolicyFile(file, 'ort-cpu', { env, batches: [], seconds: o.latencySeconds, states });
   const teacher = teacherMean ?? reward.mean;
-  const ofTeacher = teacher === random ? 1 : (reward.mean - random) / (teacher - random);
+  // A teacher no better than random has no gain to lose: every candidate keeps all of it.
+  const ofTeacher = shareOfTeacherGain(reward.mean, teacher, random) ?? 1;
   return {
     name,
     file,
@@ -161,7 +165,6 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
       out: join(o.out, 'students', size.hidden.join('x')),
       finalEpisodes: o.episodes,
       earlyStop: false,
-      quiet: true,
     });
     const c = await measure(ctx, join(s.out, 'student.onnx'), [`distill → ${s.student} (${s.loss}, ${s.collect} collects)`], `student ${s.student}`, s.agreement);
     candidates.push(c);
@@ -202,10 +205,7 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
     why,
     candidates,
     evaluation: { episodes: o.episodes, seed: DEFAULT_EVAL_SEED, latency: 'onnxruntime-node CPU EP, 1 thread, p50 of single-observation calls' },
-    toolVersion: TOOL_VERSION,
-    command: commandLine(),
-    machine: machineDescription(),
-    createdAt: new Date().toISOString(),
+    ...provenance(),
   });
   return result;
 }

@@ -1,30 +1,22 @@
-// Progress on stderr: a bar on an interactive terminal, JSON lines otherwise (at most one a second).
-import cliProgress from 'cli-progress';
+// Progress is reported through a callback the caller passes: stages and pipelines say what they have done,
+// and only the CLI draws bars (src/cli/progress.ts). A library caller may pass its own or none.
 
-export interface Progress {
-  update(done: number, fields?: Record<string, string | number>): void;
-  stop(): void;
+/** One update of a long task: `done` of `total` units of `task` (the same task name until it ends). */
+export interface ProgressEvent {
+  task: string;
+  done: number;
+  total: number;
+  /** Figures to show beside the bar, e.g. { loss: '0.012', agreement: '97.1%' }. */
+  fields?: Record<string, string | number>;
 }
 
-/** A progress bar on an interactive stderr, else one JSON line per update (at most one a second). */
-export function startProgress(label: string, total: number, fieldsFormat = ''): Progress {
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {value}/{total} ${fieldsFormat} eta {eta_formatted}`, stream: process.stderr, hideCursor: true, etaBuffer: 50 },
-      cliProgress.Presets.shades_classic,
-    );
-    const placeholders = Object.fromEntries([...fieldsFormat.matchAll(/\{(\w+)\}/g)].map((m) => [m[1], '-']));
-    bar.start(total, 0, placeholders);
-    return { update: (done, fields) => bar.update(done, fields ?? {}), stop: () => bar.stop() };
-  }
-  let last = 0;
-  return {
-    update(done, fields) {
-      const now = Date.now();
-      if (now - last < 1000 && done < total) return;
-      last = now;
-      process.stderr.write(JSON.stringify({ progress: label, done, total, ...fields }) + '\n');
-    },
-    stop() {},
-  };
+/** Receives progress updates; called often, so it must be cheap. */
+export type OnProgress = (event: ProgressEvent) => void;
+
+/** Lines a stage would tell a person (the chosen backend, what it is doing next). */
+export type OnLog = (line: string) => void;
+
+/** `onEpisode`-style counter for one task, forwarding to `onProgress` when there is one. */
+export function progressOf(onProgress: OnProgress | undefined, task: string, total: number): (done: number, fields?: ProgressEvent['fields']) => void {
+  return onProgress ? (done, fields) => onProgress({ task, done, total, fields }) : () => {};
 }
