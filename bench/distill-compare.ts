@@ -1,11 +1,12 @@
 // Who collects (teacher / student / mixed) and which loss (kl / mse / nll / dqn+kl), with one fixed label
 // budget, over several seeds: the experiment of Czarnecki et al. 2019 and Rusu et al. 2016 on our teachers.
 // Usage: node --import tsx bench/distill-compare.ts [teacher.onnx] [seeds] [student]  → JSON on stdout, table on stderr
-import { distillStudent, DEFAULT_DISTILL, type DistillConfig } from '../src/distill/student.js';
+import { distillStudent } from '../src/distill/student.js';
 import { openPolicy } from '../src/infer/open.js';
 import { DEFAULT_EVAL_SEED, evaluatePolicy, meanStd } from '../src/rollout/evaluate.js';
 import { activateBackend, quietTfjs } from '../src/tfjs/backends.js';
 import { greedyAction } from '../src/tfjs/greedy.js';
+import { DEFAULT_DISTILL, type DistillConfig } from '../src/distill/config.js';
 
 const teacherFile = process.argv[2] ?? 'models/lunarlander-v3/teacher.onnx';
 const seeds = Number(process.argv[3] ?? 3);

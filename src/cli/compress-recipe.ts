@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { COLLECTORS, type CollectMode } from '../distill/collect.js';
 import { DEFAULT_RECIPE_SIZES, runRecipe, type Candidate, type RecipeOptions } from '../pipelines/compress-recipe.js';
-import type { StudentSize } from '../distill/pipeline.js';
-import { DEFAULT_DISTILL } from '../distill/student.js';
+import type { StudentSize } from '../distill/distill.js';
 import { integer, number, oneOf } from './options.js';
 import { formatTable, printJson } from './output.js';
+import { DEFAULT_DISTILL } from '../distill/config.js';
 
 interface RecipeFlags extends Pick<RecipeOptions, 'env' | 'keep' | 'out' | 'episodes' | 'sizes' | 'seed' | 'latencySeconds'> {
   students: number;

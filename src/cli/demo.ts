@@ -9,8 +9,7 @@ import { applyPass } from '../compress/apply.js';
 import { applyStaticQuantization } from '../compress/apply-static.js';
 import { dynamicQuantizationPass } from '../compress/quantize-dynamic.js';
 import { STATIC_INT8 } from '../pipelines/recipe-variants.js';
-import { distillToFolder } from '../distill/pipeline.js';
-import { DEFAULT_DISTILL } from '../distill/student.js';
+import { distillToFolder } from '../distill/distill.js';
 import { modelSlug, MODELS_DIR } from '../util/committed-models.js';
 import { TEACHER_ONNX } from '../policy/teacher-onnx.js';
 import { compareModels } from '../pipelines/compare.js';
@@ -23,6 +22,7 @@ import { checkEnvId } from './common.js';
 import { integer, integerList, number } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
 import { runTrain } from './train.js';
+import { DEFAULT_DISTILL } from '../distill/config.js';
 
 export function committedTeachers(): { dir: string; card: TeacherCard }[] {
   if (!existsSync(MODELS_DIR)) return [];

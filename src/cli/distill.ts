@@ -1,15 +1,15 @@
+// `qdistill distill` and `qdistill sweep`: flags → the distill stage → the students table or JSON.
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { COLLECTORS } from '../distill/collect.js';
-import { LOSSES } from '../distill/losses.js';
-import { distillToFolder, sweepToFolder, type DistillOptions, type StudentSize, type StudentSummary } from '../distill/pipeline.js';
-import { DEFAULT_DISTILL } from '../distill/student.js';
-import { BACKEND_NAMES } from '../tfjs/backends.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { LOSSES } from '../distill/loss-names.js';
+import type { DistillOptions, StudentSize } from '../distill/index.js';
+import { BACKEND_NAMES } from '../tfjs/backend-names.js';
 import { InvalidArgumentError } from 'commander';
 import { integer, integerList, number, oneOf } from './options.js';
 import { formatTable, printJson, progressBars } from './output.js';
+import { DEFAULT_DISTILL } from '../distill/config.js';
 
 interface DistillFlags extends DistillOptions {
   student: number[];
@@ -51,25 +51,6 @@ function options(flags: DistillFlags): DistillOptions {
   return { ...rest, gradientStepsPerRound: gradientSteps, onProgress: json ? undefined : progressBars(), onLog: json ? undefined : say };
 }
 
-export function summaryTable(rows: StudentSummary[]): string {
-  return formatTable(
-    ['student', 'params', 'bytes', 'of teacher', 'loss', 'data', 'return (mean ± std)', '% of teacher gain', 'agreement', 'rounds', 'distill time'],
-    rows.map((s) => [
-      s.student,
-      s.parameters,
-      s.bytes,
-      s.teacherParameters ? `1/${(s.teacherParameters / s.parameters).toFixed(1)}` : '-',
-      s.loss,
-      s.collect,
-      `${s.reward.mean.toFixed(1)} ± ${s.reward.std.toFixed(1)} (${s.reward.episodes} ep)`,
-      s.ofTeacherReward === null ? '-' : `${(100 * s.ofTeacherReward).toFixed(1)}%`,
-      s.agreement === null ? '-' : `${(100 * s.agreement).toFixed(1)}%`,
-      `${s.rounds}${s.stoppedEarly ? ' (early)' : ''}`,
-      `${s.wallSeconds.toFixed(1)} s`,
-    ]),
-  );
-}
-
 /** "64x64,32x32,8,4" → [[64, 64], [32, 32], [8], [4]] */
 function sizeList(value: string): number[][] {
   const sizes = value.split(',').map((part) => part.split('x').map(Number));
@@ -95,9 +76,10 @@ export function registerDistill(program: Command): void {
   )
     .addHelpText('after', '\nExample:\n  qdistill distill models/cartpole-v1/teacher.onnx --student 16,16 --out runs/student\n  qdistill distill models/pytorch/cartpole-v1-mlp.onnx --env CartPole-v1 --student 8 --loss mse --out runs/s8')
     .action(async (teacherPath: string | undefined, flags: DistillFlags) => {
+      const { distillToFolder, studentsTable } = await import('../distill/index.js');
       const summary = await distillToFolder(teacherPath, { hidden: flags.student, width: flags.width ?? 1 }, options(flags));
       if (flags.json) return printJson(summary);
-      process.stdout.write(summaryTable([summary]) + `\nsaved ${join(flags.out, 'student.onnx')}, dataset.qdb and card.json\n`);
+      process.stdout.write(studentsTable([summary]) + `\nsaved ${join(flags.out, 'student.onnx')}, dataset.qdb and card.json\n`);
     });
 
   addDistillOptions(
@@ -114,11 +96,9 @@ export function registerDistill(program: Command): void {
       if (widths.length !== 1 && widths.length !== flags.sizes.length) throw new InvalidArgumentError(`--widths needs 1 or ${flags.sizes.length} values`);
       const sizes: StudentSize[] = flags.sizes.map((hidden, i) => ({ hidden, width: widths[widths.length === 1 ? 0 : i] }));
       const { sizes: _s, widths: _w, ...rest } = flags;
+      const { sweepToFolder, studentsTable } = await import('../distill/index.js');
       const summaries = await sweepToFolder(teacherPath, sizes, options(rest as DistillFlags));
-      const table = summaryTable(summaries);
-      writeJsonAtomic(join(flags.out, 'sweep.json'), summaries);
-      writeFileAtomic(join(flags.out, 'sweep.md'), `# Sweep of ${teacherPath}\n\n\`\`\`\n${table}\n\`\`\`\n`);
       if (flags.json) return printJson(summaries);
-      process.stdout.write(table + `\nsaved ${join(flags.out, 'sweep.md')}, sweep.json and one folder per student\n`);
+      process.stdout.write(studentsTable(summaries) + `\nsaved ${join(flags.out, 'sweep.md')}, sweep.json and one folder per student\n`);
     });
 }

@@ -1,27 +1,11 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// `qdistill train`: flags → the train stage → a table or JSON.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { BACKEND_NAMES, quietTfjs, type BackendName } from '../tfjs/backends.js';
-import { chooseBackend } from '../tfjs/choose-backend.js';
-import { copyToCpu, saveLayersModel } from '../tfjs/model-io.js';
-import { buildQNetwork, describeNetwork } from '../tfjs/networks.js';
-import { TEACHER_ONNX, writeTeacherOnnx } from '../policy/teacher-onnx.js';
-import { greedyAction } from '../tfjs/greedy.js';
-import { writeCard } from '../policy/card.js';
-import { CHECKPOINT_FILE, networkConfig, trainDqn } from '../rl/dqn.js';
-import { evaluatePolicy } from '../rollout/evaluate.js';
-import { applyOverrides, presetFor, type DqnConfig } from '../rl/presets.js';
-import { makeTrainingProbe } from '../rl/probe.js';
-import { envSpec } from '../envs/registry.js';
-import { provenance } from '../policy/card.js';
-import { UsageError } from '../util/errors.js';
-import { machineDescription } from '../util/machine.js';
-import { TOOL_VERSION } from '../util/version.js';
-import { checkEnvId, commandLine, readJsonFile } from './common.js';
-import { DEFAULT_EVAL_SEED } from '../rollout/evaluate.js';
+import { BACKEND_NAMES, type BackendName } from '../tfjs/backend-names.js';
+import type { DqnConfig } from '../rl/presets.js';
+import { checkEnvId } from './common.js';
 import { integer, integerList, number, oneOf } from './options.js';
-import { formatTable, printJson, startProgress } from './output.js';
+import { formatTable, printJson, progressBars } from './output.js';
 
 export interface TrainFlags {
   out: string;
@@ -75,88 +59,32 @@ export function registerTrain(program: Command): void {
     .action(async (envArg: string, flags: TrainFlags) => runTrain(checkEnvId(envArg), flags));
 }
 
-function resolveConfig(envId: string, flags: TrainFlags): DqnConfig {
-  let config = presetFor(envId);
-  if (flags.config) config = applyOverrides(config, readJsonFile(flags.config), flags.config);
-  const overrides: Record<string, unknown> = {};
-  for (const [, key] of hyperparameterFlags) if (flags[key] !== undefined) overrides[key] = flags[key];
-  if (flags.steps !== undefined) overrides.totalTimesteps = flags.steps;
-  if (flags.doubleQ) overrides.doubleQ = true;
-  if (flags.dueling) overrides.dueling = true;
-  return applyOverrides(config, overrides, 'command line');
-}
-
-export async function runTrain(envId: string, flags: TrainFlags): Promise<void> {
-  const config = resolveConfig(envId, flags);
-  if (flags.resume && !existsSync(join(flags.out, CHECKPOINT_FILE))) {
-    throw new UsageError('nothing to resume: no checkpoint in this folder', flags.out);
-  }
-  quietTfjs();
-  const choice = await chooseBackend(flags.backend, makeTrainingProbe(envId, config, flags.seed));
-  const log = (line: string) => flags.json || process.stderr.write(line + '\n');
-  log(`backend: ${choice.backend} (${choice.reason})`);
-  log(`training ${envId}: ${describeNetwork(networkConfig(config))} network, ${config.totalTimesteps} steps, seed ${flags.seed}`);
-
-  const progress = startProgress('train', config.totalTimesteps, 'ep {episodes} return100 {return100} {sps} steps/s');
-  const result = await trainDqn({
-    envId,
-    config,
-    seed: flags.seed,
+/** Runs the train stage with the command's flags and prints what it made (also used by `demo --train`). */
+export async function runTrain(env: string, flags: TrainFlags): Promise<void> {
+  const { train } = await import('../rl/index.js');
+  const hyperparameters: Record<string, unknown> = {};
+  for (const [, key] of hyperparameterFlags) if (flags[key] !== undefined) hyperparameters[key] = flags[key];
+  if (flags.doubleQ) hyperparameters.doubleQ = true;
+  if (flags.dueling) hyperparameters.dueling = true;
+  const bars = flags.json ? undefined : progressBars();
+  const { card, evalReturns, outDir } = await train({
+    env,
     outDir: flags.out,
-    resume: Boolean(flags.resume),
-    onProgress: (p) =>
-      progress.update(p.step, {
-        episodes: p.episodes,
-        return100: p.meanReturn100 === null ? '-' : p.meanReturn100.toFixed(1),
-        sps: Math.round(p.stepsPerSecond),
-        epsilon: Number(p.epsilon.toFixed(3)),
-        loss: p.loss === null ? '-' : Number(p.loss.toPrecision(4)),
-      }),
-  });
-  progress.stop();
-
-  const spec = envSpec(envId);
-  // The exporter and the model writer read weights synchronously, which the webgpu backend cannot do in
-  // Node: a network trained there is copied to the cpu backend first.
-  const qNetwork = choice.backend === 'webgpu' ? await copyToCpu(result.qNetwork, () => buildQNetwork(spec, networkConfig(config), flags.seed)) : result.qNetwork;
-  const evalProgress = startProgress('eval', config.evalEpisodes);
-  const evaluation = await evaluatePolicy(envId, (obs) => greedyAction(qNetwork, obs, spec.observationShape), {
-    episodes: config.evalEpisodes,
-    seed: DEFAULT_EVAL_SEED,
-    onEpisode: (done) => evalProgress.update(done),
-  });
-  evalProgress.stop();
-
-  await saveLayersModel(qNetwork, flags.out);
-  const card = {
-    kind: 'teacher' as const,
-    algorithm: 'DQN' as const,
-    env: envId,
     seed: flags.seed,
-    config,
-    network: describeNetwork(networkConfig(config)),
-    parameters: result.qNetwork.countParams(),
-    steps: result.steps,
-    episodes: result.episodes,
-    evalReward: { mean: evaluation.mean, std: evaluation.std, episodes: evaluation.episodes, seed: evaluation.seed },
-    trainReturn100: result.recentReturns.length ? result.recentReturns.reduce((a, b) => a + b, 0) / result.recentReturns.length : null,
-    wallTimeSeconds: Number(result.wallSeconds.toFixed(1)),
-    stepsPerSecond: Number(result.stepsPerSecond.toFixed(1)),
-    backend: choice.backend,
-    backendReason: choice.reason,
-    resumedFromStep: result.resumedFromStep,
-    ...provenance(),
-  };
-  writeTeacherOnnx(qNetwork, envId, card, join(flags.out, TEACHER_ONNX));
-  writeCard(flags.out, card);
-  if (flags.json) {
-    printJson({ out: flags.out, ...card, evalReturns: evaluation.returns });
-    return;
-  }
+    steps: flags.steps,
+    backend: flags.backend,
+    configFile: flags.config,
+    hyperparameters,
+    resume: flags.resume,
+    onProgress: bars,
+    onLog: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+  });
+  if (flags.json) return printJson({ out: outDir, ...card, evalReturns });
+  const { evalReward: r } = card;
   process.stdout.write(
     formatTable(
       ['env', 'steps', 'episodes', 'wall time', 'steps/s', 'backend', 'eval return (mean ± std)'],
-      [[envId, result.steps, result.episodes, `${card.wallTimeSeconds} s`, card.stepsPerSecond, choice.backend, `${evaluation.mean.toFixed(1)} ± ${evaluation.std.toFixed(1)} (${evaluation.episodes} ep)`]],
-    ) + `\nsaved ${flags.out}/${TEACHER_ONNX}, model.json (tfjs) and card.json\n`,
+      [[env, card.steps, card.episodes, `${card.wallTimeSeconds} s`, card.stepsPerSecond, card.backend, `${r.mean.toFixed(1)} ± ${r.std.toFixed(1)} (${r.episodes} ep)`]],
+    ) + `\nsaved ${outDir}/teacher.onnx, model.json (tfjs) and card.json\n`,
   );
 }

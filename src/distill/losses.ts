@@ -2,9 +2,6 @@
 // Q-values for the same states. All return the batch mean.
 import * as tf from '@tensorflow/tfjs';
 
-export const LOSSES = ['kl', 'mse', 'nll', 'dqn+kl'] as const;
-export type LossName = (typeof LOSSES)[number];
-
 /** KL(softmax(q_teacher/τ) ‖ softmax(q_student)): the teacher's Q-values sharpened by a low temperature. */
 export function klLoss(teacherQ: tf.Tensor2D, studentOut: tf.Tensor2D, temperature: number): tf.Scalar {
   return tf.tidy(() => {

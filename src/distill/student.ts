@@ -11,50 +11,12 @@ import { evaluatePolicy } from '../rollout/evaluate.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
-import { teacherShareFor, type CollectMode } from './collect.js';
-import { klLoss, mseLoss, nllLoss, tdLossOnTransitions, type LossName } from './losses.js';
+import { teacherShareFor } from './collect.js';
+import type { DistillConfig } from './config.js';
+import { klLoss, mseLoss, nllLoss, tdLossOnTransitions } from './losses.js';
 import { DistillMemory } from './memory.js';
 import { collectSteps, type Collector } from '../rollout/visited-states.js';
 import { actionAgreement } from '../policy/agreement.js';
-
-export interface DistillConfig {
-  /** Student hidden layer sizes. */
-  hidden: number[];
-  /** MinAtar CNN students: conv filters (the teacher's 16 × width multiplier); 0 for MLPs. */
-  convFilters: number;
-  loss: LossName;
-  temperature: number;
-  /** Weight of the distillation term in dqn+kl. */
-  lambda: number;
-  gamma: number;
-  collect: CollectMode;
-  memorySize: number;
-  rounds: number;
-  /** Environment steps collected per round. */
-  stepsPerRound: number;
-  gradientStepsPerRound: number;
-  batchSize: number;
-  learningRate: number;
-  /** Greedy episodes after each round to decide early stopping. */
-  evalEpisodes: number;
-  seed: number;
-}
-
-export const DEFAULT_DISTILL: Omit<DistillConfig, 'hidden' | 'convFilters'> = {
-  loss: 'kl',
-  temperature: 0.01,
-  lambda: 0.2,
-  gamma: 0.99,
-  collect: 'teacher',
-  memorySize: 50_000,
-  rounds: 10,
-  stepsPerRound: 2000,
-  gradientStepsPerRound: 500,
-  batchSize: 64,
-  learningRate: 1e-3,
-  evalEpisodes: 10,
-  seed: 1,
-};
 
 export interface RoundReport {
   round: number;

@@ -11,8 +11,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describePolicyFile } from '../policy/file.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
-import { distillToFolder, type DistillOptions, type StudentSize } from '../distill/pipeline.js';
-import { DEFAULT_DISTILL } from '../distill/student.js';
+import { distillToFolder, type DistillOptions, type StudentSize } from '../distill/distill.js';
 import { fileHash } from '../policy/dataset.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
@@ -28,6 +27,7 @@ import { RECIPE_VARIANTS, type Variant } from './recipe-variants.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
+import { DEFAULT_DISTILL } from '../distill/config.js';
 
 export interface RecipeOptions {
   env?: string;

@@ -3,7 +3,7 @@
 // The pruned policy is read into a tfjs network of its own (smaller) shape; that works for the MLPs the
 // distill stage builds: Gemm → Relu → … → Gemm. Other graphs get a one-line refusal naming the node.
 import * as tf from '@tensorflow/tfjs';
-import { distillStudent, DEFAULT_DISTILL, type DistillConfig } from '../distill/student.js';
+import { distillStudent } from '../distill/student.js';
 import { fileHash } from '../policy/dataset.js';
 import { describePolicyFile } from '../policy/file.js';
 import { openPolicy } from '../infer/open.js';
@@ -21,6 +21,7 @@ import { runPass } from '../compress/pass.js';
 import { prunePass, type PruneOptions } from '../compress/prune.js';
 import type { EnvSpec } from '../envs/types.js';
 import { METADATA_KEYS, passHistory } from '../policy/metadata.js';
+import { DEFAULT_DISTILL, type DistillConfig } from '../distill/config.js';
 
 interface DenseLayer {
   kernel: Float32Array; // [K, N]

@@ -5,6 +5,7 @@ import { deriveSeed } from '../envs/rng.js';
 import { openPolicy } from '../infer/open.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { UsageError } from '../util/errors.js';
+import { playEpisode } from './episode.js';
 import type { WorkerReply, WorkerRequest } from './parallel-eval.js';
 
 const data = workerData as RuntimeOptions & { file: string; runtime?: string; env?: string; seed: number };
@@ -22,16 +23,7 @@ try {
       return;
     }
     try {
-      let observation = env.reset(deriveSeed(data.seed, request.index));
-      let total = 0;
-      let length = 0;
-      for (;;) {
-        const step = env.step(await policy.act(observation));
-        total += step.reward;
-        length++;
-        observation = step.observation;
-        if (step.terminated || step.truncated) break;
-      }
+      const { total, length } = await playEpisode(env, (observation) => policy.act(observation), deriveSeed(data.seed, request.index));
       send({ type: 'episode', index: request.index, total, length });
     } catch (error) {
       send({ type: 'error', message: (error as Error).message, usage: error instanceof UsageError });

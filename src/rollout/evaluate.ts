@@ -3,12 +3,11 @@
 // two policies evaluated with the same seed face the same initial states.
 import { makeEnv } from '../envs/registry.js';
 import { deriveSeed } from '../envs/rng.js';
+import { playEpisode, type ActFn } from './episode.js';
 
-/** Seed of evaluation episodes everywhere (train's final evaluation, eval, distill, sweep), so figures compare. */
-export const DEFAULT_EVAL_SEED = 1_000_000;
+export type { ActFn };
 
-/** Greedy action for one observation; runtimes like onnxruntime answer asynchronously. */
-export type ActFn = (observation: Float32Array) => number | Promise<number>;
+export { DEFAULT_EVAL_SEED } from './seeds.js';
 
 export interface EvalResult {
   env: string;
@@ -35,16 +34,7 @@ export async function evaluatePolicy(
   const returns: number[] = [];
   const lengths: number[] = [];
   for (let episode = 0; episode < options.episodes; episode++) {
-    let observation = env.reset(deriveSeed(options.seed, episode));
-    let total = 0;
-    let length = 0;
-    for (;;) {
-      const result = env.step(await act(observation));
-      total += result.reward;
-      length++;
-      observation = result.observation;
-      if (result.terminated || result.truncated) break;
-    }
+    const { total, length } = await playEpisode(env, act, deriveSeed(options.seed, episode));
     returns.push(total);
     lengths.push(length);
     options.onEpisode?.(episode + 1);

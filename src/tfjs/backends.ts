@@ -8,8 +8,9 @@ import { UsageError } from '../util/errors.js';
 import { vulkanLoaderPresent } from '../util/vulkan.js';
 import { installWasmKernelFixes } from './wasm-kernels.js';
 
-export const BACKEND_NAMES = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow', 'tensorflow-gpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
+import { BACKEND_NAMES, type BackendName } from './backend-names.js';
+
+export { BACKEND_NAMES, type BackendName };
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 
 /** A backend that was asked for but cannot run here; the message says why and how to fix it. */

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { teacherShareFor } from '../../src/distill/collect.js';
 import { readDataset, writeDataset } from '../../src/policy/dataset.js';
 import { DistillMemory } from '../../src/distill/memory.js';
-import { DEFAULT_DISTILL, distillStudent, type DistillConfig } from '../../src/distill/student.js';
+import { distillStudent } from '../../src/distill/student.js';
 import { openPolicy } from '../../src/infer/open.js';
 import { makeModel, makeNode, tensorValueInfo } from '../../src/onnx/graph.js';
 import { writeModelFile } from '../../src/onnx/model.js';
@@ -15,6 +15,7 @@ import { evaluatePolicy } from '../../src/rollout/evaluate.js';
 import { activateBackend, quietTfjs } from '../../src/tfjs/backends.js';
 import { greedyAction } from '../../src/tfjs/greedy.js';
 import { UsageError } from '../../src/util/errors.js';
+import { DEFAULT_DISTILL, type DistillConfig } from '../../src/distill/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-distill-'));
 before(async () => {

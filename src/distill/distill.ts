@@ -19,7 +19,8 @@ import { activateBackend, quietTfjs, type BackendName, type ConcreteBackend } fr
 import { chooseBackend, type BackendChoice } from '../tfjs/choose-backend.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
-import { writeJsonAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { studentsTable } from './summary-table.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
 import { provenance } from '../policy/card.js';
@@ -30,10 +31,11 @@ import { TOOL_VERSION } from '../util/version.js';
 import { heldOutAgreement } from './agreement.js';
 import { type CollectMode } from './collect.js';
 import { fileHash, readDataset, writeDataset, type Dataset } from '../policy/dataset.js';
-import type { LossName } from './losses.js';
+import type { LossName } from './loss-names.js';
 import { DistillMemory } from './memory.js';
-import { DEFAULT_DISTILL, distillStudent, type DistillConfig, type DistillResult } from './student.js';
+import { distillStudent, type DistillResult } from './student.js';
 import { collectSteps } from '../rollout/visited-states.js';
+import { DEFAULT_DISTILL, type DistillConfig } from './config.js';
 
 export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilters'> {
   env?: string;
@@ -246,7 +248,7 @@ export async function distillToFolder(teacherPath: string | undefined, size: Stu
   return summary;
 }
 
-/** `qdistill sweep`: label states once with the teacher, then train one student per size on them. */
+/** `qdistill sweep`: label states once with the teacher, train one student per size on them, write sweep.md and sweep.json. */
 export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o: DistillOptions): Promise<StudentSummary[]> {
   const p = await prepare(teacherPath, o);
   const teacher = p.teacher!;
@@ -276,5 +278,56 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
     summaries.push(await finishStudent(p, o, config, result, join(o.out, describeStudent(config)), choice.backend, 'dataset'));
   }
   await teacher.dispose();
+  writeJsonAtomic(join(o.out, 'sweep.json'), summaries);
+  writeFileAtomic(join(o.out, 'sweep.md'), `# Sweep of ${teacherPath}\n\n\`\`\`\n${studentsTable(summaries)}\n\`\`\`\n`);
   return summaries;
+}
+
+/** Options of distill(): the teacher, the student's shape and where to write it; the rest has defaults. */
+export interface DistillRequest extends Partial<Omit<DistillOptions, 'out' | 'env'>> {
+  /** The teacher: any ONNX Q-network file (ours, PyTorch, SB3, tf2onnx). */
+  teacher: string;
+  /** Environment id, needed when the teacher file has no qdistill.env metadata. */
+  env?: string;
+  /** Hidden layer sizes of the student, e.g. [16, 16]. */
+  student: number[];
+  /** MinAtar CNN students: conv filters = 16 × width (default 1). */
+  width?: number;
+  /** Folder for student.onnx, dataset.qdb and card.json. */
+  outDir: string;
+  /** Seed of the student's initialization and of the collection (default 1). */
+  seed?: number;
+}
+
+/** What distill() made: the student file and its figures. */
+export interface DistillOutcome extends StudentSummary {
+  studentPath: string;
+  datasetPath: string;
+  cardPath: string;
+}
+
+function withDefaults(o: Partial<DistillOptions> & { out: string; env?: string }): DistillOptions {
+  return { ...DEFAULT_DISTILL, finalEpisodes: 100, backend: 'wasm', ...o };
+}
+
+/**
+ * Distills a teacher into a small student (policy distillation, Rusu et al. 2016): student.onnx, the labelled
+ * states (dataset.qdb) and card.json in `outDir`. Returns the student's return, share of the teacher's gain and
+ * agreement, measured on the shared evaluation seeds.
+ */
+export async function distill(request: DistillRequest): Promise<DistillOutcome> {
+  const { teacher, student, width, outDir, ...rest } = request;
+  const summary = await distillToFolder(teacher, { hidden: student, width: width ?? 1 }, withDefaults({ ...rest, out: outDir }));
+  return { ...summary, studentPath: join(outDir, 'student.onnx'), datasetPath: join(outDir, 'dataset.qdb'), cardPath: join(outDir, 'card.json') };
+}
+
+/** Options of sweep(): like distill(), with several student sizes trained on labels collected once. */
+export interface SweepRequest extends Omit<DistillRequest, 'student' | 'width'> {
+  sizes: StudentSize[];
+}
+
+/** A family of students of one teacher on the same labels: one folder per size, sweep.md and sweep.json in `outDir`. */
+export async function sweep(request: SweepRequest): Promise<StudentSummary[]> {
+  const { teacher, sizes, outDir, ...rest } = request;
+  return sweepToFolder(teacher, sizes, withDefaults({ ...rest, out: outDir }));
 }
