@@ -1,46 +1,24 @@
 // `qdistill export js` and `qdistill export c`: the policy compiled to a standalone ES module or C header.
-import { basename, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { generateC } from '../codegen/c.js';
-import { generateJs } from '../codegen/js.js';
-import { programFromBytes, WEIGHT_FORMATS, type Program, type WeightFormat } from '../codegen/program.js';
-import { readPolicyBytes } from '../infer/open.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { UsageError } from '../util/errors.js';
-import { checkEnvId, commandLine } from './common.js';
 import { oneOf } from './options.js';
 import { printJson } from './output.js';
 
+const WEIGHT_FORMATS = ['float32', 'int8'] as const;
+
 interface ExportCodeFlags {
   out: string;
-  weights: WeightFormat;
+  weights: 'float32' | 'int8';
   env?: string;
   json?: boolean;
 }
 
 type Language = 'js' | 'c';
 
-function exportCode(language: Language, input: string, flags: ExportCodeFlags): void {
-  if (resolve(input) === resolve(flags.out)) throw new UsageError('--out must differ from the input model', flags.out);
-  if (flags.env) checkEnvId(flags.env);
-  const bytes = readPolicyBytes(input);
-  const program: Program = programFromBytes(bytes, input, { env: flags.env, weights: flags.weights, target: `export ${language}` });
-  const command = commandLine();
-  const code = language === 'js' ? generateJs(program, { command }) : generateC(program, { command, fileName: basename(flags.out) });
-  writeFileAtomic(flags.out, code);
-  const summary = {
-    out: flags.out,
-    language,
-    env: program.env,
-    weights: program.weights,
-    bytes: Buffer.byteLength(code),
-    source: program.source,
-    observationSize: program.observationSize,
-    actionCount: program.actionCount,
-    steps: program.steps.map((s) => s.kind),
-  };
+async function exportCode(language: Language, input: string, flags: ExportCodeFlags): Promise<void> {
+  const { exportC, exportJs } = await import('../export/index.js');
+  const summary = (language === 'js' ? exportJs : exportC)(input, flags);
   if (flags.json) printJson(summary);
-  else process.stdout.write(`wrote ${flags.out} (${summary.bytes} bytes): ${program.env}, ${program.steps.length} steps (${summary.steps.join(', ')}), ${program.weights} weights\n`);
+  else process.stdout.write(`wrote ${summary.out} (${summary.bytes} bytes): ${summary.env}, ${summary.steps.length} steps (${summary.steps.join(', ')}), ${summary.weights} weights\n`);
 }
 
 function registerLanguage(exportCommand: Command, language: Language, description: string, outHelp: string, example: string): void {

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportWebSite } from '../export/web-site.js';
 import { printJson } from './output.js';
 
 interface ExportWebFlags {
@@ -26,7 +25,8 @@ export function registerExportWeb(exportCommand: Command): void {
     )
     .action(async (model: string, flags: ExportWebFlags) => {
       // About a second and a half (bundling, copying the 14 MB wasm): too short for a progress bar.
-      const { out, files } = await exportWebSite({ model, env: flags.env, out: flags.out });
+      const { exportWeb } = await import('../export/index.js');
+      const { out, files } = await exportWeb({ model, env: flags.env, out: flags.out });
       const bytes = files.reduce((sum, file) => sum + statSync(join(out, file)).size, 0);
       if (flags.json) printJson({ out, files, bytes });
       else {

@@ -1,8 +1,8 @@
 // `qdistill serve`: policies over HTTP until SIGTERM or SIGINT, which stop accepting, let requests in
 // flight finish, dispose the policies and exit 0.
 import type { Command } from 'commander';
+import { DEFAULT_MAX_REQUEST_BATCH } from '../serve/limits.js';
 import { parseModelArguments } from '../serve/names.js';
-import { DEFAULT_MAX_REQUEST_BATCH, startServer } from '../serve/server.js';
 import { checkEnvId } from './common.js';
 import { integer } from './options.js';
 import { startProgress } from './output.js';
@@ -53,7 +53,8 @@ export async function runServe(modelArguments: string[], flags: ServeFlags): Pro
   const models = [];
   for (const model of named) models.push({ ...model, runtime: await resolveRuntime(flags.runtime, model.file, flags.env, flags.json) });
   const progress = flags.web ? startProgress('building web pages', named.length) : null;
-  const server = await startServer({
+  const { serve } = await import('../pipelines/serve.js');
+  const server = await serve({
     models,
     env: flags.env,
     host: flags.host,

@@ -5,9 +5,10 @@ import { buildServeApp } from './app.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import { disposeServedModels, loadServedModels, type BatchingOptions, type ModelToServe, type ServedModel } from './models.js';
 import { UsageError } from '../util/errors.js';
-import { buildWebSites, type WebSites } from './web-pages.js';
+import { buildWebSites, type WebPageBuilder, type WebSites } from './web-pages.js';
 
-export const DEFAULT_MAX_REQUEST_BATCH = 1024;
+export { DEFAULT_MAX_REQUEST_BATCH } from './limits.js';
+import { DEFAULT_MAX_REQUEST_BATCH } from './limits.js';
 /** Bytes budgeted per number in the default body limit ("-0.12345678901234567," is 21). */
 const BYTES_PER_VALUE = 24;
 
@@ -23,8 +24,8 @@ export interface ServeOptions {
   maxRequestBatch: number;
   /** Bytes; default: enough for maxRequestBatch observations of the largest model. */
   bodyLimit?: number;
-  /** Build and serve each model's browser page. */
-  web: boolean;
+  /** Builds each model's browser page to serve under /web/{name}/ (none without it). */
+  webPages?: WebPageBuilder;
   /** Progress while the web pages are built. */
   onWebSite?: (done: number) => void;
 }
@@ -50,7 +51,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const models = await loadServedModels(options.models, { runtime: options.runtime, env: options.env, batching: options.batching, metrics });
   let sites: WebSites | null = null;
   try {
-    if (options.web) sites = await buildWebSites(options.models, options.env, options.onWebSite);
+    if (options.webPages) sites = await buildWebSites(options.models, options.env, options.webPages, options.onWebSite);
     const bodyLimit = options.bodyLimit ?? defaultBodyLimit(options.maxRequestBatch, Math.max(...models.map((m) => m.observationSize)));
     const app = await buildServeApp({ models, metrics, bodyLimit, maxRequestBatch: options.maxRequestBatch, webRoots: sites?.roots });
     await listen(app, options.host, options.port);

@@ -1,9 +1,9 @@
-// Each served model's browser page (`export web`), built at startup into a temporary folder that the
-// server shares under /web/{name}/ and removes when it stops.
+// Each served model's browser page, built at startup into a temporary folder that the server shares under
+// /web/{name}/ and removes when it stops. The builder is passed in (the export stage's `exportWeb`, given by
+// the serve pipeline), so this stage does not reach into another.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportWebSite } from '../export/web-site.js';
 import type { NamedModel } from './names.js';
 
 export interface WebSites {
@@ -12,13 +12,16 @@ export interface WebSites {
   remove(): void;
 }
 
-export async function buildWebSites(models: NamedModel[], env: string | undefined, onSite?: (done: number) => void): Promise<WebSites> {
+/** Builds the page of one model into `out` and returns the folder it wrote. */
+export type WebPageBuilder = (model: { file: string; env?: string; out: string }) => Promise<{ out: string }>;
+
+export async function buildWebSites(models: NamedModel[], env: string | undefined, build: WebPageBuilder, onSite?: (done: number) => void): Promise<WebSites> {
   const folder = mkdtempSync(join(tmpdir(), 'qdistill-serve-web-'));
   const remove = () => rmSync(folder, { recursive: true, force: true });
   const roots = new Map<string, string>();
   try {
     for (const [i, { name, file }] of models.entries()) {
-      const { out } = await exportWebSite({ model: file, env, out: join(folder, name) });
+      const { out } = await build({ file, env, out: join(folder, name) });
       roots.set(name, out);
       onSite?.(i + 1);
     }

@@ -2,6 +2,7 @@
 // a 10 MB body, wrong content types, unknown paths, '..' and %2e%2e traversal) against a server with a
 // web page mounted: every one gets its 4xx and a JSON error, nothing outside the static root is served,
 // and afterwards the server still answers correctly.
+import { exportWeb } from '../../src/export/index.js';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,7 +26,7 @@ describe('serve: malformed requests', () => {
       port: 0,
       batching: { enabled: true, batchWindowUs: 200, maxBatch: 64 },
       maxRequestBatch: 64,
-      web: true,
+      webPages: ({ file, env, out }) => exportWeb({ model: file, env, out }),
     });
     // A file next to the page's folder: reachable only by leaving the static root.
     const siteRoot = server.webRoots.get('student');

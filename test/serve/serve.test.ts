@@ -29,7 +29,6 @@ function serve(models: ServeOptions['models'], overrides: Partial<ServeOptions> 
     port: 0,
     batching: { enabled: true, batchWindowUs: 200, maxBatch: 64 },
     maxRequestBatch: 256,
-    web: false,
     ...overrides,
   });
 }

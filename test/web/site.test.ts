@@ -1,6 +1,7 @@
 // `export web` end to end: export a site, serve it over HTTP, open it in headless Chromium and let the policy
 // (onnxruntime-web, wasm) play. The browser's episode is checked against the same episode played in Node with
 // onnxruntime-node and the same env code: same actions, same return.
+import { exportWeb } from '../../src/export/index.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,7 +144,7 @@ describe('export web', { skip }, () => {
       port: 0,
       batching: { enabled: true, batchWindowUs: 200, maxBatch: 64 },
       maxRequestBatch: 256,
-      web: true,
+      webPages: ({ file, env, out }) => exportWeb({ model: file, env, out }),
     });
     try {
       const { page, state, problems } = await playInBrowser(browser, `${running.url}/web/cartpole/`);

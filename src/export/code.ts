@@ -1,0 +1,63 @@
+// `export js` and `export c`: a policy compiled (src/codegen) to a standalone ES module or a C99 header file.
+import { basename, resolve } from 'node:path';
+import { checkEnvId } from '../envs/registry.js';
+import { generateC } from '../codegen/c.js';
+import { generateJs } from '../codegen/js.js';
+import { programFromBytes, type WeightFormat } from '../codegen/program.js';
+import { readPolicyBytes } from '../infer/open.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { commandLine } from '../util/command-line.js';
+import { UsageError } from '../util/errors.js';
+
+export interface ExportCodeOptions {
+  /** The file to write (.mjs / .js for JavaScript, .h for C). */
+  out: string;
+  /** Number format of the inlined weights (default float32). */
+  weights?: WeightFormat;
+  /** Environment id for files without qdistill.env metadata. */
+  env?: string;
+}
+
+/** What an export wrote. */
+export interface ExportCodeResult {
+  out: string;
+  language: 'js' | 'c';
+  env: string;
+  weights: WeightFormat;
+  bytes: number;
+  source: unknown;
+  observationSize: number;
+  actionCount: number;
+  /** The compiled program's steps (gemm, relu, ...). */
+  steps: string[];
+}
+
+function exportCode(language: 'js' | 'c', model: string, o: ExportCodeOptions): ExportCodeResult {
+  if (resolve(model) === resolve(o.out)) throw new UsageError('--out must differ from the input model', o.out);
+  if (o.env) checkEnvId(o.env);
+  const program = programFromBytes(readPolicyBytes(model), model, { env: o.env, weights: o.weights ?? 'float32', target: `export ${language}` });
+  const command = commandLine();
+  const code = language === 'js' ? generateJs(program, { command }) : generateC(program, { command, fileName: basename(o.out) });
+  writeFileAtomic(o.out, code);
+  return {
+    out: o.out,
+    language,
+    env: program.env,
+    weights: program.weights,
+    bytes: Buffer.byteLength(code),
+    source: program.source,
+    observationSize: program.observationSize,
+    actionCount: program.actionCount,
+    steps: program.steps.map((s) => s.kind),
+  };
+}
+
+/** The policy as one dependency-free ES module exporting `act`, `qValues` and `qValuesBatch` (Node and browsers). */
+export function exportJs(model: string, o: ExportCodeOptions): ExportCodeResult {
+  return exportCode('js', model, o);
+}
+
+/** The policy as a C99 header with `qdistill_act` and `qdistill_q_values`: static buffers, no allocation, only math.h. */
+export function exportC(model: string, o: ExportCodeOptions): ExportCodeResult {
+  return exportCode('c', model, o);
+}
