@@ -2,8 +2,8 @@
 // agreement with the teacher on states the teacher visits, size (parameters, bytes, MACs), "% of teacher"
 // against a uniformly random policy, and latency per runtime (src/bench). Returns and agreement come from
 // onnxruntime-node (ort-cpu), the reference runtime; latency from every runtime selected.
-import { benchModels, benchSteps, type BenchRun } from '../benchmark/bench.js';
-import type { RuntimeSelection } from '../benchmark/runtimes.js';
+import { benchModels, benchSteps, type BenchRun } from '../benchmark/index.js';
+import type { RuntimeSelection } from '../benchmark/index.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
 import type { Policy } from '../infer/policy.js';
 import type { RuntimeOptions } from '../infer/runtime.js';

@@ -1,5 +1,5 @@
 // report.md: what was compared, the summary table, the latency table, and where the figures came from.
-import { formatMicros, memoryNote } from '../../benchmark/format.js';
+import { formatMicros, memoryNote } from '../../benchmark/index.js';
 import type { CompareReport } from '../compare.js';
 import { reportLatencyTable, summaryTable, type Table } from './tables.js';
 

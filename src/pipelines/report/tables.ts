@@ -1,5 +1,5 @@
 // The report's tables as headers + rows of strings, rendered as text (CLI), Markdown and HTML alike.
-import { latencyTable } from '../../benchmark/format.js';
+import { latencyTable } from '../../benchmark/index.js';
 import type { CompareReport } from '../compare.js';
 
 export interface Table {
