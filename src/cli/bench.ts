@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { benchModels, benchSteps, type BenchRun } from '../benchmark/bench.js';
+import type { BenchRun, SkippedRuntime } from '../benchmark/index.js';
 import { formatMicros, latencyTable, memoryNote } from '../benchmark/format.js';
-import { selectRuntimes, SLOW_TO_START, type SkippedRuntime } from '../benchmark/runtimes.js';
-import { RUNTIMES } from '../infer/open.js';
+import { RUNTIME_NAMES, SLOW_TO_START } from '../infer/runtime-names.js';
 import { checkEnvId } from './common.js';
 import { integer, integerList, number } from './options.js';
 import { addRuntimeTuningOptions, runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
@@ -23,7 +22,7 @@ export function addLatencyOptions(command: Command, defaultSeconds: number): Com
   const withLatency = command
     .option(
       '--runtime <list>',
-      `runtimes, comma-separated (${RUNTIMES.join(', ')}), or all; default: every available one except ${[...SLOW_TO_START].join(', ')} (slow to start)`,
+      `runtimes, comma-separated (${RUNTIME_NAMES.join(', ')}), or all; default: every available one except ${[...SLOW_TO_START].join(', ')} (slow to start)`,
     )
     .option('--batch <sizes>', 'batch sizes for throughput', integerList, DEFAULT_BATCHES)
     .option('--seconds <s>', 'time budget of each measurement', number(0.01, 600), defaultSeconds);
@@ -51,6 +50,7 @@ export function registerBench(program: Command): void {
     )
     .action(async (files: string[], flags: BenchFlags) => {
       if (flags.env) checkEnvId(flags.env);
+      const { benchModels, benchSteps, selectRuntimes } = await import('../benchmark/index.js');
       const selection = await selectRuntimes(flags.runtime);
       const progress = startProgress('bench', benchSteps(files.length, selection.runtimes.length, flags.batch), '{what}');
       const run = await benchModels(files, selection, {

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { selectRuntimes } from '../benchmark/runtimes.js';
-import { compareModels, type CompareReport } from '../pipelines/compare.js';
-import { reportLatencyTable, summaryTable } from '../pipelines/report/tables.js';
-import { writeReport } from '../pipelines/report/write.js';
+import type { CompareReport } from '../pipelines/compare.js';
 import { addLatencyOptions, skippedLines } from './bench.js';
 import { checkEnvId } from './common.js';
 import { integer } from './options.js';
@@ -38,6 +35,8 @@ export function registerCompare(program: Command): void {
     )
     .action(async (teacher: string, students: string[], flags: CompareFlags) => {
       if (flags.env) checkEnvId(flags.env);
+      const { selectRuntimes } = await import('../benchmark/index.js');
+      const { compareModels, writeReport } = await import('../pipelines/index.js');
       const selection = await selectRuntimes(flags.runtime);
       let progress: ReturnType<typeof startProgress> | null = null;
       const report = await compareModels(teacher, students, {
@@ -55,12 +54,13 @@ export function registerCompare(program: Command): void {
       (progress as ReturnType<typeof startProgress> | null)?.stop();
       const written = writeReport(flags.out, report);
       if (flags.json) return printJson(report);
-      process.stdout.write(compareText(report) + `saved ${written.join(', ')}\n`);
+      process.stdout.write((await compareText(report)) + `saved ${written.join(', ')}\n`);
     });
 }
 
 /** The summary and latency tables as `compare` and `demo` print them. */
-export function compareText(report: CompareReport): string {
+export async function compareText(report: CompareReport): Promise<string> {
+  const { reportLatencyTable, summaryTable } = await import('../pipelines/report/tables.js');
   const summary = summaryTable(report);
   const latency = reportLatencyTable(report);
   return `${formatTable(summary.headers, summary.rows)}\n\n${formatTable(latency.headers, latency.rows)}\n${skippedLines(report.latency)}`;

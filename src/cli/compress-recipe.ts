@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { COLLECTORS, type CollectMode } from '../distill/collect.js';
-import { DEFAULT_RECIPE_SIZES, runRecipe, type Candidate, type RecipeOptions } from '../pipelines/compress-recipe.js';
-import type { StudentSize } from '../distill/distill.js';
+import type { Candidate, RecipeOptions } from '../pipelines/compress-recipe.js';
+import { DEFAULT_RECIPE_SIZES } from '../pipelines/recipe-defaults.js';
+import type { StudentSize } from '../distill/index.js';
 import { integer, number, oneOf } from './options.js';
 import { formatTable, printJson } from './output.js';
 import { DEFAULT_DISTILL } from '../distill/config.js';
@@ -56,6 +57,7 @@ export function registerCompressRecipe(program: Command): void {
     .addHelpText('after', '\nExample:\n  qdistill compress models/cartpole-v1/teacher.onnx --keep 0.98 --out runs/cartpole-compressed\n  qdistill compress models/lunarlander-v3/teacher.onnx --sizes 64x64,32x32 --keep 0.95 --out runs/lander-compressed')
     .action(async (teacher: string, flags: RecipeFlags) => {
       const log = (line: string) => flags.json || process.stderr.write(`${line}\n`);
+      const { runRecipe } = await import('../pipelines/compress-recipe.js');
       const result = await runRecipe(teacher, {
         env: flags.env,
         keep: flags.keep,

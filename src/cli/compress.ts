@@ -1,19 +1,9 @@
 // The compression passes on the command line: optimize, fp16, prune and quantize (static, dynamic or weights-only int8).
 import { Option, type Command } from 'commander';
-import { applyPass, rewardBeforeAfter, type PassResult } from '../compress/apply.js';
-import type { Pass } from '../compress/pass.js';
-import { fp16Pass } from '../compress/fp16.js';
-import { optimizePass } from '../compress/optimize.js';
-import { prunePass } from '../compress/prune.js';
-import { finetuneAfterPrune } from '../pipelines/prune-finetune.js';
-import { weightQuantizationPass } from '../compress/quantize-weights.js';
-import { dynamicQuantizationPass } from '../compress/quantize-dynamic.js';
+import type { PassResult } from '../compress/index.js';
+import { CALIBRATION_METHODS, DEFAULT_CALIBRATION_STATES, DEFAULT_PERCENTILE, STATIC_FORMATS, type CalibrationMethod, type StaticFormat } from '../compress/calibration-defaults.js';
 import { UsageError } from '../util/errors.js';
-import { startProgress } from './progress.js';
-import { applyStaticQuantization } from '../compress/apply-static.js';
-import { DEFAULT_CALIBRATION_STATES } from '../compress/calibrate.js';
-import { CALIBRATION_METHODS, DEFAULT_PERCENTILE, type CalibrationMethod } from '../compress/calibration-methods.js';
-import { STATIC_FORMATS, type StaticFormat } from '../compress/quantize-static.js';
+import { progressBars } from './progress.js';
 import { integer, number, oneOf } from './options.js';
 import { formatTable, printJson } from './output.js';
 
@@ -33,6 +23,7 @@ function addReportOptions(command: Command): Command {
 
 /** Prints the pass result, with the return before and after when the environment is known. */
 async function printResult(passed: PassResult, flags: ReportFlags): Promise<void> {
+  const { rewardBeforeAfter } = await import('../compress/index.js');
   const reward = passed.comparison && flags.episodes > 0 ? await rewardBeforeAfter(passed.input, passed.out, flags.env, flags.episodes) : null;
   const result = { ...passed, reward };
   if (flags.json) return printJson(result);
@@ -63,17 +54,18 @@ async function printResult(passed: PassResult, flags: ReportFlags): Promise<void
 }
 
 /** A pass that takes no options of its own: optimize, fp16. */
-function registerPass(program: Command, name: string, description: string, pass: Pass<Record<string, never>>, example: string): void {
+function registerPass(program: Command, name: 'optimize' | 'fp16', description: string, example: string): void {
   addReportOptions(program.command(name).description(description).argument('<in.onnx>', 'any ONNX policy').requiredOption('--out <file>', 'output file (never the input)'))
     .addHelpText('after', `\nExample:\n  ${example}`)
     .action(async (input: string, flags: ReportFlags & { out: string }) => {
-      await printResult(await applyPass(pass, input, flags.out, {}, flags.env), flags);
+      const passes = await import('../compress/index.js');
+      await printResult(await passes[name](input, { out: flags.out, env: flags.env }), flags);
     });
 }
 
 export function registerCompress(program: Command): void {
-  registerPass(program, 'optimize', 'graph clean-ups with the same outputs: MatMul + Add → Gemm, drop Identity and Dropout, fold and fuse Transposes', optimizePass, 'qdistill optimize runs/acrobot-matmul.onnx --out runs/acrobot-gemm.onnx');
-  registerPass(program, 'fp16', 'store float32 weights as float16 (inputs, outputs and arithmetic stay float32)', fp16Pass, 'qdistill fp16 models/cartpole-v1/teacher.onnx --out runs/teacher-fp16.onnx');
+  registerPass(program, 'optimize', 'graph clean-ups with the same outputs: MatMul + Add → Gemm, drop Identity and Dropout, fold and fuse Transposes', 'qdistill optimize runs/acrobot-matmul.onnx --out runs/acrobot-gemm.onnx');
+  registerPass(program, 'fp16', 'store float32 weights as float16 (inputs, outputs and arithmetic stay float32)', 'qdistill fp16 models/cartpole-v1/teacher.onnx --out runs/teacher-fp16.onnx');
   addReportOptions(program.command('prune'))
     .description('magnitude pruning: zero the smallest weights, or (--structured) remove whole hidden units so the file and MACs shrink')
     .argument('<in.onnx>', 'any ONNX policy')
@@ -85,9 +77,9 @@ export function registerCompress(program: Command): void {
     .option('--seed <n>', 'random seed of --finetune', integer(0, 2 ** 32 - 1), 1)
     .addHelpText('after', '\nExample:\n  qdistill prune runs/student/student.onnx --sparsity 0.5 --structured --out runs/student-pruned.onnx\n  qdistill prune models/lunarlander-v3-student-64x64/student.onnx --sparsity 0.5 --structured --finetune --out runs/lander-pruned.onnx')
     .action(async (input: string, flags: ReportFlags & { out: string; sparsity: number; structured?: boolean; finetune?: boolean; finetuneRounds: number; seed: number }) => {
-      const options = { sparsity: flags.sparsity, structured: Boolean(flags.structured) };
-      const after = flags.finetune ? finetuneAfterPrune(options, { env: flags.env, rounds: flags.finetuneRounds, seed: flags.seed }) : undefined;
-      await printResult(await applyPass(prunePass, input, flags.out, options, flags.env, after), flags);
+      const { prune } = await import('../pipelines/index.js');
+      const finetune = flags.finetune ? { rounds: flags.finetuneRounds, seed: flags.seed } : false;
+      await printResult(await prune(input, { out: flags.out, env: flags.env, sparsity: flags.sparsity, structured: Boolean(flags.structured), finetune }), flags);
     });
   addReportOptions(program.command('quantize'))
     .description('int8 quantization: static (calibrated activation ranges), dynamic (activations quantized at run time) or weights-only')
@@ -116,20 +108,15 @@ export function registerCompress(program: Command): void {
       const staticOnly = (['format', 'calibrate', 'method', 'percentile', 'calibrationStates'] as const).filter((k) => flags[k] !== undefined);
       if (flags.mode !== 'static' && staticOnly.length) throw new UsageError(`--${staticOnly[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --mode static only`);
       if (flags.percentile !== undefined && flags.method !== 'percentile') throw new UsageError('--percentile applies to --method percentile only');
-      if (flags.weightsOnly) return printResult(await applyPass(weightQuantizationPass, input, flags.out, { perChannel }, flags.env), flags);
-      if (flags.mode === 'static') {
-        const states = flags.calibrationStates ?? DEFAULT_CALIBRATION_STATES;
-        const progress = startProgress('calibrating', states);
-        const settings = { method: flags.method ?? 'minmax', ...(flags.percentile !== undefined ? { percentile: flags.percentile } : {}) };
-        const request = { format: flags.format ?? 'qdq', perChannel, keepInputLayer, source: flags.calibrate, states, settings, onProgress: (done: number) => progress.update(done) };
-        try {
-          return await printResult(await applyStaticQuantization(input, flags.out, request, flags.env), flags);
-        } finally {
-          progress.stop();
-        }
+      if (!flags.weightsOnly && flags.mode !== 'static' && flags.mode !== 'dynamic') throw new UsageError('give --mode static, --mode dynamic or --weights-only');
+      const { quantize } = await import('../compress/index.js');
+      const bars = flags.json ? undefined : progressBars();
+      try {
+        const mode = flags.weightsOnly ? 'weights-only' : flags.mode!;
+        await printResult(await quantize(input, { ...flags, mode, perChannel, quantizeInputLayer: !keepInputLayer, onProgress: bars }), flags);
+      } finally {
+        bars?.stop();
       }
-      if (flags.mode !== 'dynamic') throw new UsageError('give --mode static, --mode dynamic or --weights-only');
-      await printResult(await applyPass(dynamicQuantizationPass, input, flags.out, { perChannel, keepInputLayer }, flags.env), flags);
     });
 }
 

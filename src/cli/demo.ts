@@ -57,5 +57,5 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const { report, written } = await demo({ ...flags, onProgress: bars, onLog: (line) => say(`${line}\n`) });
   bars?.stop();
   if (flags.json) return printJson(report);
-  say(`\n${compareText(report)}\nwrote ${written.join(', ')}\n`);
+  say(`\n${await compareText(report)}\nwrote ${written.join(', ')}\n`);
 }

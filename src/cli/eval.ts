@@ -1,15 +1,8 @@
-import { dirname } from 'node:path';
+// `qdistill eval`: greedy episodes of a model file, the return's mean ± std (per episode with --json).
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { envSpec } from '../envs/registry.js';
-import { openPolicy } from '../infer/open.js';
-import { readCard } from '../policy/card.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy, type ActFn, type EvalResult } from '../rollout/evaluate.js';
-import { evaluatePolicyParallel } from '../rollout/parallel-eval.js';
-import { activateBackend, BACKEND_NAMES, quietTfjs, type BackendName } from '../tfjs/backends.js';
-import { greedyAction } from '../tfjs/greedy.js';
-import { loadLayersModel, resolveModelJson } from '../tfjs/model-io.js';
-import { UsageError } from '../util/errors.js';
+import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
+import { BACKEND_NAMES, type BackendName } from '../tfjs/backend-names.js';
 import { checkEnvId } from './common.js';
 import { integer, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
@@ -40,67 +33,12 @@ export function registerEval(program: Command): void {
     .action(async (modelPath: string, flags: EvalFlags) => runEval(modelPath, flags));
 }
 
-/** A greedy player for a model file: ONNX through onnxruntime, or a tfjs folder through tfjs. */
-async function openPlayer(modelPath: string, flags: EvalFlags): Promise<{ envId: string; file: string; act: ActFn; close(): Promise<void> }> {
-  if (modelPath.endsWith('.onnx')) {
-    const policy = await openPolicy(modelPath, { ...runtimeOptionsFrom(flags), env: flags.env, runtime: flags.runtime });
-    return { envId: policy.spec.id, file: modelPath, act: (obs) => policy.act(obs), close: () => policy.dispose() };
-  }
-  const modelJson = resolveModelJson(modelPath);
-  const envId = flags.env ?? readCard(dirname(modelJson))?.env;
-  if (!envId) throw new UsageError('the model has no card naming its environment; pass --env', modelPath);
-  checkEnvId(envId);
-  quietTfjs();
-  await activateBackend(flags.backend === 'auto' ? 'wasm' : flags.backend);
-  const model = await loadLayersModel(modelJson);
-  const spec = envSpec(envId);
-  const input = model.inputs[0].shape.slice(1);
-  const output = model.outputs[0].shape[1];
-  if (input.join(',') !== spec.observationShape.join(',') || output !== spec.actionCount) {
-    throw new UsageError(
-      `model takes [${input}] and gives ${output} values, but ${envId} has observations [${spec.observationShape}] and ${spec.actionCount} actions`,
-      modelPath,
-    );
-  }
-  return { envId, file: modelJson, act: (obs) => greedyAction(model, obs, spec.observationShape), close: async () => {
-      model.dispose();
-    } };
-}
-
-/** Episodes on worker threads: each opens the file itself (ONNX files only). */
-async function evalOnWorkers(modelPath: string, flags: EvalFlags, onEpisode: (done: number) => void): Promise<EvalResult> {
-  if (!modelPath.endsWith('.onnx')) throw new UsageError('--workers needs an ONNX policy file (export tfjs folders with `qdistill export onnx`)', modelPath);
-  // Open once here first, so a bad file or runtime fails with its usual one-line message.
-  const probe = await openPolicy(modelPath, { ...runtimeOptionsFrom(flags), env: flags.env, runtime: flags.runtime });
-  await probe.dispose();
-  try {
-    return await evaluatePolicyParallel({
-      episodes: flags.episodes,
-      seed: flags.seed,
-      workers: flags.workers,
-      open: { ...runtimeOptionsFrom(flags), file: modelPath, runtime: flags.runtime, env: flags.env },
-      onEpisode,
-    });
-  } catch (error) {
-    if ((error as { usage?: boolean }).usage) throw new UsageError((error as Error).message, modelPath);
-    throw error;
-  }
-}
-
 export async function runEval(modelPath: string, flags: EvalFlags): Promise<void> {
   if (flags.env) checkEnvId(flags.env);
   if (modelPath.endsWith('.onnx')) flags = { ...flags, runtime: await resolveRuntime(flags.runtime, modelPath, flags.env, flags.json) };
+  const { evaluateFile } = await import('../rollout/player.js');
   const progress = startProgress('eval', flags.episodes);
-  let file = modelPath;
-  let result: EvalResult;
-  if (flags.workers > 1) {
-    result = await evalOnWorkers(modelPath, flags, (done) => progress.update(done));
-  } else {
-    const player = await openPlayer(modelPath, flags);
-    file = player.file;
-    result = await evaluatePolicy(player.envId, player.act, { episodes: flags.episodes, seed: flags.seed, onEpisode: (done) => progress.update(done) });
-    await player.close();
-  }
+  const { file, result } = await evaluateFile(modelPath, { ...flags, ...runtimeOptionsFrom(flags), onEpisode: (done) => progress.update(done) });
   progress.stop();
   if (flags.json) {
     printJson({ model: file, runtime: modelPath.endsWith('.onnx') ? flags.runtime : 'tfjs', workers: flags.workers, ...result });

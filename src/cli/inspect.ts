@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { inspectModel, formatSummary } from '../onnx/inspect.js';
-import { decodeModel } from '../onnx/model.js';
-import { readPolicyBytes } from '../infer/open.js';
 import { printJson } from './output.js';
 
 export function registerInspect(program: Command): void {
@@ -11,8 +8,9 @@ export function registerInspect(program: Command): void {
     .argument('<model.onnx>', 'ONNX file (ours or from PyTorch, Stable-Baselines3, tf2onnx)')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', '\nExample:\n  qdistill inspect models/cartpole-v1/teacher.onnx\n  qdistill inspect models/pytorch/cartpole-v1-mlp.onnx --json')
-    .action((file: string, flags: { json?: boolean }) => {
-      const summary = inspectModel(decodeModel(readPolicyBytes(file), file));
+    .action(async (file: string, flags: { json?: boolean }) => {
+      const { inspect, formatSummary } = await import('../onnx/inspect-file.js');
+      const summary = inspect(file);
       if (flags.json) printJson({ file, ...summary });
       else process.stdout.write(formatSummary(summary) + '\n');
     });

@@ -3,16 +3,17 @@
 import { Option, type Command } from 'commander';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { integer, oneOf } from './options.js';
-import { chooseFastestRuntime, describeAutoChoice } from '../infer/auto.js';
-import { readPolicyBytes, runtimeByName, RUNTIMES } from '../infer/open.js';
+import { RUNTIME_NAMES } from '../infer/runtime-names.js';
 
 export function runtimeOption(defaultRuntime = 'ort-cpu'): Option {
-  return new Option('--runtime <name>', `where the policy runs: ${RUNTIMES.join(', ')}, or auto (the fastest here for this model)`).default(defaultRuntime);
+  return new Option('--runtime <name>', `where the policy runs: ${RUNTIME_NAMES.join(', ')}, or auto (the fastest here for this model)`).default(defaultRuntime);
 }
 
 /** The runtime to use for `file`: the one named (checked to exist), or auto's measured pick (printed on stderr). */
 export async function resolveRuntime(name: string, file: string, env?: string, quiet = false): Promise<string> {
+  const { readPolicyBytes, runtimeByName } = await import('../infer/open.js');
   if (name !== 'auto') return runtimeByName(name).name;
+  const { chooseFastestRuntime, describeAutoChoice } = await import('../infer/auto.js');
   const choice = await chooseFastestRuntime(readPolicyBytes(file), file, { env });
   if (!quiet) process.stderr.write(`${describeAutoChoice(choice)}\n`);
   return choice.runtime;

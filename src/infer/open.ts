@@ -1,6 +1,5 @@
 // open(file, {runtime}) → Policy. Every runtime registers in RUNTIME_REGISTRY; naming one that cannot run
 // here is a one-line error that says why, never a silent fallback to another.
-import { readFileSync } from 'node:fs';
 import { decodeModel } from '../onnx/model.js';
 import { firstLine, UsageError } from '../util/errors.js';
 import { describePolicyFile } from '../policy/file.js';
@@ -11,6 +10,7 @@ import { ortCudaRuntime, ortWebGpuRuntime } from './ort-node-gpu.js';
 import { ortWasmRuntime } from './ort-wasm.js';
 import type { Policy } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
+import { RUNTIME_NAMES } from './runtime-names.js';
 
 export const RUNTIME_REGISTRY: Record<string, Runtime> = {
   [ortCpuRuntime.name]: ortCpuRuntime,
@@ -21,7 +21,8 @@ export const RUNTIME_REGISTRY: Record<string, Runtime> = {
   [browserRuntime.name]: browserRuntime,
 };
 
-export const RUNTIMES = Object.keys(RUNTIME_REGISTRY);
+/** Runtime names, registry order. */
+export const RUNTIMES: readonly string[] = RUNTIME_NAMES;
 export type RuntimeName = string;
 
 export interface OpenOptions extends RuntimeOptions {
@@ -36,13 +37,8 @@ export function runtimeByName(name: string): Runtime {
   return runtime;
 }
 
-export function readPolicyBytes(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch {
-    throw new UsageError('model file not found or unreadable', file);
-  }
-}
+export { readModelBytes as readPolicyBytes } from '../onnx/read-bytes.js';
+import { readModelBytes as readPolicyBytes } from '../onnx/read-bytes.js';
 
 export async function openPolicy(file: string, options: OpenOptions = {}): Promise<Policy> {
   return openPolicyBytes(readPolicyBytes(file), file, options);

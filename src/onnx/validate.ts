@@ -6,104 +6,8 @@
 import { attributeType, describeNode, nodeName, topologicalOrder } from './graph.js';
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './model.js';
 import { AttributeType, OnnxFormatError, quoteName } from './schema.js';
+import { isDefaultDomain, opFacts, type AttrKind, type OpFacts } from './ops.js';
 import { DataType, dataTypeName, dimsProduct, elementByteSize, formatDims, isKnownDataType, typedFieldFor } from './tensor.js';
-
-type AttrKind = 'int' | 'ints' | 'float' | 'floats' | 'string' | 'strings' | 'tensor';
-
-interface OpRule {
-  /** Fewest and most inputs (optional inputs count when listed, even as ''). */
-  inputs: [number, number];
-  outputs?: [number, number];
-  /** Types of the attributes we read; other attributes are left alone. */
-  attrs?: Record<string, AttrKind>;
-}
-
-const UNARY: OpRule = { inputs: [1, 1] };
-const BINARY: OpRule = { inputs: [2, 2] };
-const VARIADIC: OpRule = { inputs: [1, Infinity] };
-const CONV_ATTRS: Record<string, AttrKind> = {
-  auto_pad: 'string',
-  dilations: 'ints',
-  group: 'int',
-  kernel_shape: 'ints',
-  pads: 'ints',
-  strides: 'ints',
-};
-const POOL_ATTRS: Record<string, AttrKind> = {
-  auto_pad: 'string',
-  ceil_mode: 'int',
-  dilations: 'ints',
-  kernel_shape: 'ints',
-  pads: 'ints',
-  strides: 'ints',
-};
-const REDUCE: OpRule = { inputs: [1, 2], attrs: { axes: 'ints', keepdims: 'int', noop_with_empty_axes: 'int' } };
-
-/**
- * The operators qdistill accepts (default ONNX domain): what our exporters write and what PyTorch and
- * tf2onnx write for MLPs and small CNNs, plus the quantized forms our passes produce.
- */
-const OP_RULES: Record<string, OpRule> = {
-  Gemm: { inputs: [2, 3], attrs: { alpha: 'float', beta: 'float', transA: 'int', transB: 'int' } },
-  MatMul: BINARY,
-  Add: BINARY,
-  Sub: BINARY,
-  Mul: BINARY,
-  Div: BINARY,
-  Pow: BINARY,
-  Relu: UNARY,
-  LeakyRelu: { inputs: [1, 1], attrs: { alpha: 'float' } },
-  Elu: { inputs: [1, 1], attrs: { alpha: 'float' } },
-  Tanh: UNARY,
-  Sigmoid: UNARY,
-  Softmax: { inputs: [1, 1], attrs: { axis: 'int' } },
-  LogSoftmax: { inputs: [1, 1], attrs: { axis: 'int' } },
-  Neg: UNARY,
-  Sqrt: UNARY,
-  Exp: UNARY,
-  Identity: UNARY,
-  Conv: { inputs: [2, 3], attrs: CONV_ATTRS },
-  MaxPool: { inputs: [1, 1], outputs: [1, 2], attrs: { ...POOL_ATTRS, storage_order: 'int' } },
-  AveragePool: { inputs: [1, 1], attrs: { ...POOL_ATTRS, count_include_pad: 'int' } },
-  GlobalAveragePool: UNARY,
-  Flatten: { inputs: [1, 1], attrs: { axis: 'int' } },
-  Reshape: { inputs: [1, 2], attrs: { allowzero: 'int', shape: 'ints' } },
-  Transpose: { inputs: [1, 1], attrs: { perm: 'ints' } },
-  Squeeze: { inputs: [1, 2], attrs: { axes: 'ints' } },
-  Unsqueeze: { inputs: [1, 2], attrs: { axes: 'ints' } },
-  Concat: { inputs: [1, Infinity], attrs: { axis: 'int' } },
-  Shape: { inputs: [1, 1], attrs: { start: 'int', end: 'int' } },
-  Gather: { inputs: [2, 2], attrs: { axis: 'int' } },
-  Slice: { inputs: [1, 5], attrs: { starts: 'ints', ends: 'ints', axes: 'ints' } },
-  Constant: {
-    inputs: [0, 0],
-    attrs: { value: 'tensor', value_float: 'float', value_floats: 'floats', value_int: 'int', value_ints: 'ints', value_string: 'string', value_strings: 'strings' },
-  },
-  ConstantOfShape: { inputs: [1, 1], attrs: { value: 'tensor' } },
-  Dropout: { inputs: [1, 3], outputs: [1, 2], attrs: { ratio: 'float', seed: 'int' } },
-  Cast: { inputs: [1, 1], attrs: { to: 'int', saturate: 'int' } },
-  ReduceMean: REDUCE,
-  ReduceMax: REDUCE,
-  ReduceSum: REDUCE,
-  Clip: { inputs: [1, 3], attrs: { min: 'float', max: 'float' } },
-  BatchNormalization: { inputs: [5, 5], outputs: [1, 5], attrs: { epsilon: 'float', momentum: 'float', training_mode: 'int' } },
-  QuantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', saturate: 'int', block_size: 'int', output_dtype: 'int' } },
-  DequantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', block_size: 'int' } },
-  DynamicQuantizeLinear: { inputs: [1, 1], outputs: [3, 3] },
-  MatMulInteger: { inputs: [2, 4] },
-  ConvInteger: { inputs: [2, 4], attrs: CONV_ATTRS },
-  QLinearMatMul: { inputs: [8, 8] },
-  QLinearConv: { inputs: [8, 9], attrs: CONV_ATTRS },
-  Max: VARIADIC,
-  Min: VARIADIC,
-  ArgMax: { inputs: [1, 1], attrs: { axis: 'int', keepdims: 'int', select_last_index: 'int' } },
-  Pad: { inputs: [1, 4], attrs: { mode: 'string', pads: 'ints', value: 'float' } },
-};
-
-export const SUPPORTED_OPS: ReadonlySet<string> = new Set(Object.keys(OP_RULES));
-
-/** Where the weight of a convolution-like op sits among its inputs. */
-const CONV_WEIGHT_INPUT: Record<string, number> = { Conv: 1, ConvInteger: 1, QLinearConv: 3 };
 
 const KIND_OF: Partial<Record<AttributeType, AttrKind>> = {
   [AttributeType.INT]: 'int',
@@ -114,10 +18,6 @@ const KIND_OF: Partial<Record<AttributeType, AttrKind>> = {
   [AttributeType.STRINGS]: 'strings',
   [AttributeType.TENSOR]: 'tensor',
 };
-
-export function isDefaultDomain(domain: string | undefined): boolean {
-  return !domain || domain === 'ai.onnx';
-}
 
 function fail(message: string): never {
   throw new OnnxFormatError(message);

@@ -2,7 +2,9 @@
 // agreement with the teacher on states the teacher visits, size (parameters, bytes, MACs), "% of teacher"
 // against a uniformly random policy, and latency per runtime (src/bench). Returns and agreement come from
 // onnxruntime-node (ort-cpu), the reference runtime; latency from every runtime selected.
-import { benchModels, benchSteps, type BenchRun } from '../benchmark/index.js';
+import { benchModels, benchSteps, selectRuntimes, type BenchRun } from '../benchmark/index.js';
+import type { OnProgress } from '../util/progress.js';
+import { writeReport } from './report/write.js';
 import type { RuntimeSelection } from '../benchmark/index.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
 import type { Policy } from '../infer/policy.js';
@@ -161,4 +163,30 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
     models,
     latency,
   };
+}
+
+/** Options of compare(): like CompareOptions with defaults, plus where to write the report. */
+export interface CompareRequest extends Partial<Omit<CompareOptions, 'selection' | 'onProgress'>> {
+  /** Runtimes to benchmark, comma-separated, or 'all' (default: every available one except the browser). */
+  runtime?: string;
+  /** Folder for report.json, report.md and report.html (none written without it). */
+  outDir?: string;
+  onProgress?: OnProgress;
+}
+
+/**
+ * Teacher and students side by side: return on the same seeds, share of the teacher's gain, action agreement,
+ * size, MACs, and latency per runtime; written as report.{json,md,html} when `outDir` is given.
+ */
+export async function compare(teacher: string, students: string[], request: CompareRequest = {}): Promise<CompareReport & { written: string[] }> {
+  const { runtime, outDir, onProgress, ...rest } = request;
+  const report = await compareModels(teacher, students, {
+    episodes: 100,
+    batches: [1, 32, 1024],
+    seconds: 1,
+    ...rest,
+    selection: await selectRuntimes(runtime),
+    onProgress: onProgress ? (done, total, what) => onProgress({ task: 'compare', done, total, fields: { what } }) : undefined,
+  });
+  return { ...report, written: outDir ? writeReport(outDir, report) : [] };
 }

@@ -76,7 +76,9 @@ export interface RecipeResult {
   out: string;
 }
 
-export const DEFAULT_RECIPE_SIZES: StudentSize[] = [[64, 64], [32, 32], [16, 16], [8, 8], [8]].map((hidden) => ({ hidden, width: 1 }));
+import { DEFAULT_RECIPE_SIZES } from './recipe-defaults.js';
+
+export { DEFAULT_RECIPE_SIZES };
 
 /** What every measurement of one recipe run shares. */
 interface Context {
@@ -221,4 +223,34 @@ function deployableBytes(bytes: Uint8Array, file: string, steps: string[], rewar
   const card = { kind: 'compressed', teacher: teacherHash, steps, keep: o.keep, reward: { mean: Number(reward.mean.toFixed(2)), std: Number(reward.std.toFixed(2)), episodes: reward.episodes } };
   setMetadata(model, { [METADATA_KEYS.card]: JSON.stringify(card), [METADATA_KEYS.passes]: null });
   return encodeModel(model);
+}
+
+/** Options of compress(): where to write and what to keep; everything else has the CLI's defaults. */
+export type CompressRequest = Partial<Omit<RecipeOptions, 'out' | 'log'>> & {
+  /** Folder for policy.onnx, card.json, the students and every variant tried. */
+  outDir: string;
+  /** What the recipe is doing (distilling which student, which variant). */
+  onLog?: (line: string) => void;
+};
+
+/**
+ * The whole recipe on one teacher: distill students of several sizes, prune and quantize the smallest that
+ * keep enough reward, and write the smallest policy that keeps `keep` (default 0.98) of the teacher's gain
+ * over random as policy.onnx, with card.json listing every candidate.
+ */
+export function compress(teacher: string, request: CompressRequest): Promise<RecipeResult> {
+  const { outDir, onLog, ...rest } = request;
+  return runRecipe(teacher, {
+    keep: 0.98,
+    episodes: 100,
+    sizes: DEFAULT_RECIPE_SIZES,
+    seed: 1,
+    latencySeconds: 0.5,
+    closeSize: 1.1,
+    studentsToCompress: 2,
+    distill: { collect: 'student' },
+    ...rest,
+    out: outDir,
+    log: onLog ?? (() => {}),
+  });
 }

@@ -18,7 +18,7 @@ import { UsageError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { weightAsKN } from '../compress/index.js';
 import { runPass } from '../compress/index.js';
-import { prunePass, type PruneOptions } from '../compress/index.js';
+import { prunePass, prunePolicy, type PassFileOptions, type PassResult, type PruneOptions } from '../compress/index.js';
 import type { EnvSpec } from '../envs/types.js';
 import { METADATA_KEYS, passHistory } from '../policy/metadata.js';
 import { DEFAULT_DISTILL, type DistillConfig } from '../distill/index.js';
@@ -111,4 +111,18 @@ export function finetuneAfterPrune(prune: PruneOptions, o: FinetuneOptions) {
     const { model } = await finetunePruned(encodeModel(pruned), input, `${input} (pruned)`, o);
     return prune.structured ? model : runPass(prunePass, model, prune).model;
   };
+}
+
+/** Options of prune(): the pass's, plus fine-tuning by distillation from the unpruned model. */
+export interface PruneRequest extends PassFileOptions, PruneOptions {
+  /** Recover the lost reward with a short distillation from the unpruned model (MLP policies). */
+  finetune?: boolean | { rounds?: number; seed?: number };
+}
+
+/** Magnitude pruning, optionally fine-tuned; unstructured pruning is applied again after fine-tuning. */
+export function prune(input: string, request: PruneRequest): Promise<PassResult> {
+  const { finetune, ...pass } = request;
+  const tuning = typeof finetune === 'object' ? finetune : {};
+  const after = finetune ? finetuneAfterPrune(pass, { env: pass.env, rounds: tuning.rounds ?? 3, seed: tuning.seed ?? 1 }) : undefined;
+  return prunePolicy(input, { ...pass, after });
 }
