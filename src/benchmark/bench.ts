@@ -5,8 +5,9 @@ import { UsageError } from '../util/errors.js';
 import { machineDescription } from '../util/machine.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { benchPolicyFile, measurementsPerRun, type LatencyResult } from './latency.js';
-import type { RuntimeSelection, SkippedRuntime } from './runtimes.js';
+import { type RuntimeSelection, type SkippedRuntime, selectRuntimes } from './runtimes.js';
 import { benchStates } from './states.js';
+import type { OnProgress } from '../util/progress.js';
 import { percentiles } from '../util/stats.js';
 
 export interface BenchOptions {
@@ -91,4 +92,22 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
     unsupported,
     results,
   };
+}
+
+/** Options of bench(): the runtimes by name and the measurement budget, with the CLI's defaults. */
+export interface BenchRequest extends Partial<Omit<BenchOptions, 'onProgress'>> {
+  /** Runtimes, comma-separated, or 'all' (default: every available one except the browser). */
+  runtime?: string;
+  onProgress?: OnProgress;
+}
+
+/** Every model × runtime in one run: cold start, single-observation p50/p90/p99, throughput per batch, peak memory, bytes. */
+export async function bench(files: string[], request: BenchRequest = {}): Promise<BenchRun> {
+  const { runtime, onProgress, ...rest } = request;
+  return benchModels(files, await selectRuntimes(runtime), {
+    batches: [1, 32, 1024],
+    seconds: 2,
+    ...rest,
+    onProgress: onProgress ? (done, total, what) => onProgress({ task: 'bench', done, total, fields: { what } }) : undefined,
+  });
 }

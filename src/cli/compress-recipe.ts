@@ -1,6 +1,5 @@
 // `qdistill compress`: the one-command recipe (see src/compress/recipe.ts).
-import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { COLLECTORS, type CollectMode } from '../distill/collect.js';
 import type { Candidate, RecipeOptions } from '../pipelines/compress-recipe.js';
 import { DEFAULT_RECIPE_SIZES } from '../pipelines/recipe-defaults.js';

@@ -1,12 +1,10 @@
 // `qdistill distill` and `qdistill sweep`: flags → the distill stage → the students table or JSON.
 import { join } from 'node:path';
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { type Command, Option, InvalidArgumentError } from 'commander';
 import { COLLECTORS } from '../distill/collect.js';
 import { LOSSES } from '../distill/loss-names.js';
 import type { DistillOptions, StudentSize } from '../distill/index.js';
 import { BACKEND_NAMES } from '../tfjs/backend-names.js';
-import { InvalidArgumentError } from 'commander';
 import { integer, integerList, number, oneOf } from './options.js';
 import { formatTable, printJson, progressBars } from './output.js';
 import { DEFAULT_DISTILL } from '../distill/config.js';

@@ -1,6 +1,5 @@
 // `qdistill eval`: greedy episodes of a model file, the return's mean ± std (per episode with --json).
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 import { BACKEND_NAMES, type BackendName } from '../tfjs/backend-names.js';
 import { checkEnvId } from './common.js';

@@ -1,6 +1,5 @@
 // `qdistill export <format>`: registers `export` and its `onnx` subcommand (js, c and web register on it too).
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { oneOf } from './options.js';
 import { printJson } from './output.js';
 

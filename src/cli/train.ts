@@ -1,6 +1,5 @@
 // `qdistill train`: flags → the train stage → a table or JSON.
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../tfjs/backend-names.js';
 import type { DqnConfig } from '../rl/presets.js';
 import { checkEnvId } from './common.js';

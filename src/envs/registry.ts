@@ -40,3 +40,8 @@ export function checkEnvId(id: string): string {
   if (!constructors[id]) throw new UnknownEnvError(id);
   return id;
 }
+
+/** Every environment's spec: id, observation shape and layout, action count, episode limit, solved threshold. */
+export function listEnvs(): EnvSpec[] {
+  return envIds().map(envSpec);
+}

@@ -11,14 +11,13 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describePolicyFile } from '../policy/file.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
-import { distillToFolder, type DistillOptions, type StudentSize } from '../distill/index.js';
+import { distillToFolder, type DistillOptions, type StudentSize, DEFAULT_DISTILL } from '../distill/index.js';
 import { fileHash } from '../policy/dataset.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
 import { metadataOf, setMetadata } from '../onnx/graph.js';
 import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
-import { benchPolicyFile } from '../benchmark/index.js';
-import { benchStates } from '../benchmark/index.js';
+import { benchPolicyFile, benchStates } from '../benchmark/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { machineDescription } from '../util/machine.js';
 import { commandLine } from '../util/command-line.js';
@@ -27,7 +26,6 @@ import { RECIPE_VARIANTS, type Variant } from './recipe-variants.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
-import { DEFAULT_DISTILL } from '../distill/index.js';
 
 export interface RecipeOptions {
   env?: string;

@@ -3,7 +3,7 @@
 // The pruned policy is read into a tfjs network of its own (smaller) shape; that works for the MLPs the
 // distill stage builds: Gemm → Relu → … → Gemm. Other graphs get a one-line refusal naming the node.
 import * as tf from '@tensorflow/tfjs';
-import { distillStudent } from '../distill/index.js';
+import { distillStudent, DEFAULT_DISTILL, type DistillConfig } from '../distill/index.js';
 import { fileHash } from '../policy/dataset.js';
 import { describePolicyFile } from '../policy/file.js';
 import { openPolicy } from '../infer/open.js';
@@ -16,12 +16,9 @@ import { activateBackend, quietTfjs } from '../tfjs/backends.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
-import { weightAsKN } from '../compress/index.js';
-import { runPass } from '../compress/index.js';
-import { prunePass, prunePolicy, type PassFileOptions, type PassResult, type PruneOptions } from '../compress/index.js';
+import { weightAsKN, runPass, prunePass, prunePolicy, type PassFileOptions, type PassResult, type PruneOptions } from '../compress/index.js';
 import type { EnvSpec } from '../envs/types.js';
 import { METADATA_KEYS, passHistory } from '../policy/metadata.js';
-import { DEFAULT_DISTILL, type DistillConfig } from '../distill/index.js';
 
 interface DenseLayer {
   kernel: Float32Array; // [K, N]

@@ -1,13 +1,8 @@
 // The passes `qdistill compress` tries on each student, in order. Structured pruning comes first and feeds
 // the quantizers, so a pruned student that still keeps the reward is quantized as well.
 import { readModelFile } from '../onnx/model.js';
-import { applyPass, type PassResult } from '../compress/index.js';
-import { applyStaticQuantization, type StaticQuantRequest } from '../compress/index.js';
+import { applyPass, type PassResult, applyStaticQuantization, type StaticQuantRequest, fp16Pass, prunePass, dynamicQuantizationPass, weightQuantizationPass } from '../compress/index.js';
 import { finetuneAfterPrune, mlpLayers } from './prune-finetune.js';
-import { fp16Pass } from '../compress/fp16.js';
-import { prunePass } from '../compress/index.js';
-import { dynamicQuantizationPass } from '../compress/index.js';
-import { weightQuantizationPass } from '../compress/index.js';
 
 /** The static int8 settings that held ≥ 99% action agreement on our students (entropy ranges, per-channel weights). */
 export const STATIC_INT8: StaticQuantRequest = { format: 'qdq', perChannel: true, keepInputLayer: true, settings: { method: 'entropy' } };

@@ -7,7 +7,9 @@ import { playEpisode, type ActFn } from './episode.js';
 
 export type { ActFn };
 
-export { DEFAULT_EVAL_SEED } from './seeds.js';
+import { DEFAULT_EVAL_SEED } from './seeds.js';
+
+export { DEFAULT_EVAL_SEED };
 
 export interface EvalResult {
   env: string;
@@ -40,4 +42,28 @@ export async function evaluatePolicy(
     options.onEpisode?.(episode + 1);
   }
   return { env: envId, episodes: options.episodes, seed: options.seed, ...meanStd(returns), returns, lengths };
+}
+
+/** Options of evaluate(). */
+export interface EvaluateOptions {
+  /** Environment id (default: the policy's own). */
+  env?: string;
+  /** Episodes to play (default 100). */
+  episodes?: number;
+  /** Episode i starts from deriveSeed(seed, i) (default: the evaluation seed every qdistill figure uses). */
+  seed?: number;
+  /** Called after each episode with the number done. */
+  onEpisode?: (done: number) => void;
+}
+
+/**
+ * Plays greedy episodes with `policy` and returns the return's mean ± std (population std, like
+ * Stable-Baselines3's evaluate_policy) with every episode's return and length.
+ */
+export function evaluate(policy: { spec: { id: string }; act(observation: Float32Array): Promise<number> }, options: EvaluateOptions = {}): Promise<EvalResult> {
+  return evaluatePolicy(options.env ?? policy.spec.id, (observation) => policy.act(observation), {
+    episodes: options.episodes ?? 100,
+    seed: options.seed ?? DEFAULT_EVAL_SEED,
+    onEpisode: options.onEpisode,
+  });
 }
