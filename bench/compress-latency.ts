@@ -7,7 +7,8 @@ import { runPass } from '../src/compress/pass.js';
 import { weightQuantizationPass } from '../src/compress/quantize-weights.js';
 import { dynamicQuantizationPass } from '../src/compress/quantize-dynamic.js';
 import { decodeModel, encodeModel } from '../src/onnx/model.js';
-import { interleavedLatency, ORT_CPU_ONE_THREAD, percentile } from './interleaved.js';
+import { interleavedLatency, ORT_CPU_ONE_THREAD } from './interleaved.js';
+import { nearestRank as percentile } from '../src/util/stats.js';
 
 const files = process.argv.slice(2).length
   ? process.argv.slice(2)

@@ -15,11 +15,12 @@ import { openPolicy } from '../src/infer/open.js';
 import type { Policy } from '../src/infer/policy.js';
 import { inspectModel } from '../src/onnx/inspect.js';
 import { decodeModel } from '../src/onnx/model.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../src/rollout/evaluate.js';
+import { evaluatePolicy } from '../src/rollout/evaluate.js';
 import { machineDescription } from '../src/util/machine.js';
-import { percentile } from './interleaved.js';
+import { nearestRank as percentile } from '../src/util/stats.js';
 import { visitedStates } from '../src/rollout/visited-states.js';
 import { randomPolicyReward } from '../src/rollout/random-baseline.js';
+import { DEFAULT_EVAL_SEED } from '../src/rollout/seeds.js';
 
 const [teacher, student, pick, work] = process.argv.slice(2);
 if (!work) throw new Error('usage: compression-table.ts <teacher.onnx> <student.onnx> <pick.onnx> <work dir>');

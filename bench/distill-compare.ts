@@ -3,10 +3,11 @@
 // Usage: node --import tsx bench/distill-compare.ts [teacher.onnx] [seeds] [student]  → JSON on stdout, table on stderr
 import { distillStudent } from '../src/distill/student.js';
 import { openPolicy } from '../src/infer/open.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy, meanStd } from '../src/rollout/evaluate.js';
+import { evaluatePolicy, meanStd } from '../src/rollout/evaluate.js';
 import { activateBackend, quietTfjs } from '../src/tfjs/backends.js';
 import { greedyAction } from '../src/tfjs/greedy.js';
 import { DEFAULT_DISTILL, type DistillConfig } from '../src/distill/config.js';
+import { DEFAULT_EVAL_SEED } from '../src/rollout/seeds.js';
 
 const teacherFile = process.argv[2] ?? 'models/lunarlander-v3/teacher.onnx';
 const seeds = Number(process.argv[3] ?? 3);

@@ -6,8 +6,6 @@ import type { ModelProto } from '../src/onnx/model.js';
 
 export const ORT_CPU_ONE_THREAD = `onnxruntime-node ${ort.env.versions.node}, CPU EP, 1 thread`;
 
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-
 /** Microseconds per session.run of a [1, ...] float32 input filled with 0.1, per variant. */
 export async function interleavedLatency(variants: Record<string, Uint8Array>, original: ModelProto, rounds: number, runsPerRound: number): Promise<Record<string, number[]>> {
   const sessions: Record<string, { session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }> = {};

@@ -9,7 +9,7 @@ import { generateJs } from '../src/codegen/js.js';
 import { programFromBytes, type WeightFormat } from '../src/codegen/program.js';
 import { importGeneratedModule } from '../src/infer/js-runtime.js';
 import { openPolicy } from '../src/infer/open.js';
-import { percentile } from './interleaved.js';
+import { nearestRank as percentile } from '../src/util/stats.js';
 import { argmax } from '../src/policy/agreement.js';
 import { visitedStates } from '../src/rollout/visited-states.js';
 

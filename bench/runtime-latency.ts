@@ -6,7 +6,7 @@
 // Each runtime's cold start is its first open in this process (the wasm instance starts once per process).
 import { Rng } from '../src/envs/rng.js';
 import { observationSize } from '../src/envs/types.js';
-import { percentile } from './interleaved.js';
+import { nearestRank as percentile } from '../src/util/stats.js';
 import type { BrowserPolicy } from '../src/infer/browser.js';
 import { openPolicy, RUNTIME_REGISTRY, type OpenOptions } from '../src/infer/open.js';
 import type { Policy } from '../src/infer/policy.js';

@@ -9,7 +9,8 @@ import { compareOnEnvStates } from '../src/compress/compare.js';
 import { runPass } from '../src/compress/pass.js';
 import { probesForStaticPass, staticQuantizationPass } from '../src/compress/quantize-static.js';
 import { decodeModel, encodeModel } from '../src/onnx/model.js';
-import { interleavedLatency, ORT_CPU_ONE_THREAD, percentile } from './interleaved.js';
+import { interleavedLatency, ORT_CPU_ONE_THREAD } from './interleaved.js';
+import { nearestRank as percentile } from '../src/util/stats.js';
 
 const files = process.argv.slice(2).length
   ? process.argv.slice(2)

@@ -10,7 +10,9 @@ export { openPolicy, openPolicyBytes, RUNTIMES, type OpenOptions } from './infer
 export type { Policy } from './infer/policy.js';
 export type { RuntimeOptions } from './infer/runtime.js';
 export type { PolicyFileInfo } from './policy/file.js';
-export { evaluate, DEFAULT_EVAL_SEED, type EvaluateOptions, type EvalResult } from './rollout/evaluate.js';
+export { evaluate, type EvaluateOptions, type EvalResult } from './rollout/evaluate.js';
+export { DEFAULT_EVAL_SEED } from './rollout/seeds.js';
+export { deriveSeed } from './envs/rng.js';
 export { argmax, actionAgreement } from './policy/agreement.js';
 export { shareOfTeacherGain } from './policy/gain.js';
 export { randomPolicyReward } from './rollout/random-baseline.js';

@@ -7,7 +7,6 @@ import type { Runtime } from '../infer/runtime.js';
 import { UsageError } from '../util/errors.js';
 
 /** Runtimes left out of the default selection because they take seconds to start. */
-export { SLOW_TO_START } from '../infer/runtime-names.js';
 import { SLOW_TO_START } from '../infer/runtime-names.js';
 
 export interface SkippedRuntime {

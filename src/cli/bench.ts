@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import type { BenchRun, SkippedRuntime } from '../benchmark/index.js';
 import { formatMicros, latencyTable, memoryNote } from '../benchmark/format.js';
 import { RUNTIME_NAMES, SLOW_TO_START } from '../infer/runtime-names.js';
-import { checkEnvId } from './common.js';
 import { integer, integerList, number } from './options.js';
 import { addRuntimeTuningOptions, runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
 import { formatTable, printJson, startProgress } from './output.js';
+import { checkEnvId } from '../envs/registry.js';
 
 interface BenchFlags extends RuntimeTuningFlags {
   runtime?: string;

@@ -2,10 +2,10 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 import { BACKEND_NAMES, type BackendName } from '../tfjs/backend-names.js';
-import { checkEnvId } from './common.js';
 import { integer, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
 import { addRuntimeTuningOptions, resolveRuntime, runtimeOption, runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
+import { checkEnvId } from '../envs/registry.js';
 
 export interface EvalFlags extends RuntimeTuningFlags {
   env?: string;

@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_MAX_REQUEST_BATCH } from '../serve/limits.js';
 import { parseModelArguments } from '../serve/names.js';
-import { checkEnvId } from './common.js';
 import { integer } from './options.js';
 import { startProgress } from './output.js';
 import { resolveRuntime, runtimeOption } from './runtime-option.js';
+import { checkEnvId } from '../envs/registry.js';
 
 export interface ServeFlags {
   port: number;

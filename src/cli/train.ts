@@ -2,9 +2,9 @@
 import { type Command, Option } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../tfjs/backend-names.js';
 import type { DqnConfig } from '../rl/presets.js';
-import { checkEnvId } from './common.js';
 import { integer, integerList, number, oneOf } from './options.js';
 import { formatTable, printJson, progressBars } from './output.js';
+import { checkEnvId } from '../envs/registry.js';
 
 export interface TrainFlags {
   out: string;

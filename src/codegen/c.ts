@@ -6,7 +6,7 @@ import { describeStep, headerLines, type GenerateOptions } from './header.js';
 import { stepLines, type Dialect } from './loops.js';
 import type { Program, Step } from './program.js';
 
-export interface CHeaderOptions extends GenerateOptions {
+interface CHeaderOptions extends GenerateOptions {
   /** The header's file name, for the include guard (default qdistill_policy.h). */
   fileName?: string;
 }

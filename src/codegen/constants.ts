@@ -7,7 +7,7 @@ import type { NodeProto, TensorProto } from '../onnx/model.js';
 import { DataType, tensorToFloat64 } from '../onnx/tensor.js';
 import { UsageError } from '../util/errors.js';
 
-export interface Int8Values {
+interface Int8Values {
   q: Int8Array;
   /** One scale, or one per slice along `axis`. */
   scales: Float32Array;

@@ -8,7 +8,7 @@ export interface GenerateOptions {
   command?: string;
 }
 
-export function activationName(a: Activation | null): string {
+function activationName(a: Activation | null): string {
   if (!a) return '';
   switch (a.kind) {
     case 'leaky-relu':

@@ -17,7 +17,7 @@ export interface Dialect {
   constant(kind: 'w' | 'q' | 's' | 'bias' | 'idx' | 'k', step: number): string;
 }
 
-export function activationExpression(a: Activation | null, s: string, d: Dialect): string {
+function activationExpression(a: Activation | null, s: string, d: Dialect): string {
   if (!a) return s;
   const n = (v: number) => d.number(v);
   switch (a.kind) {

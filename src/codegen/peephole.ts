@@ -1,9 +1,8 @@
 // Peephole rewrites on a lowered program's step list (program.ts): fuse a step into the one before it where
 // the arithmetic allows, store weights in the requested format, and drop unused buffers. Buffers are written
 // once, so a step's output can be renamed freely.
-import { quantizeSymmetric } from '../compress/quantize-weights.js';
+import { quantizeSymmetric } from '../util/int8.js';
 import type { Program, Step, WeightMatrix } from './program.js';
-
 
 function readsOf(step: Step): number[] {
   return step.kind === 'dueling' ? [step.input, step.value] : [step.input];

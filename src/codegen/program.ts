@@ -9,13 +9,13 @@ import type { EnvSpec } from '../envs/types.js';
 import { describePolicyFile } from '../policy/file.js';
 import { getFloatAttr, getIntAttr, getIntsAttr, getStringAttr, topologicalOrder } from '../onnx/graph.js';
 import { decodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
+import { isDefaultDomain, PASS_THROUGH_OPS } from '../onnx/ops.js';
 import { UsageError } from '../util/errors.js';
 import { ConstantTable, type Constant } from './constants.js';
 import { compact, fuse, setWeightFormat } from './peephole.js';
 import { type PolicyFileInfo } from '../policy/file.js';
 
 export type WeightFormat = 'float32' | 'int8';
-export const WEIGHT_FORMATS: readonly WeightFormat[] = ['float32', 'int8'];
 
 export type Activation =
   | { kind: 'relu' }
@@ -44,7 +44,7 @@ interface StepBase {
 }
 
 /** output[r] = activation(bias[r] + Σ_c weights[r, c] · input[c]). */
-export interface DenseStep extends StepBase {
+interface DenseStep extends StepBase {
   kind: 'dense';
   weights: WeightMatrix;
   bias: Float32Array | null;
@@ -52,7 +52,7 @@ export interface DenseStep extends StepBase {
 }
 
 /** ONNX Conv on one CHW image; weights rows are output channels, columns (inChannels / group) × kh × kw. */
-export interface Conv2dStep extends StepBase {
+interface Conv2dStep extends StepBase {
   kind: 'conv2d';
   inChannels: number;
   inHeight: number;
@@ -72,25 +72,25 @@ export interface Conv2dStep extends StepBase {
 }
 
 /** output[i] = input[indices[i]]: transposes (and layout changes) as index maps. */
-export interface GatherStep extends StepBase {
+interface GatherStep extends StepBase {
   kind: 'gather';
   indices: Int32Array;
 }
 
-export interface ActivationStep extends StepBase {
+interface ActivationStep extends StepBase {
   kind: 'activation';
   size: number;
   activation: Activation;
 }
 
 /** output = input + constant (the constant already broadcast to the buffer's size). */
-export interface AddConstantStep extends StepBase {
+interface AddConstantStep extends StepBase {
   kind: 'add-constant';
   constant: Float32Array;
 }
 
 /** Q = V + A − mean(A) (Wang et al. 2016): `input` is the advantage buffer, `value` holds V. */
-export interface DuelingStep extends StepBase {
+interface DuelingStep extends StepBase {
   kind: 'dueling';
   value: number;
   actions: number;
@@ -115,7 +115,7 @@ export interface Program {
   result: number;
 }
 
-export interface LowerOptions {
+interface LowerOptions {
   weights?: WeightFormat;
   /** How messages name what is being built: 'export js', 'export c', 'the js runtime'. */
   target?: string;
@@ -330,7 +330,7 @@ const lowerConv: Lowerer = (node, l) => {
 };
 
 /** Indices of a transpose of one observation's tensor (perm without the batch axis). */
-export function transposeIndices(shape: readonly number[], perm: readonly number[]): { indices: Int32Array; shape: number[] } {
+function transposeIndices(shape: readonly number[], perm: readonly number[]): { indices: Int32Array; shape: number[] } {
   const outShape = perm.map((p) => shape[p]);
   const inStrides = shape.map((_, i) => sizeOf(shape.slice(i + 1)));
   const size = sizeOf(shape);
@@ -379,7 +379,7 @@ const lowerReshape: Lowerer = (node, l) => {
   l.alias(node, x, shape);
 };
 
-const lowerIdentity: Lowerer = (node, l) => {
+const lowerPassThrough: Lowerer = (node, l) => {
   const x = l.placed(node, 0);
   l.alias(node, x, x.shape);
 };
@@ -454,13 +454,12 @@ const LOWERERS: Record<string, Lowerer> = {
   Transpose: lowerTranspose,
   Flatten: lowerFlatten,
   Reshape: lowerReshape,
-  Identity: lowerIdentity,
-  Dropout: lowerIdentity,
+  ...Object.fromEntries(PASS_THROUGH_OPS.map((op) => [op, lowerPassThrough])),
   ReduceMean: lowerReduceMean,
 };
 
-/** The op types the generators accept, for messages and docs. */
-export const SUPPORTED_OPS = [...Object.keys(LOWERERS), 'Constant', 'Cast (of constants)', 'DequantizeLinear (of constants)'];
+/** The op types the generators accept, for messages. */
+const COMPILABLE_OPS = [...Object.keys(LOWERERS), 'Constant', 'Cast (of constants)', 'DequantizeLinear (of constants)'];
 
 export function lowerPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileInfo, source: Program['source'], options: LowerOptions = {}): Program {
   const graph = model.graph!;
@@ -476,14 +475,14 @@ export function lowerPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileIn
     l.values.set(info.inputName, { buffer: observation, shape: spec.observationShape });
   }
   for (const node of topologicalOrder(graph)) {
-    const domain = node.domain ?? '';
-    const lower = domain === '' || domain === 'ai.onnx' ? LOWERERS[node.opType] : undefined;
+    const defaultDomain = isDefaultDomain(node.domain);
+    const lower = defaultDomain ? LOWERERS[node.opType] : undefined;
     if (lower) {
       lower(node, l);
       continue;
     }
-    if ((domain === '' || domain === 'ai.onnx') && l.constants.tryFold(node)) continue;
-    throw new UsageError(`${target} supports ${SUPPORTED_OPS.join(', ')}; node '${node.name || node.output[0]}' is ${domain && domain !== 'ai.onnx' ? `${domain}.` : ''}${node.opType}`);
+    if (defaultDomain && l.constants.tryFold(node)) continue;
+    throw new UsageError(`${target} supports ${COMPILABLE_OPS.join(', ')}; node '${node.name || node.output[0]}' is ${defaultDomain ? '' : `${node.domain}.`}${node.opType}`);
   }
   const out = l.values.get(info.outputName);
   if (!out || isDeferred(out)) throw new UsageError(`${target}: output '${info.outputName}' is not computed by supported nodes`);

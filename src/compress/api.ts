@@ -3,7 +3,7 @@
 import type { OnProgress } from '../util/progress.js';
 import { applyPass, type AfterPass, type PassResult } from './apply.js';
 import { applyStaticQuantization } from './apply-static.js';
-import { DEFAULT_CALIBRATION_STATES } from './calibrate.js';
+import { DEFAULT_CALIBRATION_STATES } from './calibration-defaults.js';
 import type { CalibrationMethod } from './calibration-methods.js';
 import { fp16Pass } from './fp16.js';
 import { optimizePass } from './optimize.js';

@@ -6,11 +6,12 @@ import { metadataOf } from '../onnx/graph.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/model.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { openPolicy, readPolicyBytes } from '../infer/open.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
+import { evaluatePolicy } from '../rollout/evaluate.js';
 import { UsageError } from '../util/errors.js';
 import { compareOnEnvStates, type OutputComparison } from './compare.js';
 import { runPass, type Pass, type PassReport } from './pass.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
+import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 
 export interface SizeFigures {
   bytes: number;

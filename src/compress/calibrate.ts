@@ -15,13 +15,13 @@ import { decodeModel, encodeModel, type ModelProto, type NodeProto } from '../on
 import { DataType } from '../onnx/tensor.js';
 import { UsageError } from '../util/errors.js';
 import { rangeOf, type CalibrationSettings, type ValueRange } from './calibration-methods.js';
+import { DEFAULT_CALIBRATION_STATES } from './calibration-defaults.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
 import { type PolicyFileInfo } from '../policy/file.js';
 import { visitedStates } from '../rollout/visited-states.js';
 
-export const DEFAULT_CALIBRATION_STATES = 1000;
 /** Differs from the seed compare.ts evaluates on, so calibration and the agreement check see different states. */
-export const CALIBRATION_SEED = 4242;
+const CALIBRATION_SEED = 4242;
 const BATCH = 256;
 
 /** What a pass needs observed: existing float tensors, plus nodes computing values the float graph lacks. */
@@ -40,7 +40,7 @@ export interface CalibrationRequest {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface Calibration {
+interface Calibration {
   source: string;
   states: number;
   settings: CalibrationSettings;

@@ -26,7 +26,7 @@ export interface QuantParams {
 
 export const DEFAULT_PERCENTILE = 99.99;
 export const ENTROPY_BINS = 2048;
-export const ENTROPY_LEVELS = 128;
+const ENTROPY_LEVELS = 128;
 
 function extremes(values: Float32Array): { min: number; max: number; maxAbs: number } {
   let min = Infinity;

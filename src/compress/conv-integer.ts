@@ -2,11 +2,12 @@
 // (symmetric, so one scalar zero point 0 serves per-channel scales too), Cast to float, × (input scale ·
 // weight scale) with the per-channel scales shaped [1, C, 1, 1], then the bias added as [1, C, 1, 1].
 // onnxruntime 1.30's CPU kernel (and onnxruntime-web's wasm build of it) takes uint8 input × int8 weights.
-import { intAttr, makeNode } from '../onnx/graph.js';
+import { makeNode } from '../onnx/graph.js';
 import type { NodeProto } from '../onnx/model.js';
-import { DataType, float32Tensor, int8Tensor, tensorToFloat32 } from '../onnx/tensor.js';
+import { DataType, float32Tensor, tensorToFloat32 } from '../onnx/tensor.js';
+import { dynamicIntegerNodes } from './dynamic-nodes.js';
 import type { GraphEditor } from './editor.js';
-import { quantizeSymmetric } from './quantize-weights.js';
+import { addInt8Weight } from './quant-tensors.js';
 
 /** Rewrites a Conv with constant float weights (and bias); null when it has another form. */
 export function rewriteConvInteger(node: NodeProto, editor: GraphEditor, perChannel: boolean): string | null {
@@ -17,22 +18,11 @@ export function rewriteConvInteger(node: NodeProto, editor: GraphEditor, perChan
   if (b && (!bias || bias.dataType !== DataType.FLOAT || bias.dims.length !== 1)) return null;
   const channels = weight.dims[0];
   const spatial = weight.dims.slice(2).map(() => 1); // [1, C, 1, 1] for 2-D convs: broadcasts over NCHW
-  const { q, scales } = quantizeSymmetric(tensorToFloat32(weight), weight.dims, perChannel ? 0 : null);
   const base = editor.fresh(node.name || 'conv');
-  const [wq, ws, wz] = [`${base}_w_int8`, `${base}_w_scale`, `${base}_w_zero`];
-  editor.addInitializer(int8Tensor(wq, weight.dims, q));
-  editor.addInitializer(float32Tensor(ws, perChannel ? [1, channels, ...spatial] : [], scales));
-  editor.addInitializer(int8Tensor(wz, [], new Int8Array(1)));
-  const [xq, xs, xz, y32, yf, scale] = ['x_uint8', 'x_scale', 'x_zero', 'int32', 'float', 'scale'].map((s) => `${base}_${s}`);
+  const int8 = addInt8Weight(editor, `${base}_w_`, tensorToFloat32(weight), weight.dims, perChannel ? 0 : null, { scale: perChannel ? [1, channels, ...spatial] : [], zeroPoint: [] });
   const [output] = node.output;
   const product = bias ? `${base}_product` : output;
-  const nodes = [
-    makeNode('DynamicQuantizeLinear', [x], [xq, xs, xz], `${base}_DynamicQuantizeLinear`),
-    makeNode('ConvInteger', [xq, wq, xz, wz], [y32], `${base}_ConvInteger`, node.attribute),
-    makeNode('Cast', [y32], [yf], `${base}_Cast`, [intAttr('to', DataType.FLOAT)]),
-    makeNode('Mul', [xs, ws], [scale], `${base}_scale_Mul`),
-    makeNode('Mul', [yf, scale], [product], `${base}_Mul`),
-  ];
+  const nodes = dynamicIntegerNodes('ConvInteger', base, x, int8, product, node.attribute);
   if (bias) {
     const reshaped = `${base}_bias`;
     editor.addInitializer(float32Tensor(reshaped, [1, channels, ...spatial], tensorToFloat32(bias)));

@@ -31,6 +31,10 @@ export class GraphEditor {
     return this.graph.node.filter((n) => n.input.includes(value));
   }
 
+  isGraphInput(value: string): boolean {
+    return this.graph.input.some((v) => v.name === value);
+  }
+
   isGraphOutput(value: string): boolean {
     return this.graph.output.some((o) => o.name === value);
   }

@@ -10,7 +10,7 @@ export { dynamicQuantizationPass } from './quantize-dynamic.js';
 export { weightQuantizationPass } from './quantize-weights.js';
 export { compareOnEnvStates, type OutputComparison } from './compare.js';
 export { CALIBRATION_METHODS, DEFAULT_PERCENTILE, type CalibrationMethod } from './calibration-methods.js';
-export { DEFAULT_CALIBRATION_STATES } from './calibrate.js';
+export { DEFAULT_CALIBRATION_STATES } from './calibration-defaults.js';
 export { STATIC_FORMATS, type StaticFormat } from './quantize-static.js';
 export { weightAsKN } from './matrix.js';
 export type { StaticQuantRequest } from './apply-static.js';

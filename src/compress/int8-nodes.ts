@@ -1,12 +1,11 @@
 // Graph pieces the static int8 formats share: a calibrated activation quantized once (QuantizeLinear to
-// uint8, reused by every reader), and symmetric int8 weights with their scales and zero points.
+// uint8, reused by every reader), int8 weights that know their channel axis, and int32 biases.
 import { intAttr, makeNode } from '../onnx/graph.js';
 import type { NodeProto } from '../onnx/model.js';
-import { float32Tensor, int8Tensor, tensorToFloat32 } from '../onnx/tensor.js';
+import { float32Tensor, tensorToFloat32 } from '../onnx/tensor.js';
 import { uint8Params, type QuantParams, type ValueRange } from './calibration-methods.js';
 import type { GraphEditor } from './editor.js';
-import { quantizeBias, int32Tensor, uint8Tensor } from './quant-tensors.js';
-import { quantizeSymmetric } from './quantize-weights.js';
+import { addInt8Weight, int32Tensor, quantizeBias, uint8Tensor, type Int8Weight } from './quant-tensors.js';
 import type { QuantTarget } from './static-plan.js';
 
 export interface QuantizedValue {
@@ -37,25 +36,15 @@ export function quantizeActivation(editor: GraphEditor, reader: NodeProto, tenso
   return { name, ...p };
 }
 
-export interface QuantizedWeight {
-  name: string;
-  scale: string;
-  zeroPoint: string;
-  scales: Float32Array;
+interface QuantizedWeight extends Int8Weight {
   perChannelAxis: number | null;
 }
 
 /** int8 weight initializers; `values`/`dims` default to the stored weight (a caller may pass it reoriented). */
 export function quantizeWeight(editor: GraphEditor, target: QuantTarget, perChannel: boolean, axis = target.channelAxis, values = tensorToFloat32(target.weight), dims = target.weight.dims): QuantizedWeight {
   const perChannelAxis = perChannel ? axis : null;
-  const { q, scales } = quantizeSymmetric(values, dims, perChannelAxis);
   const base = editor.fresh(target.weight.name ?? 'weight');
-  const shape = perChannelAxis === null ? [] : [scales.length];
-  const w = { name: `${base}_int8`, scale: `${base}_scale`, zeroPoint: `${base}_zero`, scales, perChannelAxis };
-  editor.addInitializer(int8Tensor(w.name, dims, q));
-  editor.addInitializer(float32Tensor(w.scale, shape, scales));
-  editor.addInitializer(int8Tensor(w.zeroPoint, shape, new Int8Array(scales.length)));
-  return w;
+  return { ...addInt8Weight(editor, `${base}_`, values, dims, perChannelAxis), perChannelAxis };
 }
 
 /** The bias as int32 at scale input × weight scale (what QLinearConv adds, and what QDQ dequantizes). */

@@ -3,6 +3,7 @@
 // that reads it. One rewriter per op type.
 import { floatAttr, getIntAttr, getIntsAttr, intAttr, intsAttr, makeNode } from '../onnx/graph.js';
 import type { NodeProto } from '../onnx/model.js';
+import { PASS_THROUGH_OPS } from '../onnx/ops.js';
 import { DataType, float32Tensor, tensorToFloat32 } from '../onnx/tensor.js';
 import type { GraphEditor } from './editor.js';
 import { transposeMatrix } from './matrix.js';
@@ -23,7 +24,7 @@ function isMatrix(value: string, editor: GraphEditor, depth = 0): boolean {
   return false;
 }
 
-/** Identity-like nodes: readers of the output read the input instead. */
+/** Pass-through nodes (Identity, Dropout): readers of the output read the input instead. */
 const bypass: Rewriter<unknown> = (node, editor) => {
   const [input] = node.input;
   const [output, mask] = node.output;
@@ -96,5 +97,5 @@ const matmul: Rewriter<unknown> = (node: NodeProto, editor) => {
 
 export const optimizePass: Pass<Record<string, never>> = {
   name: 'optimize',
-  rewriters: { Identity: bypass, Dropout: bypass, Transpose: transpose, MatMul: matmul },
+  rewriters: { ...Object.fromEntries(PASS_THROUGH_OPS.map((op) => [op, bypass])), Transpose: transpose, MatMul: matmul },
 };

@@ -2,42 +2,26 @@
 // quantizer writes it for MatMul: DynamicQuantizeLinear(A) → MatMulInteger(A_q, W_q, A_zp, W_zp) → Cast to
 // float → × (A_scale · W_scale), then the bias Add. Gemm (alpha = beta = 1) is first split into that MatMul
 // plus Add, with transB folded into the stored weight. Conv becomes ConvInteger the same way (conv-integer.ts).
-import { getFloatAttr, getIntAttr, intAttr, makeNode } from '../onnx/graph.js';
+import { getFloatAttr, getIntAttr, makeNode } from '../onnx/graph.js';
 import type { NodeProto } from '../onnx/model.js';
-import { DataType, float32Tensor, int8Tensor, tensorToFloat32 } from '../onnx/tensor.js';
+import { DataType, tensorToFloat32 } from '../onnx/tensor.js';
 import type { GraphEditor } from './editor.js';
 import { rewriteConvInteger } from './conv-integer.js';
+import { dynamicIntegerNodes } from './dynamic-nodes.js';
 import { weightAsKN } from './matrix.js';
 import type { Pass, Rewriter } from './pass.js';
-import { quantizeSymmetric } from './quantize-weights.js';
+import { addInt8Weight } from './quant-tensors.js';
 
-export interface DynamicQuantOptions {
+interface DynamicQuantOptions {
   perChannel: boolean;
   /** Keep layers that read the observation itself in float (its features span very different ranges). */
   keepInputLayer: boolean;
 }
 
-function readsGraphInput(node: NodeProto, editor: GraphEditor): boolean {
-  return editor.graph.input.some((v) => v.name === node.input[0]);
-}
-
-/** Writes the integer MatMul for A · W (W a float [K, N] weight), producing `output`; returns false if W is not a constant. */
+/** Inserts the integer MatMul for A · W (W a float [K, N] weight) before `before`, producing `output`. */
 function integerMatMul(editor: GraphEditor, before: NodeProto, a: string, weight: Float32Array, k: number, n: number, output: string, perChannel: boolean, base: string): void {
-  const { q, scales } = quantizeSymmetric(weight, [k, n], perChannel ? 1 : null);
-  const wq = `${base}_w_int8`;
-  const ws = `${base}_w_scale`;
-  const wz = `${base}_w_zero`;
-  editor.addInitializer(int8Tensor(wq, [k, n], q));
-  editor.addInitializer(float32Tensor(ws, perChannel ? [n] : [], scales));
-  editor.addInitializer(int8Tensor(wz, perChannel ? [n] : [], new Int8Array(scales.length)));
-  const [aq, as, az, y32, yf, scale] = ['a_uint8', 'a_scale', 'a_zero', 'int32', 'float', 'scale'].map((s) => `${base}_${s}`);
-  editor.insertBefore(before, [
-    makeNode('DynamicQuantizeLinear', [a], [aq, as, az], `${base}_DynamicQuantizeLinear`),
-    makeNode('MatMulInteger', [aq, wq, az, wz], [y32], `${base}_MatMulInteger`),
-    makeNode('Cast', [y32], [yf], `${base}_Cast`, [intAttr('to', DataType.FLOAT)]),
-    makeNode('Mul', [as, ws], [scale], `${base}_scale_Mul`),
-    makeNode('Mul', [yf, scale], [output], `${base}_Mul`),
-  ]);
+  const w = addInt8Weight(editor, `${base}_w_`, weight, [k, n], perChannel ? 1 : null);
+  editor.insertBefore(before, dynamicIntegerNodes('MatMulInteger', base, a, w, output));
 }
 
 const gemm: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
@@ -45,7 +29,7 @@ const gemm: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
   const weight = editor.initializers.get(w);
   if (!weight || weight.dataType !== DataType.FLOAT || weight.dims.length !== 2) return null;
   if (getIntAttr(node, 'transA', 0) || getFloatAttr(node, 'alpha', 1) !== 1 || getFloatAttr(node, 'beta', 1) !== 1) return null;
-  if (options.keepInputLayer && readsGraphInput(node, editor)) return null;
+  if (options.keepInputLayer && editor.isGraphInput(node.input[0])) return null;
   const { values: kn, k, n } = weightAsKN(node, weight);
   const base = editor.fresh(node.name || 'gemm');
   const [output] = node.output;
@@ -59,7 +43,7 @@ const matmul: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
   const [a, w] = node.input;
   const weight = editor.initializers.get(w);
   if (!weight || weight.dataType !== DataType.FLOAT || weight.dims.length !== 2) return null;
-  if (options.keepInputLayer && readsGraphInput(node, editor)) return null;
+  if (options.keepInputLayer && editor.isGraphInput(node.input[0])) return null;
   const [k, n] = weight.dims;
   const base = editor.fresh(node.name || 'matmul');
   integerMatMul(editor, node, a, tensorToFloat32(weight), k, n, node.output[0], options.perChannel, base);
@@ -68,7 +52,7 @@ const matmul: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
 };
 
 const conv: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
-  if (options.keepInputLayer && readsGraphInput(node, editor)) return null;
+  if (options.keepInputLayer && editor.isGraphInput(node.input[0])) return null;
   return rewriteConvInteger(node, editor, options.perChannel);
 };
 

@@ -4,24 +4,13 @@
 // zero point 0. Biases stay float32 (they are small and add directly to the output).
 import { getIntAttr, intAttr, makeNode } from '../onnx/graph.js';
 import type { NodeProto, TensorProto } from '../onnx/model.js';
-import { DataType, float32Tensor, int8Tensor, tensorToFloat32 } from '../onnx/tensor.js';
+import { DataType, tensorToFloat32 } from '../onnx/tensor.js';
 import type { GraphEditor } from './editor.js';
 import type { Pass, Rewriter } from './pass.js';
+import { addInt8Weight } from './quant-tensors.js';
 
-export interface WeightQuantOptions {
+interface WeightQuantOptions {
   perChannel: boolean;
-}
-
-/** int8 values and scales of a float tensor, symmetric, per tensor or along `axis`. */
-export function quantizeSymmetric(values: Float32Array, dims: number[], axis: number | null): { q: Int8Array; scales: Float32Array } {
-  const channels = axis === null ? 1 : dims[axis];
-  const inner = axis === null ? values.length : dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const channelOf = (i: number) => (axis === null ? 0 : Math.floor(i / inner) % channels);
-  const maxAbs = new Float32Array(channels);
-  values.forEach((v, i) => (maxAbs[channelOf(i)] = Math.max(maxAbs[channelOf(i)], Math.abs(v))));
-  const scales = maxAbs.map((m) => (m > 0 ? m / 127 : 1));
-  const q = Int8Array.from(values, (v, i) => Math.max(-127, Math.min(127, Math.round(v / scales[channelOf(i)]))));
-  return { q, scales };
 }
 
 /** Replaces float initializer input `index` of `node` by int8 + DequantizeLinear; `axis` is its output-channel axis. */
@@ -29,16 +18,12 @@ function quantizeInput(node: NodeProto, index: number, axis: number, editor: Gra
   const name = node.input[index];
   const weight: TensorProto | undefined = editor.initializers.get(name);
   if (!weight || weight.dataType !== DataType.FLOAT || weight.dims.length < 2) return null;
-  const values = tensorToFloat32(weight);
   const perChannel = options.perChannel ? axis : null;
-  const { q, scales } = quantizeSymmetric(values, weight.dims, perChannel);
   const base = editor.fresh(name);
-  editor.addInitializer(int8Tensor(`${base}_int8`, weight.dims, q));
-  editor.addInitializer(float32Tensor(`${base}_scale`, perChannel === null ? [] : [scales.length], scales));
-  editor.addInitializer(int8Tensor(`${base}_zero`, perChannel === null ? [] : [scales.length], new Int8Array(scales.length)));
+  const w = addInt8Weight(editor, `${base}_`, tensorToFloat32(weight), weight.dims, perChannel);
   const dequantized = `${base}_dequant`;
   editor.insertBefore(node, [
-    makeNode('DequantizeLinear', [`${base}_int8`, `${base}_scale`, `${base}_zero`], [dequantized], `${base}_DequantizeLinear`, perChannel === null ? [] : [intAttr('axis', perChannel)]),
+    makeNode('DequantizeLinear', [w.name, w.scale, w.zeroPoint], [dequantized], `${base}_DequantizeLinear`, perChannel === null ? [] : [intAttr('axis', perChannel)]),
   ]);
   // Other readers of the same weight share the dequantized value.
   editor.renameReads(name, dequantized);

@@ -44,13 +44,9 @@ function floatConstant(editor: GraphEditor, name: string | undefined): TensorPro
   return t && t.dataType === DataType.FLOAT ? t : undefined;
 }
 
-export function readsGraphInput(node: NodeProto, editor: GraphEditor): boolean {
-  return editor.graph.input.some((v) => v.name === node.input[0]);
-}
-
 export function quantTarget(node: NodeProto, editor: GraphEditor, keepInputLayer: boolean): QuantTarget | null {
   if (defaultOpset(editor) < MIN_OPSET) return null;
-  if (keepInputLayer && readsGraphInput(node, editor)) return null;
+  if (keepInputLayer && editor.isGraphInput(node.input[0])) return null;
   const [input, w, b] = node.input;
   const weight = floatConstant(editor, w);
   if (!weight) return null;
@@ -83,7 +79,7 @@ export function productName(target: QuantTarget): string {
  * instead of being requantized: one uint8 step of the Q-value range is larger than the gap between the two
  * best actions in many states, and requantizing there costs about 1% action agreement on the students.
  */
-export function writesQValues(target: QuantTarget, editor: GraphEditor): boolean {
+function writesQValues(target: QuantTarget, editor: GraphEditor): boolean {
   return target.node.opType !== 'Conv' && editor.isGraphOutput(target.output);
 }
 

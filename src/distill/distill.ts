@@ -13,8 +13,8 @@ import type { Policy } from '../infer/policy.js';
 import { tfjsToOnnx } from '../onnx/export-tfjs.js';
 import { policyMetadata } from '../policy/metadata.js';
 import { writeModelFile } from '../onnx/model.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
-import { activateBackend, quietTfjs, type BackendName, type ConcreteBackend } from '../tfjs/backends.js';
+import { evaluatePolicy } from '../rollout/evaluate.js';
+import { activateBackend, quietTfjs, type ConcreteBackend } from '../tfjs/backends.js';
 import { chooseBackend, type BackendChoice } from '../tfjs/choose-backend.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
@@ -35,6 +35,8 @@ import { DistillMemory } from './memory.js';
 import { distillStudent, type DistillResult } from './student.js';
 import { collectSteps } from '../rollout/visited-states.js';
 import { DEFAULT_DISTILL, type DistillConfig } from './config.js';
+import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
+import { type BackendName } from '../tfjs/backend-names.js';
 
 export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilters'> {
   env?: string;

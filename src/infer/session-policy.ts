@@ -2,9 +2,10 @@
 // interface, so the runtimes that differ only in how the session is made (ort-wasm, ort-cuda, ort-webgpu) share
 // the input checks and the HWC → CHW step here. The types are structural so that neither package is imported.
 import { observationSize, type EnvSpec } from '../envs/types.js';
-import { hwcToChw, type Policy } from './policy.js';
+import { type Policy } from './policy.js';
 import { argmax } from '../policy/agreement.js';
 import { type PolicyFileInfo } from '../policy/file.js';
+import { hwcToChw } from '../envs/layout.js';
 
 export interface SessionLike {
   run(feeds: Record<string, never>): Promise<Record<string, { data: unknown }>>;

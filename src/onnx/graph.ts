@@ -12,8 +12,8 @@ import type {
 } from './model.js';
 import { AttributeType, cleanName, OnnxFormatError, quoteName } from './schema.js';
 
-export const DEFAULT_OPSET = 17;
-export const DEFAULT_IR_VERSION = 8;
+const DEFAULT_OPSET = 17;
+const DEFAULT_IR_VERSION = 8;
 
 export function makeNode(
   opType: string,
@@ -120,22 +120,11 @@ export function getFloatAttr(node: NodeProto, name: string, fallback?: number): 
   return a ? (a.f ?? 0) : fallback;
 }
 
-export function getFloatsAttr(node: NodeProto, name: string): number[] | undefined;
-export function getFloatsAttr(node: NodeProto, name: string, fallback: number[]): number[];
-export function getFloatsAttr(node: NodeProto, name: string, fallback?: number[]): number[] | undefined {
-  const a = typed(node, name, AttributeType.FLOATS);
-  return a ? (a.floats ?? []) : fallback;
-}
-
 export function getStringAttr(node: NodeProto, name: string): string | undefined;
 export function getStringAttr(node: NodeProto, name: string, fallback: string): string;
 export function getStringAttr(node: NodeProto, name: string, fallback?: string): string | undefined {
   const a = typed(node, name, AttributeType.STRING);
   return a ? new TextDecoder().decode(a.s ?? new Uint8Array()) : fallback;
-}
-
-export function getTensorAttr(node: NodeProto, name: string): TensorProto | undefined {
-  return typed(node, name, AttributeType.TENSOR)?.t;
 }
 
 /** A tensor value info; dims: number → fixed, string → symbolic (dim_param), null → unknown; no dims → unknown rank. */
@@ -156,7 +145,7 @@ export function valueInfoDims(info: ValueInfoProto): (number | string | null)[] 
   return shape.dim.map((d) => d.dimValue ?? d.dimParam ?? null);
 }
 
-export interface MakeModelOptions {
+interface MakeModelOptions {
   graph: GraphProto;
   /** Default-domain opset (17 unless given). */
   opset?: number;

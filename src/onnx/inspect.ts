@@ -7,9 +7,10 @@ import { getIntAttr, getIntsAttr, getStringAttr, metadataOf, valueInfoDims } fro
 import type { ModelProto, NodeProto, TensorProto, ValueInfoProto } from './model.js';
 import { OnnxFormatError } from './schema.js';
 import { DataType, dataTypeName, isFloatType, isIntegerType, tensorByteLength, tensorElementCount, tensorToFloat64 } from './tensor.js';
-import { defaultOpset, isDefaultDomain } from './validate.js';
+import { isDefaultDomain, opFacts } from './ops.js';
+import { defaultOpset } from './validate.js';
 
-export interface ValueSummary {
+interface ValueSummary {
   name: string;
   elemType: string;
   /** Declared shape: numbers, symbolic names, '?' for unknown dims; null when the rank is unknown. */
@@ -158,60 +159,38 @@ class ShapeInference {
   infer(node: NodeProto): Inferred {
     const x = this.get(node.input[0]);
     const same = (info: Info = x): Inferred => ({ outputs: [info] });
-    switch (node.opType) {
-      case 'Gemm':
-        return this.gemm(node);
-      case 'MatMul':
-      case 'MatMulInteger':
-        return this.matmul(this.get(node.input[0]).dims, this.get(node.input[1]).dims);
-      case 'QLinearMatMul':
-        return this.matmul(this.get(node.input[0]).dims, this.get(node.input[3]).dims);
-      case 'Conv':
-      case 'ConvInteger':
-        return this.conv(node, this.get(node.input[1]).dims);
-      case 'QLinearConv':
-        return this.conv(node, this.get(node.input[3]).dims);
-      case 'MaxPool':
-      case 'AveragePool': {
+    const facts = opFacts(node.opType);
+    const weight = facts?.weightInput === undefined ? null : this.get(node.input[facts.weightInput]).dims;
+    switch (facts?.kind) {
+      case 'gemm':
+        return this.gemm(node, x.dims, weight);
+      case 'matmul':
+        return this.matmul(x.dims, weight);
+      case 'convolution':
+        return this.conv(node, weight);
+      case 'pooling': {
         const out = this.pool(node);
         return { outputs: [out, out] };
       }
+      case 'same-shape':
+        return same({ dims: x.dims });
+      case 'broadcast':
+        return same({ dims: broadcast(node.input.map((n) => this.get(n).dims)) });
+      case 'pass-through':
+        // Dropout's second output is its mask.
+        return { outputs: [x, { dims: x.dims }] };
+    }
+    switch (node.opType) {
       case 'GlobalAveragePool':
         return same({ dims: x.dims && x.dims.length >= 2 ? [x.dims[0], x.dims[1], ...x.dims.slice(2).map(() => 1)] : null });
-      case 'Identity':
-        return same();
       case 'Cast':
         return same({ dims: x.dims, value: isIntegerType(getIntAttr(node, 'to', 0)) ? x.value?.map(Math.trunc) : undefined });
-      case 'Relu':
-      case 'LeakyRelu':
-      case 'Elu':
-      case 'Tanh':
-      case 'Sigmoid':
-      case 'Softmax':
-      case 'LogSoftmax':
-      case 'Neg':
-      case 'Sqrt':
-      case 'Exp':
-      case 'Clip':
-      case 'QuantizeLinear':
-      case 'DequantizeLinear':
-        return same({ dims: x.dims });
-      case 'Dropout':
-        return { outputs: [{ dims: x.dims, value: x.value }, { dims: x.dims }] };
       case 'BatchNormalization': {
         const channels: Info = { dims: x.dims && x.dims.length >= 2 ? [x.dims[1]] : null };
         return { outputs: [{ dims: x.dims }, channels, channels, channels, channels] };
       }
       case 'DynamicQuantizeLinear':
         return { outputs: [{ dims: x.dims }, { dims: [] }, { dims: [] }] };
-      case 'Add':
-      case 'Sub':
-      case 'Mul':
-      case 'Div':
-      case 'Pow':
-      case 'Max':
-      case 'Min':
-        return same({ dims: broadcast(node.input.map((n) => this.get(n).dims)) });
       case 'Flatten':
         return same(this.flatten(node, x));
       case 'Reshape':
@@ -249,9 +228,7 @@ class ShapeInference {
     }
   }
 
-  private gemm(node: NodeProto): Inferred {
-    const a = this.get(node.input[0]).dims;
-    const b = this.get(node.input[1]).dims;
+  private gemm(node: NodeProto, a: Dim[] | null, b: Dim[] | null): Inferred {
     if (!a || !b || a.length !== 2 || b.length !== 2) return { outputs: [UNKNOWN], macs: null };
     const [m, ka] = getIntAttr(node, 'transA', 0) ? [a[1], a[0]] : [a[0], a[1]];
     const [kb, n] = getIntAttr(node, 'transB', 0) ? [b[1], b[0]] : [b[0], b[1]];

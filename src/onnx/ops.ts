@@ -1,8 +1,8 @@
-// The operators qdistill accepts (default ONNX domain), one table of what is known about each: the arity
-// and attribute types validation checks, and the kind of computation, which tells inspection how to count
-// multiply-accumulates and infer shapes, where the weight sits, and which ops are no-ops at inference
-// (the compression passes drop them, the code generators alias them). The set is what our exporters write
-// and what PyTorch and tf2onnx write for MLPs and small CNNs, plus the quantized forms our passes produce.
+// The operators qdistill accepts (default ONNX domain) and what is known about each: the arity and
+// attribute types validate.ts checks, and the kind of computation, from which inspect.ts counts
+// multiply-accumulates and infers shapes, and by which the optimize pass and the code generators treat
+// Identity and Dropout alike. The set is what our exporters write and what PyTorch and tf2onnx write for
+// MLPs and small CNNs, plus the quantized forms our passes produce.
 
 export type AttrKind = 'int' | 'ints' | 'float' | 'floats' | 'string' | 'strings' | 'tensor';
 
@@ -11,7 +11,7 @@ export type AttrKind = 'int' | 'ints' | 'float' | 'floats' | 'string' | 'strings
  * window without weights. same-shape: the output has input 0's shape. broadcast: elementwise over all
  * inputs broadcast together. pass-through: input 0 unchanged at inference.
  */
-export type OpKind = 'gemm' | 'matmul' | 'convolution' | 'pooling' | 'same-shape' | 'broadcast' | 'pass-through';
+type OpKind = 'gemm' | 'matmul' | 'convolution' | 'pooling' | 'same-shape' | 'broadcast' | 'pass-through';
 
 export interface OpFacts {
   /** Fewest and most inputs (optional inputs count when listed, even as ''). */
@@ -103,14 +103,14 @@ const OPS: Record<string, OpFacts> = {
 /** Every op type validation lets through (in the default domain). */
 export const VALIDATED_OPS: ReadonlySet<string> = new Set(Object.keys(OPS));
 
-/** Identity and Dropout, in table order. */
+/** The ops that are no-ops at inference (Identity, Dropout). */
 export const PASS_THROUGH_OPS: readonly string[] = Object.keys(OPS).filter((op) => OPS[op].kind === 'pass-through');
 
 export function isDefaultDomain(domain: string | undefined): boolean {
   return !domain || domain === 'ai.onnx';
 }
 
-/** The table's entry for an op type of the default domain; undefined for any other op. */
+/** The table's entry for an op type, or undefined when qdistill does not accept it (callers check the domain). */
 export function opFacts(opType: string | undefined): OpFacts | undefined {
   return opType !== undefined && VALIDATED_OPS.has(opType) ? OPS[opType] : undefined;
 }

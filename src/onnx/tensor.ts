@@ -122,7 +122,7 @@ export function dimsProduct(dims: readonly number[]): number {
   return overflow ? Infinity : product;
 }
 
-export function tensorLabel(t: TensorProto): string {
+function tensorLabel(t: TensorProto): string {
   return `tensor ${quoteName(t.name ?? '')}`;
 }
 

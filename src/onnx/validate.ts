@@ -1,8 +1,9 @@
 // Structural checks on a decoded model, so that everything downstream (inspection, compression passes,
 // runtimes) can trust it: versions, unique names, a wired and acyclic graph in topological order, only
-// operators we know, sane attributes for the ones whose attributes we read, and tensor data that matches
-// its declared dims. Each failure is one OnnxFormatError line naming the node or tensor and the problem.
-// Written here because the reference checker is C++/Python only and nothing on npm checks ONNX graphs.
+// operators we know (ops.ts), sane attributes for the ones whose attributes we read, and tensor data that
+// matches its declared dims. Each failure is one OnnxFormatError line naming the node or tensor and the
+// problem. Written here because the reference checker is C++/Python only and nothing on npm checks ONNX
+// graphs.
 import { attributeType, describeNode, nodeName, topologicalOrder } from './graph.js';
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './model.js';
 import { AttributeType, OnnxFormatError, quoteName } from './schema.js';
@@ -137,7 +138,7 @@ function checkValueInfo(info: ValueInfoProto, role: string, index: number): void
 }
 
 /** Checks that a tensor's stored data is what its dims and data type promise. */
-export function checkTensor(t: TensorProto, label: string): void {
+function checkTensor(t: TensorProto, label: string): void {
   if (t.dataLocation === 1 || t.externalData?.length) {
     fail(`${label} keeps its data in an external file; qdistill reads self-contained models only (save without external data)`);
   }
@@ -178,17 +179,17 @@ function snake(field: string): string {
 function checkNode(node: NodeProto, index: number, graph: GraphProto): void {
   const label = describeNode(node, index);
   if (!node.opType) fail(`node ${nodeName(node, index)} has no op_type`);
-  if (!isDefaultDomain(node.domain) || !SUPPORTED_OPS.has(node.opType)) {
+  const facts = isDefaultDomain(node.domain) ? opFacts(node.opType) : undefined;
+  if (!facts) {
     const op = isDefaultDomain(node.domain) ? node.opType : `${node.domain}.${node.opType}`;
     fail(`unsupported operator ${quoteName(op)} (node ${nodeName(node, index)})`);
   }
-  const rule = OP_RULES[node.opType];
-  const [minIn, maxIn] = rule.inputs;
+  const [minIn, maxIn] = facts.inputs;
   if (node.input.length < minIn || node.input.length > maxIn) {
     fail(`${label} has ${plural(node.input.length, 'input')}; ${node.opType} takes ${range(minIn, maxIn)}`);
   }
   for (let i = 0; i < minIn; i++) if (node.input[i] === '') fail(`${label} leaves its required input #${i} empty`);
-  const [minOut, maxOut] = rule.outputs ?? [1, 1];
+  const [minOut, maxOut] = facts.outputs ?? [1, 1];
   if (node.output.length < minOut || node.output.length > maxOut) {
     fail(`${label} has ${plural(node.output.length, 'output')}; ${node.opType} gives ${range(minOut, maxOut)}`);
   }
@@ -196,11 +197,11 @@ function checkNode(node: NodeProto, index: number, graph: GraphProto): void {
 
   const seen = new Set<string>();
   for (const a of node.attribute) {
-    checkAttribute(a, label, rule);
+    checkAttribute(a, label, facts);
     if (seen.has(a.name!)) fail(`${label} has two attributes named ${quoteName(a.name!)}`);
     seen.add(a.name!);
   }
-  checkOpSpecifics(node, label, graph);
+  checkOpSpecifics(node, label, graph, facts);
 }
 
 function plural(n: number, noun: string): string {
@@ -228,7 +229,7 @@ const VALUE_FIELD: Partial<Record<AttributeType, keyof AttributeProto>> = {
   [AttributeType.TYPE_PROTOS]: 'typeProtos',
 };
 
-function checkAttribute(a: AttributeProto, label: string, rule: OpRule): void {
+function checkAttribute(a: AttributeProto, label: string, facts: OpFacts): void {
   if (!a.name) fail(`${label} has an attribute without a name`);
   const where = `${label}: attribute ${quoteName(a.name)}`;
   if (a.refAttrName) fail(`${where} refers to a function attribute, which is only allowed inside functions`);
@@ -238,7 +239,7 @@ function checkAttribute(a: AttributeProto, label: string, rule: OpRule): void {
   if (!own) fail(`${where} has unknown type ${type}`);
   const others = Object.values(VALUE_FIELD).filter((f) => f !== own && hasValue(a[f]));
   if (others.length) fail(`${where} is declared ${AttributeType[type]} but also holds ${others.join(', ')}`);
-  const expected = rule.attrs?.[a.name];
+  const expected = facts.attrs?.[a.name];
   if (expected && KIND_OF[type] !== expected) fail(`${where} should be ${expected.toUpperCase()}, not ${AttributeType[type]}`);
   if (type === AttributeType.GRAPH || type === AttributeType.GRAPHS) fail(`${where} holds a graph; none of the supported operators takes one`);
   if (type === AttributeType.TENSOR) {
@@ -261,20 +262,17 @@ function int(node: NodeProto, name: string): number | undefined {
   return a ? (a.i ?? 0) : undefined;
 }
 
-function checkOpSpecifics(node: NodeProto, label: string, graph: GraphProto): void {
+function checkOpSpecifics(node: NodeProto, label: string, graph: GraphProto, facts: OpFacts): void {
+  if (facts.kind === 'convolution' || facts.kind === 'pooling') {
+    checkWindow(node, label, graph, facts);
+    return;
+  }
   switch (node.opType) {
     case 'Gemm':
       for (const flag of ['transA', 'transB']) {
         const v = int(node, flag);
         if (v !== undefined && v !== 0 && v !== 1) fail(`${label}: ${flag} must be 0 or 1, not ${v}`);
       }
-      return;
-    case 'Conv':
-    case 'ConvInteger':
-    case 'QLinearConv':
-    case 'MaxPool':
-    case 'AveragePool':
-      checkWindow(node, label, graph);
       return;
     case 'Transpose': {
       const perm = ints(node, 'perm');
@@ -308,15 +306,15 @@ function isPermutation(perm: number[]): boolean {
 }
 
 /** Conv and pooling windows: kernel_shape, strides, dilations of one length per spatial axis, pads of two. */
-function checkWindow(node: NodeProto, label: string, graph: GraphProto): void {
+function checkWindow(node: NodeProto, label: string, graph: GraphProto, facts: OpFacts): void {
   const kernel = ints(node, 'kernel_shape');
   const strides = ints(node, 'strides');
   const dilations = ints(node, 'dilations');
   const pads = ints(node, 'pads');
-  const pool = node.opType === 'MaxPool' || node.opType === 'AveragePool';
+  const pool = facts.kind === 'pooling';
   if (pool && !kernel) fail(`${label} has no kernel_shape`);
 
-  const weightName = pool ? undefined : node.input[CONV_WEIGHT_INPUT[node.opType!]];
+  const weightName = pool ? undefined : node.input[facts.weightInput!];
   const weight = weightName ? graph.initializer.find((t) => t.name === weightName) : undefined;
   if (weight && weight.dims.length < 3) fail(`${label}: weight ${quoteName(weightName!)} has dims ${formatDims(weight.dims)}; a convolution weight has rank 3 or more`);
   const spatial = kernel?.length ?? (weight ? weight.dims.length - 2 : (strides?.length ?? dilations?.length ?? (pads ? pads.length / 2 : undefined)));

@@ -10,7 +10,7 @@ import type { Policy } from '../infer/policy.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel } from '../onnx/model.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
+import { evaluatePolicy } from '../rollout/evaluate.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { commandLine } from '../util/command-line.js';
 import { UsageError } from '../util/errors.js';
@@ -20,6 +20,7 @@ import { shortLabels } from './report/labels.js';
 import { visitedStates } from '../rollout/visited-states.js';
 import { actionAgreement } from '../policy/agreement.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
+import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 
 export const AGREEMENT_STATES = 1000;
 export const AGREEMENT_SEED = 31337;

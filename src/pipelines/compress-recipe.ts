@@ -6,6 +6,8 @@
 //
 // "keep" is measured as the share of the teacher's gain over a uniformly random policy,
 // (candidate − random) / (teacher − random), so it means the same for positive and negative returns.
+import { DEFAULT_RECIPE_SIZES } from './recipe-defaults.js';
+import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 import { provenance } from '../policy/card.js';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import { fileHash } from '../policy/dataset.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
 import { metadataOf, setMetadata } from '../onnx/graph.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
+import { evaluatePolicy } from '../rollout/evaluate.js';
 import { benchPolicyFile, benchStates } from '../benchmark/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { machineDescription } from '../util/machine.js';
@@ -73,10 +75,6 @@ export interface RecipeResult {
   why: string;
   out: string;
 }
-
-import { DEFAULT_RECIPE_SIZES } from './recipe-defaults.js';
-
-export { DEFAULT_RECIPE_SIZES };
 
 /** What every measurement of one recipe run shares. */
 interface Context {

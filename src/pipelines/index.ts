@@ -1,5 +1,6 @@
 // The pipelines: where stages meet. Each runs several stages in order and hands files between them.
-export { compress, runRecipe, DEFAULT_RECIPE_SIZES, type Candidate, type CompressRequest, type RecipeOptions, type RecipeResult } from './compress-recipe.js';
+export { DEFAULT_RECIPE_SIZES } from './recipe-defaults.js';
+export { compress, runRecipe, type Candidate, type CompressRequest, type RecipeOptions, type RecipeResult } from './compress-recipe.js';
 export { compare, compareModels, AGREEMENT_SEED, AGREEMENT_STATES, type CompareOptions, type CompareReport, type CompareRequest, type ModelFigures } from './compare.js';
 export { prune, finetuneAfterPrune, finetunePruned, type FinetuneOptions, type PruneRequest } from './prune-finetune.js';
 export { runDemo, committedTeachers, DEMO_BATCHES, type DemoOptions, type DemoResult } from './demo.js';

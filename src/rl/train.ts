@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { checkEnvId, envSpec } from '../envs/registry.js';
 import { provenance, writeCard, type TeacherCard } from '../policy/card.js';
 import { TEACHER_ONNX, writeTeacherOnnx } from '../policy/teacher-onnx.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../rollout/evaluate.js';
-import { quietTfjs, type BackendName } from '../tfjs/backends.js';
+import { evaluatePolicy } from '../rollout/evaluate.js';
+import { quietTfjs } from '../tfjs/backends.js';
 import { chooseBackend } from '../tfjs/choose-backend.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { copyToCpu, saveLayersModel } from '../tfjs/model-io.js';
@@ -18,6 +18,8 @@ import { progressOf, type OnLog, type OnProgress } from '../util/progress.js';
 import { CHECKPOINT_FILE, networkConfig, trainDqn } from './dqn.js';
 import { applyOverrides, presetFor, type DqnConfig } from './presets.js';
 import { makeTrainingProbe } from './probe.js';
+import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
+import { type BackendName } from '../tfjs/backend-names.js';
 
 export interface TrainOptions {
   /** Environment id, e.g. 'CartPole-v1' (see listEnvs()). */

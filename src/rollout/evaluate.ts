@@ -4,12 +4,7 @@
 import { makeEnv } from '../envs/registry.js';
 import { deriveSeed } from '../envs/rng.js';
 import { playEpisode, type ActFn } from './episode.js';
-
-export type { ActFn };
-
 import { DEFAULT_EVAL_SEED } from './seeds.js';
-
-export { DEFAULT_EVAL_SEED };
 
 export interface EvalResult {
   env: string;

@@ -5,12 +5,14 @@ import { envSpec, checkEnvId } from '../envs/registry.js';
 import { openPolicy } from '../infer/open.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { readCard } from '../policy/card.js';
-import { activateBackend, quietTfjs, type BackendName } from '../tfjs/backends.js';
+import { activateBackend, quietTfjs } from '../tfjs/backends.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { loadLayersModel, resolveModelJson } from '../tfjs/model-io.js';
 import { UsageError } from '../util/errors.js';
-import { evaluatePolicy, type ActFn, type EvalResult } from './evaluate.js';
+import { evaluatePolicy, type EvalResult } from './evaluate.js';
 import { evaluatePolicyParallel } from './parallel-eval.js';
+import { type BackendName } from '../tfjs/backend-names.js';
+import { type ActFn } from './episode.js';
 
 export interface EvaluateFileOptions extends RuntimeOptions {
   env?: string;

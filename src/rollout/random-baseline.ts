@@ -1,6 +1,7 @@
 // The uniformly random policy's return: the zero of "share of the teacher's gain".
 import { Rng } from '../envs/rng.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from './evaluate.js';
+import { evaluatePolicy } from './evaluate.js';
+import { DEFAULT_EVAL_SEED } from './seeds.js';
 
 /** Seed of the random policy's action stream, fixed so every report measures the same baseline. */
 const RANDOM_ACTION_SEED = 12345;

@@ -1,5 +1,6 @@
 // The serve stage: policy files in, an HTTP server out.
-export { startServer, defaultBodyLimit, DEFAULT_MAX_REQUEST_BATCH, type RunningServer, type ServeOptions } from './server.js';
+export { startServer, defaultBodyLimit, type RunningServer, type ServeOptions } from './server.js';
+export { DEFAULT_MAX_REQUEST_BATCH } from './limits.js';
 export { parseModelArguments, type NamedModel } from './names.js';
 export type { WebPageBuilder } from './web-pages.js';
 export type { BatchingOptions, ModelToServe, ServedModel } from './models.js';

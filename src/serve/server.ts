@@ -7,7 +7,6 @@ import { disposeServedModels, loadServedModels, type BatchingOptions, type Model
 import { UsageError } from '../util/errors.js';
 import { buildWebSites, type WebPageBuilder, type WebSites } from './web-pages.js';
 
-export { DEFAULT_MAX_REQUEST_BATCH } from './limits.js';
 import { DEFAULT_MAX_REQUEST_BATCH } from './limits.js';
 /** Bytes budgeted per number in the default body limit ("-0.12345678901234567," is 21). */
 const BYTES_PER_VALUE = 24;

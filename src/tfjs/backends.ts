@@ -9,8 +9,6 @@ import { vulkanLoaderPresent } from '../util/vulkan.js';
 import { installWasmKernelFixes } from './wasm-kernels.js';
 
 import { BACKEND_NAMES, type BackendName } from './backend-names.js';
-
-export { BACKEND_NAMES, type BackendName };
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 
 /** A backend that was asked for but cannot run here; the message says why and how to fix it. */

@@ -2,7 +2,8 @@
 // backend that can start here is timed on the real network and loss, and wasm is used only where its
 // gradients match cpu's — per network, since a missing or wrong kernel depends on the layers used.
 import * as tf from '@tensorflow/tfjs';
-import { activateBackend, backendPackagesPresent, BackendUnavailableError, type BackendName, type ConcreteBackend } from './backends.js';
+import { activateBackend, backendPackagesPresent, BackendUnavailableError, type ConcreteBackend } from './backends.js';
+import { type BackendName } from './backend-names.js';
 
 export interface TrainingProbe {
   /** Builds the network on the active backend (same seed → same initial weights). */

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { test } from 'node:test';
 import { benchPolicyFile } from '../../src/benchmark/latency.js';
-import { selectRuntimes, SLOW_TO_START } from '../../src/benchmark/runtimes.js';
+import { selectRuntimes } from '../../src/benchmark/runtimes.js';
 import { batchOf, benchStates } from '../../src/benchmark/states.js';
 import { percentiles } from '../../src/util/stats.js';
 import { readPolicyBytes, RUNTIME_REGISTRY } from '../../src/infer/open.js';
 import { ortOutputs } from '../support/ort-outputs.js';
 import { readModelFile } from '../../src/onnx/model.js';
 import { runCli } from '../cli/run-cli.js';
+import { SLOW_TO_START } from '../../src/infer/runtime-names.js';
 
 const STUDENT = 'models/cartpole-v1-student-16x16/student.onnx';
 

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openPolicy } from '../../src/infer/open.js';
-import { DEFAULT_EVAL_SEED, evaluatePolicy } from '../../src/rollout/evaluate.js';
+import { evaluatePolicy } from '../../src/rollout/evaluate.js';
 import { referenceCheck } from '../support/onnx-checker.js';
 import { runCli } from './run-cli.js';
+import { DEFAULT_EVAL_SEED } from '../../src/rollout/seeds.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-cli-compress-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,8 +8,9 @@ import { pickCandidate, runRecipe, type Candidate } from '../../src/pipelines/co
 import { openPolicy } from '../../src/infer/open.js';
 import { metadataOf } from '../../src/onnx/graph.js';
 import { readModelFile } from '../../src/onnx/model.js';
-import { evaluatePolicy, DEFAULT_EVAL_SEED } from '../../src/rollout/evaluate.js';
+import { evaluatePolicy } from '../../src/rollout/evaluate.js';
 import { referenceCheck } from '../support/onnx-checker.js';
+import { DEFAULT_EVAL_SEED } from '../../src/rollout/seeds.js';
 
 const candidate = (name: string, bytes: number, p50Us: number, keeps = true): Candidate => ({
   name, file: `${name}.onnx`, steps: [name], bytes, parameters: 1, macs: 1, reward: { mean: 1, std: 0, episodes: 1 }, ofTeacher: keeps ? 1 : 0, keeps, p50Us, agreementWithParent: null,

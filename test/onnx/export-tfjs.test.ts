@@ -10,10 +10,10 @@ import { envSpec } from '../../src/envs/registry.js';
 import { Rng } from '../../src/envs/rng.js';
 import { decodeModel, encodeModel } from '../../src/onnx/model.js';
 import { tfjsToOnnx, type ExportOptions } from '../../src/onnx/export-tfjs.js';
-import { hwcToChw } from '../../src/infer/policy.js';
 import { activateBackend, quietTfjs } from '../../src/tfjs/backends.js';
 import { buildQNetwork, type NetworkConfig } from '../../src/tfjs/networks.js';
 import { referenceCheck } from '../support/onnx-checker.js';
+import { hwcToChw } from '../../src/envs/layout.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-export-'));
 before(async () => {
