@@ -11,6 +11,7 @@ import { probesForStaticPass, staticQuantizationPass } from '../src/compress/qua
 import { decodeModel, encodeModel } from '../src/onnx/model.js';
 import { interleavedLatency, ORT_CPU_ONE_THREAD } from './interleaved.js';
 import { nearestRank as percentile } from '../src/util/stats.js';
+import { loadModelBytes } from '../src/onnx/read-bytes.js';
 
 const files = process.argv.slice(2).length
   ? process.argv.slice(2)
@@ -25,14 +26,14 @@ for (const file of files) {
   const original = decodeModel(bytes, file);
   const variants: Record<string, Uint8Array> = { fp32: bytes };
   for (const format of ['qdq', 'qoperator'] as const) {
-    const { ranges } = await calibrate(bytes, file, probesForStaticPass(original, { format, keepInputLayer: true }), { settings: { method: METHOD } });
+    const { ranges } = await calibrate(loadModelBytes(bytes, file), probesForStaticPass(original, { format, keepInputLayer: true }), { settings: { method: METHOD } });
     variants[`int8-static-${format}`] = encodeModel(runPass(staticQuantizationPass, original, { format, perChannel: true, keepInputLayer: true, ranges }).model);
   }
   const samples = await interleavedLatency(variants, original, ROUNDS, RUNS_PER_ROUND);
   const row: Record<string, unknown> = { file, method: METHOD, perChannel: true };
   const p50fp32 = percentile(samples.fp32, 0.5);
   for (const [name, sorted] of Object.entries(samples)) {
-    const c = name === 'fp32' ? null : await compareOnEnvStates(bytes, variants[name], undefined);
+    const c = name === 'fp32' ? null : await compareOnEnvStates(loadModelBytes(bytes, 'original'), loadModelBytes(variants[name], 'compressed'), undefined);
     row[name] = {
       bytes: variants[name].length,
       ...(c ? { maxAbsError: Number(c.maxAbsError.toPrecision(3)), maxAbsOutput: Number(c.maxAbsOutput.toPrecision(3)), agreement: c.agreement } : {}),

@@ -1,39 +1,57 @@
 // qdistill as a library: every stage and pipeline the CLI runs, as functions over files. The CLI (src/cli)
-// is a thin layer over these; docs/architecture.md describes the layers and the file formats.
+// is a thin layer over these; docs/architecture.md describes the layers and the file formats. Names are
+// taken from the modules that define them (not the stage entry files), so the declarations a user's
+// compiler reads stay free of tfjs's own types.
 
 // Environments
 export { makeEnv, listEnvs, envSpec, envIds } from './envs/registry.js';
+export { deriveSeed } from './envs/rng.js';
 export type { Env, EnvSpec, StepResult, ObservationLayout } from './envs/types.js';
 
-// Policies: open any ONNX policy file on any runtime, play it
+// Policies: open any ONNX policy file on any runtime, play it, compare it
 export { openPolicy, openPolicyBytes, RUNTIMES, type OpenOptions } from './infer/open.js';
 export type { Policy } from './infer/policy.js';
 export type { RuntimeOptions } from './infer/runtime.js';
 export type { PolicyFileInfo } from './policy/file.js';
 export { evaluate, type EvaluateOptions, type EvalResult } from './rollout/evaluate.js';
 export { DEFAULT_EVAL_SEED } from './rollout/seeds.js';
-export { deriveSeed } from './envs/rng.js';
 export { argmax, actionAgreement } from './policy/agreement.js';
 export { shareOfTeacherGain } from './policy/gain.js';
 export { randomPolicyReward } from './rollout/random-baseline.js';
-export { readCard, type ModelCard, type TeacherCard, type StudentCard, type CompressedCard, type Provenance } from './policy/card.js';
+export { readCard, type ModelCard, type TeacherCard, type StudentCard, type CompressedCard, type EvalRecord, type Provenance } from './policy/card.js';
 export { METADATA_KEYS } from './policy/metadata.js';
 
 // Stages
-export { train, type TrainOptions, type TrainResult } from './rl/index.js';
-export { distill, sweep, recordDemonstrations, DEFAULT_DISTILL } from './distill/index.js';
-export type { DistillRequest, DistillOutcome, SweepRequest, StudentSize, StudentSummary, RecordOptions, RecordResult } from './distill/index.js';
-export { quantize, fp16, optimize, type QuantizeOptions, type PassFileOptions, type PassResult } from './compress/index.js';
-export { bench, type BenchRequest, type BenchRun } from './benchmark/index.js';
-export { exportJs, exportC, exportWeb, exportOnnx } from './export/index.js';
-export type { ExportCodeOptions, ExportCodeResult, ExportWebOptions, ExportOnnxOptions } from './export/index.js';
+export { train, type TrainOptions, type TrainResult } from './rl/train.js';
+export type { DqnConfig } from './rl/presets.js';
+export type { BackendName } from './tfjs/backend-names.js';
+export { distill, sweep } from './distill/distill.js';
+export type { DistillOptions, DistillRequest, DistillOutcome, SweepRequest, StudentSize, StudentSummary } from './distill/distill.js';
+export { DEFAULT_DISTILL, type DistillConfig } from './distill/config.js';
+export type { CollectMode } from './distill/collect.js';
+export type { LossName } from './distill/loss-names.js';
+export { recordDemonstrations, type RecordOptions, type RecordResult } from './distill/record.js';
+export { quantize, fp16, optimize, type QuantizeOptions, type PassFileOptions } from './compress/api.js';
+export type { PassResult, SizeFigures } from './compress/apply.js';
+export type { OutputComparison } from './compress/compare.js';
+export type { PassReport } from './compress/pass.js';
+export { bench, type BenchRequest, type BenchRun } from './benchmark/bench.js';
+export type { LatencyResult } from './benchmark/latency.js';
+export { exportJs, exportC, type ExportCodeOptions, type ExportCodeResult } from './export/code.js';
+export { exportWebSite as exportWeb, type ExportWebOptions } from './export/web-site.js';
+export { exportOnnx, type ExportOnnxOptions } from './export/onnx.js';
 export { inspect } from './onnx/inspect-file.js';
 export type { ModelSummary } from './onnx/inspect.js';
+export type { RunningServer, ServeOptions } from './serve/server.js';
+export type { ModelToServe, ServedModel, BatchingOptions } from './serve/models.js';
 
 // Pipelines
-export { compress, compare, prune, serve, runDemo } from './pipelines/index.js';
-export type { CompressRequest, RecipeResult, Candidate, CompareRequest, CompareReport, PruneRequest, ServeRequest, DemoOptions, DemoResult } from './pipelines/index.js';
-export type { RunningServer } from './serve/index.js';
+export { compress, type CompressRequest, type RecipeOptions, type RecipeResult, type Candidate } from './pipelines/compress-recipe.js';
+export { DEFAULT_RECIPE_SIZES } from './pipelines/recipe-defaults.js';
+export { compare, type CompareRequest, type CompareReport, type ModelFigures } from './pipelines/compare.js';
+export { prune, type PruneRequest } from './pipelines/prune.js';
+export { serve, type ServeRequest } from './pipelines/serve.js';
+export { runDemo, type DemoOptions, type DemoResult } from './pipelines/demo.js';
 
 // Progress and errors
 export type { OnProgress, OnLog, ProgressEvent } from './util/progress.js';

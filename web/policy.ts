@@ -2,8 +2,8 @@
 // also carries WebGPU), one thread so no worker or cross-origin isolation is needed, greedy actions.
 import * as ort from 'onnxruntime-web/wasm';
 import type { SiteConfig } from '../src/export/site-config.js';
-import { hwcToChw } from '../src/infer/policy.js';
 import { argmax } from '../src/policy/agreement.js';
+import { hwcToChw } from '../src/envs/layout.js';
 
 export interface Decision {
   action: number;

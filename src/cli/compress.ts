@@ -110,7 +110,7 @@ export function registerCompress(program: Command): void {
       if (flags.percentile !== undefined && flags.method !== 'percentile') throw new UsageError('--percentile applies to --method percentile only');
       if (!flags.weightsOnly && flags.mode !== 'static' && flags.mode !== 'dynamic') throw new UsageError('give --mode static, --mode dynamic or --weights-only');
       const { quantize } = await import('../compress/index.js');
-      const bars = flags.json ? undefined : progressBars();
+      const bars = progressBars();
       try {
         const mode = flags.weightsOnly ? 'weights-only' : flags.mode!;
         await printResult(await quantize(input, { ...flags, mode, perChannel, quantizeInputLayer: !keepInputLayer, onProgress: bars }), flags);

@@ -53,7 +53,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const { committedTeachers, runDemo: demo } = await import('../pipelines/demo.js');
   const say = (text: string) => flags.json || process.stdout.write(text);
   say(`Committed teachers (models/):\n${teacherTable(committedTeachers())}\n\n`);
-  const bars = flags.json ? undefined : progressBars();
+  const bars = progressBars();
   const { report, written } = await demo({ ...flags, onProgress: bars, onLog: (line) => say(`${line}\n`) });
   bars?.stop();
   if (flags.json) return printJson(report);

@@ -46,7 +46,7 @@ function options(flags: DistillFlags): DistillOptions {
   const { student: _s, width: _w, gradientSteps, json, ...rest } = flags;
   // --json keeps stderr for errors only; otherwise bars and the stage's notes go there.
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  return { ...rest, gradientStepsPerRound: gradientSteps, onProgress: json ? undefined : progressBars(), onLog: json ? undefined : say };
+  return { ...rest, gradientStepsPerRound: gradientSteps, onProgress: progressBars(), onLog: json ? undefined : say };
 }
 
 /** "64x64,32x32,8,4" → [[64, 64], [32, 32], [8], [4]] */

@@ -18,7 +18,7 @@ export function registerRecord(program: Command): void {
     .addHelpText('after', '\nExample:\n  qdistill record models/cartpole-v1/teacher.onnx --episodes 20 --out runs/cartpole-demos.qdb')
     .action(async (file: string, flags: { env?: string; episodes: number; seed: number; out: string; json?: boolean }) => {
       const { recordDemonstrations } = await import('../distill/index.js');
-      const summary = await recordDemonstrations(file, { ...flags, onProgress: flags.json ? undefined : progressBars() });
+      const summary = await recordDemonstrations(file, { ...flags, onProgress: progressBars() });
       if (flags.json) printJson(summary);
       else process.stdout.write(`recorded ${summary.transitions} transitions from ${summary.episodes} episodes (return ${summary.mean.toFixed(1)} ± ${summary.std.toFixed(1)}) to ${summary.out}\n`);
     });

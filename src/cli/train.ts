@@ -65,7 +65,7 @@ export async function runTrain(env: string, flags: TrainFlags): Promise<void> {
   for (const [, key] of hyperparameterFlags) if (flags[key] !== undefined) hyperparameters[key] = flags[key];
   if (flags.doubleQ) hyperparameters.doubleQ = true;
   if (flags.dueling) hyperparameters.dueling = true;
-  const bars = flags.json ? undefined : progressBars();
+  const bars = progressBars();
   const { card, evalReturns, outDir } = await train({
     env,
     outDir: flags.out,

@@ -1,18 +1,18 @@
 // `quantize --mode static` from file to file: calibrate the activation ranges the pass will need (the slow,
-// asynchronous part), then run the synchronous pass through applyPass like every other pass.
-import { readPolicyBytes } from '../infer/open.js';
-import { decodeModel } from '../onnx/model.js';
-import { applyPass, type PassResult } from './apply.js';
+// asynchronous part), then run the synchronous pass like every other pass, on the model decoded once.
+import { loadModel } from '../onnx/read-bytes.js';
+import { applyPassToModel, checkOutput, type PassResult } from './apply.js';
 import { calibrate, type CalibrationRequest } from './calibrate.js';
 import { probesForStaticPass, staticQuantizationPass, type StaticQuantOptions } from './quantize-static.js';
 
 export type StaticQuantRequest = Omit<StaticQuantOptions, 'ranges' | 'calibration'> & Omit<CalibrationRequest, 'env'>;
 
 export async function applyStaticQuantization(input: string, out: string, request: StaticQuantRequest, env?: string): Promise<PassResult> {
-  const bytes = readPolicyBytes(input);
+  checkOutput(input, out);
+  const loaded = loadModel(input);
   const { format, perChannel, keepInputLayer, ...calibration } = request;
-  const probes = probesForStaticPass(decodeModel(bytes, input), { format, keepInputLayer });
-  const { source, states, ranges } = await calibrate(bytes, input, probes, { ...calibration, env });
+  const probes = probesForStaticPass(loaded.model, { format, keepInputLayer });
+  const { source, states, ranges } = await calibrate(loaded, probes, { ...calibration, env });
   const options: StaticQuantOptions = { format, perChannel, keepInputLayer, ranges, calibration: { source, states, method: request.settings.method } };
-  return applyPass(staticQuantizationPass, input, out, options, env);
+  return applyPassToModel(staticQuantizationPass, loaded, out, options, env);
 }

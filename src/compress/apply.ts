@@ -3,9 +3,10 @@
 import { resolve } from 'node:path';
 import { inspectModel } from '../onnx/inspect.js';
 import { metadataOf } from '../onnx/graph.js';
-import { decodeModel, encodeModel, type ModelProto } from '../onnx/model.js';
+import { encodeModel, type ModelProto } from '../onnx/model.js';
+import { loadModel, type LoadedModel } from '../onnx/read-bytes.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { openPolicy, readPolicyBytes } from '../infer/open.js';
+import { openPolicy } from '../infer/open.js';
 import { evaluatePolicy } from '../rollout/evaluate.js';
 import { UsageError } from '../util/errors.js';
 import { compareOnEnvStates, type OutputComparison } from './compare.js';
@@ -32,10 +33,20 @@ export interface PassResult {
 /** Work on the pass's output before it is written (finetuning after pruning); gets the input file's path. */
 export type AfterPass = (output: ModelProto, input: string) => Promise<ModelProto>;
 
+/** Runs `pass` on the file `input` and writes the result to `out` (never the input). */
 export async function applyPass<O>(pass: Pass<O>, input: string, out: string, options: O, env?: string, after?: AfterPass): Promise<PassResult> {
+  checkOutput(input, out);
+  return applyPassToModel(pass, loadModel(input), out, options, env, after);
+}
+
+/** Passes never modify their input: writing over it is refused before any work. */
+export function checkOutput(input: string, out: string): void {
   if (resolve(input) === resolve(out)) throw new UsageError('--out must differ from the input: passes never modify their input', out);
-  const bytes = new Uint8Array(readPolicyBytes(input));
-  const model = decodeModel(bytes, input);
+}
+
+/** applyPass on a model its caller has already read and decoded. */
+export async function applyPassToModel<O>(pass: Pass<O>, loaded: LoadedModel, out: string, options: O, env?: string, after?: AfterPass): Promise<PassResult> {
+  const { where: input, bytes, model } = loaded;
   const { model: passed, report } = runPass(pass, model, options); // runPass validates what it returns
   const result = after ? await after(passed, input) : passed;
   const resultBytes = encodeModel(result);
@@ -45,7 +56,7 @@ export async function applyPass<O>(pass: Pass<O>, input: string, out: string, op
     return { bytes: size, parameters: s.parameters, macs: s.macs };
   };
   const hasEnv = env !== undefined || metadataOf(model)[METADATA_KEYS.env] !== undefined;
-  const comparison = hasEnv ? await compareOnEnvStates(bytes, resultBytes, env) : null;
+  const comparison = hasEnv ? await compareOnEnvStates(loaded, { where: `${pass.name} output`, bytes: resultBytes, model: result }, env) : null;
   return { input, out, report, before: figures(model, bytes.length), after: figures(result, resultBytes.length), comparison };
 }
 

@@ -7,17 +7,17 @@ import * as ort from 'onnxruntime-node';
 import { readDataset } from '../policy/dataset.js';
 import { envIds } from '../envs/registry.js';
 import { observationSize, type EnvSpec } from '../envs/types.js';
-import { describePolicyFile } from '../policy/file.js';
-import { openPolicyBytes } from '../infer/open.js';
+import { openPolicyModel } from '../infer/open.js';
 import { fileObservationShape, toFileLayout } from '../infer/session-policy.js';
 import { metadataOf, tensorValueInfo } from '../onnx/graph.js';
-import { decodeModel, encodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
+import { encodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
+import type { LoadedModel } from '../onnx/read-bytes.js';
 import { DataType } from '../onnx/tensor.js';
 import { UsageError } from '../util/errors.js';
 import { rangeOf, type CalibrationSettings, type ValueRange } from './calibration-methods.js';
 import { DEFAULT_CALIBRATION_STATES } from './calibration-defaults.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
-import { type PolicyFileInfo } from '../policy/file.js';
+import { describePolicyFile, type PolicyFileInfo } from '../policy/file.js';
 import { visitedStates } from '../rollout/visited-states.js';
 
 /** Differs from the seed compare.ts evaluates on, so calibration and the agreement check see different states. */
@@ -54,11 +54,11 @@ function isDatasetSource(source: string): boolean {
 }
 
 /** Up to `count` observations spread evenly over a dataset whose observation shape must be the model's. */
-function datasetStates(path: string, model: ModelProto, where: string, count: number, env?: string): { spec: EnvSpec; info: PolicyFileInfo; observations: Float32Array; states: number } {
+function datasetStates(path: string, model: ModelProto, where: string, count: number, env: string | undefined, hasEnv: boolean): { spec: EnvSpec; info: PolicyFileInfo; observations: Float32Array; states: number } {
   if (!existsSync(path)) throw new UsageError('calibration dataset not found', path);
   const dataset = readDataset(path);
   const shape = dataset.header.observationShape;
-  const { spec, info } = describePolicyFile(model, where, env ?? (metadataOf(model)[METADATA_KEYS.env] ? undefined : dataset.header.env));
+  const { spec, info } = describePolicyFile(model, where, env ?? (hasEnv ? undefined : dataset.header.env));
   if (!sameShape(shape, spec.observationShape)) {
     throw new UsageError(`the dataset's observations have shape [${shape.join(', ')}] but the model takes [${spec.observationShape.join(', ')}] (${spec.id})`, path);
   }
@@ -72,8 +72,8 @@ function datasetStates(path: string, model: ModelProto, where: string, count: nu
   return { spec, info, observations, states };
 }
 
-async function envStates(bytes: Uint8Array, where: string, env: string | undefined, count: number) {
-  const policy = await openPolicyBytes(bytes, where, { env });
+async function envStates({ bytes, model, where }: LoadedModel, env: string | undefined, count: number) {
+  const policy = await openPolicyModel(bytes, model, where, { env });
   try {
     const { observations } = await visitedStates(policy, count, CALIBRATION_SEED);
     return { spec: policy.spec, info: policy.info, observations, states: count };
@@ -82,24 +82,23 @@ async function envStates(bytes: Uint8Array, where: string, env: string | undefin
   }
 }
 
-/** The model (calibrate's own decoded copy, changed in place) with every probed tensor as an output too. */
+/** The model's bytes with every probed tensor as an output too (the model itself is left as it is). */
 function withProbeOutputs(model: ModelProto, probes: CalibrationProbes): Uint8Array {
   const graph = model.graph!;
-  graph.node.push(...probes.extraNodes);
-  for (const name of probes.tensors) {
-    if (!graph.output.some((o) => o.name === name)) graph.output.push(tensorValueInfo(name, DataType.FLOAT));
-  }
-  return encodeModel(model);
+  const outputs = [...graph.output, ...probes.tensors.filter((name) => !graph.output.some((o) => o.name === name)).map((name) => tensorValueInfo(name, DataType.FLOAT))];
+  return encodeModel({ ...model, graph: { ...graph, node: [...graph.node, ...probes.extraNodes], output: outputs } } as ModelProto);
 }
 
-export async function calibrate(bytes: Uint8Array, where: string, probes: CalibrationProbes, request: CalibrationRequest): Promise<Calibration> {
-  const model = decodeModel(bytes, where);
+/** Activation ranges of the probed tensors on states from a dataset or from the env, for a model read once. */
+export async function calibrate(loaded: LoadedModel, probes: CalibrationProbes, request: CalibrationRequest): Promise<Calibration> {
+  const { model, where } = loaded;
   const count = request.states ?? DEFAULT_CALIBRATION_STATES;
-  const source = request.source ?? request.env ?? metadataOf(model)[METADATA_KEYS.env];
+  const ownEnv = metadataOf(model)[METADATA_KEYS.env];
+  const source = request.source ?? request.env ?? ownEnv;
   if (!source) throw new UsageError('the model has no qdistill.env metadata; pass --env <id> or --calibrate <dataset.qdb | env id>', where);
   const { spec, info, observations, states } = isDatasetSource(source)
-    ? datasetStates(source, model, where, count, request.env)
-    : await envStates(bytes, where, source, count);
+    ? datasetStates(source, model, where, count, request.env, ownEnv !== undefined)
+    : await envStates(loaded, source, count);
   const ranges: Record<string, ValueRange> = {};
   if (probes.tensors.length === 0) return { source, states, settings: request.settings, ranges };
 

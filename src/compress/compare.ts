@@ -1,6 +1,7 @@
 // How far a compressed policy is from the original: max |Δoutput| and argmax agreement on states the
 // original visits when it plays its environment (ε = 0.05), both run in onnxruntime-node.
-import { openPolicyBytes } from '../infer/open.js';
+import { openPolicyModel } from '../infer/open.js';
+import type { LoadedModel } from '../onnx/read-bytes.js';
 import { visitedStates } from '../rollout/visited-states.js';
 import { actionAgreement } from '../policy/agreement.js';
 
@@ -12,9 +13,9 @@ export interface OutputComparison {
   agreement: number;
 }
 
-export async function compareOnEnvStates(original: Uint8Array, compressed: Uint8Array, env: string | undefined, states = 1000, seed = 31337): Promise<OutputComparison> {
-  const a = await openPolicyBytes(original, 'original', { env });
-  const b = await openPolicyBytes(compressed, 'compressed', { env });
+export async function compareOnEnvStates(original: LoadedModel, compressed: LoadedModel, env: string | undefined, states = 1000, seed = 31337): Promise<OutputComparison> {
+  const a = await openPolicyModel(original.bytes, original.model, original.where, { env });
+  const b = await openPolicyModel(compressed.bytes, compressed.model, compressed.where, { env });
   try {
     const { observations } = await visitedStates(a, states, seed);
     const x = await a.qValues(observations, states);

@@ -57,8 +57,8 @@ export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilt
 
 export interface StudentSize {
   hidden: number[];
-  /** CNN students: conv filters = 16 × width. */
-  width: number;
+  /** MinAtar CNN students: conv filters = 16 × width (default 1; MLP students ignore it). */
+  width?: number;
 }
 
 export interface StudentSummary {
@@ -129,7 +129,7 @@ function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize): Distill
     ...DEFAULT_DISTILL,
     ...config,
     hidden: size.hidden,
-    convFilters: spec.observationShape.length === 3 ? Math.max(1, Math.round(16 * size.width)) : 0,
+    convFilters: spec.observationShape.length === 3 ? Math.max(1, Math.round(16 * (size.width ?? 1))) : 0,
     loss: fromDemos ? 'nll' : o.loss,
   };
 }

@@ -3,7 +3,6 @@
 // from the validated graph; no text from the file reaches it except numbers and the env id (JSON-quoted).
 import { generateJs } from '../codegen/js.js';
 import { lowerPolicy, sha256 } from '../codegen/program.js';
-import { decodeModel } from '../onnx/model.js';
 import type { Policy } from './policy.js';
 import type { Runtime } from './runtime.js';
 
@@ -26,8 +25,8 @@ export const jsRuntime: Runtime = {
   name: 'js',
   description: 'the policy compiled to a dependency-free JavaScript module (float32 or int8 weights)',
   unavailableReason: async () => null,
-  open: async (bytes, spec, info, options): Promise<Policy> => {
-    const program = lowerPolicy(decodeModel(bytes, 'js runtime'), spec, info, { file: '(in memory)', sha256: sha256(bytes) }, { weights: options.weights, target: 'the js runtime' });
+  open: async (bytes, spec, info, options, model): Promise<Policy> => {
+    const program = lowerPolicy(model, spec, info, { file: '(in memory)', sha256: sha256(bytes) }, { weights: options.weights, target: 'the js runtime' });
     const module = await importGeneratedModule(generateJs(program, { command: 'the js runtime (in memory)' }));
     return {
       spec,

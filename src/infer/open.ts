@@ -1,6 +1,6 @@
 // open(file, {runtime}) → Policy. Every runtime registers in RUNTIME_REGISTRY; naming one that cannot run
 // here is a one-line error that says why, never a silent fallback to another.
-import { decodeModel } from '../onnx/model.js';
+import { decodeModel, type ModelProto } from '../onnx/model.js';
 import { firstLine, UsageError } from '../util/errors.js';
 import { describePolicyFile } from '../policy/file.js';
 import { jsRuntime } from './js-runtime.js';
@@ -46,13 +46,17 @@ export async function openPolicy(file: string, options: OpenOptions = {}): Promi
 
 /** A policy from bytes in memory (`where` names them in messages). */
 export async function openPolicyBytes(bytes: Uint8Array, file: string, options: OpenOptions = {}): Promise<Policy> {
-  const model = decodeModel(bytes, file);
+  return openPolicyModel(bytes, decodeModel(bytes, file), file, options);
+}
+
+/** A policy from bytes the caller has already decoded into `model` (so a command decodes its input once). */
+export async function openPolicyModel(bytes: Uint8Array, model: ModelProto, file: string, options: OpenOptions = {}): Promise<Policy> {
   const { spec, info } = describePolicyFile(model, file, options.env);
   const runtime = runtimeByName(options.runtime ?? 'ort-cpu');
   const reason = await runtime.unavailableReason();
   if (reason) throw new UsageError(`runtime '${runtime.name}' is not available here: ${reason}`);
   try {
-    return await runtime.open(bytes, spec, info, options);
+    return await runtime.open(bytes, spec, info, options, model);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`${runtime.name} cannot load the model: ${firstLine(error)}`, file);

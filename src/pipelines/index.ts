@@ -2,7 +2,8 @@
 export { DEFAULT_RECIPE_SIZES } from './recipe-defaults.js';
 export { compress, runRecipe, type Candidate, type CompressRequest, type RecipeOptions, type RecipeResult } from './compress-recipe.js';
 export { compare, compareModels, AGREEMENT_SEED, AGREEMENT_STATES, type CompareOptions, type CompareReport, type CompareRequest, type ModelFigures } from './compare.js';
-export { prune, finetuneAfterPrune, finetunePruned, type FinetuneOptions, type PruneRequest } from './prune-finetune.js';
+export { finetuneAfterPrune, finetunePruned, type FinetuneOptions } from './prune-finetune.js';
+export { prune, type PruneRequest } from './prune.js';
 export { runDemo, committedTeachers, DEMO_BATCHES, type DemoOptions, type DemoResult } from './demo.js';
 export { serve, type ServeRequest } from './serve.js';
 export { writeReport, REPORT_FILES } from './report/write.js';

@@ -16,7 +16,7 @@ import { activateBackend, quietTfjs } from '../tfjs/backends.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
-import { weightAsKN, runPass, prunePass, prunePolicy, type PassFileOptions, type PassResult, type PruneOptions } from '../compress/index.js';
+import { weightAsKN, runPass, prunePass, type PruneOptions } from '../compress/index.js';
 import type { EnvSpec } from '../envs/types.js';
 import { METADATA_KEYS, passHistory } from '../policy/metadata.js';
 
@@ -110,16 +110,3 @@ export function finetuneAfterPrune(prune: PruneOptions, o: FinetuneOptions) {
   };
 }
 
-/** Options of prune(): the pass's, plus fine-tuning by distillation from the unpruned model. */
-export interface PruneRequest extends PassFileOptions, PruneOptions {
-  /** Recover the lost reward with a short distillation from the unpruned model (MLP policies). */
-  finetune?: boolean | { rounds?: number; seed?: number };
-}
-
-/** Magnitude pruning, optionally fine-tuned; unstructured pruning is applied again after fine-tuning. */
-export function prune(input: string, request: PruneRequest): Promise<PassResult> {
-  const { finetune, ...pass } = request;
-  const tuning = typeof finetune === 'object' ? finetune : {};
-  const after = finetune ? finetuneAfterPrune(pass, { env: pass.env, rounds: tuning.rounds ?? 3, seed: tuning.seed ?? 1 }) : undefined;
-  return prunePolicy(input, { ...pass, after });
-}

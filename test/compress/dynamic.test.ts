@@ -11,6 +11,7 @@ import { inspectModel } from '../../src/onnx/inspect.js';
 import { decodeModel, encodeModel } from '../../src/onnx/model.js';
 import { referenceCheck } from '../support/onnx-checker.js';
 import { ortOutputs } from '../support/ort-outputs.js';
+import { loadModelBytes } from '../../src/onnx/read-bytes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-dynamic-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +43,7 @@ for (const { file, env, student, obs } of cases) {
       const out = await web.run({ [web.inputNames[0]]: new ortWeb.Tensor('float32', new Float32Array(obs).fill(0.1), [1, obs]) });
       assert.ok(Number.isFinite((Object.values(out)[0].data as Float32Array)[0]));
       await web.release();
-      const c = await compareOnEnvStates(original, bytes, env);
+      const c = await compareOnEnvStates(loadModelBytes(original, 'original'), loadModelBytes(bytes, 'compressed'), env);
       t.diagnostic(`agreement ${(100 * c.agreement).toFixed(1)}%, max |error| ${c.maxAbsError.toPrecision(3)} of ${c.maxAbsOutput.toPrecision(3)}`);
       // measured here: students 98.8–99.5%; the bound leaves room for other CPUs' rounding
       if (student) assert.ok(c.agreement >= 0.98, `agreement ${c.agreement}`);
@@ -79,7 +80,7 @@ test('Conv becomes ConvInteger: checker, onnxruntime-node and -web run the Break
     assert.ok(Math.abs(webOut[i] - nodeOut[i]) < 1e-4, `web ${webOut[i]} vs node ${nodeOut[i]}`);
     assert.ok(Math.abs(nodeOut[i] - floatOut[i]) < 0.05 * Math.max(...floatOut.map(Math.abs)), `int8 ${nodeOut[i]} vs float ${floatOut[i]}`);
   }
-  const c = await compareOnEnvStates(original, bytes, undefined);
+  const c = await compareOnEnvStates(loadModelBytes(original, 'original'), loadModelBytes(bytes, 'compressed'), undefined);
   t.diagnostic(`agreement ${(100 * c.agreement).toFixed(1)}%, max |error| ${c.maxAbsError.toPrecision(3)} of ${c.maxAbsOutput.toPrecision(3)}`);
   assert.ok(c.maxAbsError <= 0.05 * c.maxAbsOutput, `max |error| ${c.maxAbsError}`);
 });

@@ -17,6 +17,7 @@ import { decodeModel, encodeModel } from '../../src/onnx/model.js';
 import { UsageError } from '../../src/util/errors.js';
 import { referenceCheck } from '../support/onnx-checker.js';
 import { visitedStates } from '../../src/rollout/visited-states.js';
+import { loadModelBytes } from '../../src/onnx/read-bytes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-static-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,7 +62,7 @@ for (const { file, student, method, expected } of cases) {
     test(`static int8 ${format} of ${file} (${method}, per channel): checker, onnxruntime-node and -web, close outputs`, async (t) => {
       const original = new Uint8Array(readFileSync(file));
       const input = decodeModel(original, file);
-      const calibration = await calibrate(original, file, probesForStaticPass(input, { format, keepInputLayer: true }), { settings: { method } });
+      const calibration = await calibrate(loadModelBytes(original, file), probesForStaticPass(input, { format, keepInputLayer: true }), { settings: { method } });
       const { model, report } = runPass(staticQuantizationPass, input, { format, perChannel: true, keepInputLayer: true, ranges: calibration.ranges });
       const ops = inspectModel(model).opHistogram;
       for (const [op, count] of Object.entries(expected[format])) assert.equal(ops[op] ?? 0, count, `${op}: ${JSON.stringify(ops)}`);
@@ -72,7 +73,7 @@ for (const { file, student, method, expected } of cases) {
       const check = referenceCheck(path);
       assert.ok(check.ok, check.message);
 
-      const c = await compareOnEnvStates(original, bytes, undefined);
+      const c = await compareOnEnvStates(loadModelBytes(original, 'original'), loadModelBytes(bytes, 'compressed'), undefined);
       t.diagnostic(`${original.length} → ${bytes.length} bytes; agreement ${(100 * c.agreement).toFixed(1)}%, max |error| ${c.maxAbsError.toPrecision(3)} of ${c.maxAbsOutput.toPrecision(3)}`);
       assert.ok(c.maxAbsError <= 0.05 * c.maxAbsOutput, `max |error| ${c.maxAbsError} of ${c.maxAbsOutput}`);
       // measured here: 99.1–99.4% on both students
@@ -109,7 +110,7 @@ test('ranges come from a saved dataset; one of another shape is a UsageError nam
   const good = join(dir, 'cartpole.qdb');
   writeDataset(good, dataset('CartPole-v1', [4], observations, 500));
   const probes = probesForStaticPass(decodeModel(bytes, file), { format: 'qdq', keepInputLayer: false });
-  const fromDataset = await calibrate(bytes, file, probes, { source: good, settings: { method: 'minmax' } });
+  const fromDataset = await calibrate(loadModelBytes(bytes, file), probes, { source: good, settings: { method: 'minmax' } });
   assert.equal(fromDataset.states, 500);
   // minmax of the observation itself, computed here from the same states
   const obsMin = observations.reduce((m, v) => Math.min(m, v), Infinity);
@@ -119,7 +120,7 @@ test('ranges come from a saved dataset; one of another shape is a UsageError nam
   const wrong = join(dir, 'breakout.qdb');
   writeDataset(wrong, dataset('MinAtar/Breakout', [10, 10, 4], new Float32Array(3 * 400), 3));
   await assert.rejects(
-    () => calibrate(bytes, file, probes, { source: wrong, settings: { method: 'minmax' } }),
+    () => calibrate(loadModelBytes(bytes, file), probes, { source: wrong, settings: { method: 'minmax' } }),
     (e: Error) => e instanceof UsageError && /\[10, 10, 4\]/.test(e.message) && /\[4\]/.test(e.message) && !e.message.includes('\n'),
   );
 });

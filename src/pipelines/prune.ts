@@ -1,0 +1,17 @@
+// prune(): the compress stage's magnitude pruning, fine-tuned by the distill stage when asked.
+import { prunePolicy, type PassFileOptions, type PassResult, type PruneOptions } from '../compress/index.js';
+import { finetuneAfterPrune } from './prune-finetune.js';
+
+/** Options of prune(): the pass's, plus fine-tuning by distillation from the unpruned model. */
+export interface PruneRequest extends PassFileOptions, PruneOptions {
+  /** Recover the lost reward with a short distillation from the unpruned model (MLP policies). */
+  finetune?: boolean | { rounds?: number; seed?: number };
+}
+
+/** Magnitude pruning, optionally fine-tuned; unstructured pruning is applied again after fine-tuning. */
+export function prune(input: string, request: PruneRequest): Promise<PassResult> {
+  const { finetune, ...pass } = request;
+  const tuning = typeof finetune === 'object' ? finetune : {};
+  const after = finetune ? finetuneAfterPrune(pass, { env: pass.env, rounds: tuning.rounds ?? 3, seed: tuning.seed ?? 1 }) : undefined;
+  return prunePolicy(input, { ...pass, after });
+}
