@@ -10,32 +10,48 @@ import { benchStates } from './states.js';
 import type { OnProgress } from '../util/progress.js';
 import { percentiles } from '../util/stats.js';
 
+/** Options of a bench run: the measurement budget and the runtimes' settings. */
 export interface BenchOptions {
+  /** Environment id for files without qdistill.env metadata. */
   env?: string;
+  /** Batch sizes to measure throughput at (bench(): [1, 32, 1024]). */
   batches: number[];
+  /** Time budget of each measurement, in seconds (bench(): 2). */
   seconds: number;
+  /** Settings for every runtime opened (threads, graph optimization, ...). */
   runtimeOptions?: RuntimeOptions;
+  /** Called after each measurement with the number done, the total, and what was measured. */
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
+/** One bench run: a LatencyResult per model × runtime, with the machine, the settings and what could not run. */
 export interface BenchRun {
+  /** 'qdistill' and its version, e.g. 'qdistill 0.1.0'. */
   tool: string;
+  /** The machine measured on: CPU count and model, Node version. */
   machine: string;
   /** What `single` measures, in words. */
   singleMeasures: string;
   /** Median µs of timing `await` on an already-resolved promise: the floor of any single-call figure here. */
   timerAndAwaitFloorUs: number;
+  /** The batch sizes throughput was measured at. */
   batches: number[];
+  /** Time budget of each measurement, in seconds. */
   secondsPerMeasurement: number;
+  /** The runtimes that ran, by name. */
   runtimes: string[];
+  /** Runtimes not run, each with why (unavailable here, or slow to start and not named). */
   skipped: SkippedRuntime[];
   /** Model × runtime pairs the runtime refused (e.g. an op the js compiler does not support), with why. */
   unsupported: { file: string; runtime: string; reason: string }[];
+  /** One per model × runtime that ran, models in the order given. */
   results: LatencyResult[];
 }
 
+/** What a single-observation latency figure measures, in words (BenchRun.singleMeasures). */
 export const SINGLE_MEASURES = 'await policy.qValues(observation, 1) from Node (the call, its async hops and any round trip to where the model runs)';
 
+/** Measurements a run of `models` × `runtimes` makes (for progress bars). */
 export function benchSteps(models: number, runtimes: number, batches: number[]): number {
   return models * runtimes * measurementsPerRun(batches);
 }
@@ -51,6 +67,7 @@ async function timerAndAwaitFloor(): Promise<number> {
   return percentiles(samples).p50;
 }
 
+/** Benchmarks every file on every selected runtime, one after the other; a pair the runtime refuses is listed in `unsupported`. */
 export async function benchModels(files: string[], selection: RuntimeSelection, o: BenchOptions): Promise<BenchRun> {
   const total = benchSteps(files.length, selection.runtimes.length, o.batches);
   let done = 0;
@@ -98,6 +115,7 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
 export interface BenchRequest extends Partial<Omit<BenchOptions, 'onProgress'>> {
   /** Runtimes, comma-separated, or 'all' (default: every available one except the browser). */
   runtime?: string;
+  /** One update per measurement; `fields.what` says which. */
   onProgress?: OnProgress;
 }
 

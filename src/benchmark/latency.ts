@@ -10,6 +10,7 @@ import { PeakMemory } from './memory.js';
 import { percentiles } from '../util/stats.js';
 import { batchOf, type BenchStates } from './states.js';
 
+/** Options of benchPolicyFile(): the budget, the states to feed, the runtime's settings. */
 export interface LatencyOptions {
   env?: string;
   batches: number[];
@@ -21,32 +22,49 @@ export interface LatencyOptions {
   onMeasurement?: (what: string) => void;
 }
 
+/** Per-call times of one measurement, in microseconds (percentiles by nearest rank). */
 export interface TimingSummary {
+  /** Calls timed. */
   calls: number;
+  /** Median µs per call. */
   p50Us: number;
+  /** 90th percentile, µs per call. */
   p90Us: number;
+  /** 99th percentile, µs per call. */
   p99Us: number;
+  /** Mean µs per call. */
   meanUs: number;
 }
 
+/** Throughput at one batch size: batched calls for the time budget. */
 export interface ThroughputResult {
+  /** Observations per call. */
   batch: number;
+  /** Batched calls timed. */
   calls: number;
+  /** Observations answered per second of wall time (batch × calls / elapsed). */
   observationsPerSecond: number;
   /** Median milliseconds per batched call. */
   p50CallMs: number;
 }
 
+/** One model on one runtime: cold start, single-observation latency, throughput per batch size, peak memory. */
 export interface LatencyResult {
+  /** The model file. */
   file: string;
+  /** The runtime's name. */
   runtime: string;
+  /** File size in bytes. */
   bytes: number;
   /** Milliseconds from reading the file to the first result (includes session creation). */
   coldStartMs: number;
+  /** Single-observation calls made to warm up before timing (for min(1 s, seconds / 4), at least 10). */
   warmupCalls: number;
   /** Single-observation latency seen by the caller: `await policy.qValues(obs, 1)`. */
   single: TimingSummary;
+  /** One per batch size, in the order asked. */
   throughput: ThroughputResult[];
+  /** Peak growth in bytes over the memory before the file was read (sampled between measurements), that baseline, and what was measured. */
   memory: { peakDeltaBytes: number; baselineBytes: number; measured: string };
   /** The runtime's own timing of single calls where the model runs (e.g. inside the browser page), or null. */
   inEngine: (TimingSummary & { measured: string }) | null;
@@ -87,6 +105,7 @@ function memoryScope(scope: string, outOfProcess: boolean): string {
   return `${scope}${where}: growth from before the file was read to the highest sample between measurements`;
 }
 
+/** Measures one model file on one runtime (see LatencyResult); the runtime's UsageError when it cannot run it. */
 export async function benchPolicyFile(file: string, runtime: string, o: LatencyOptions): Promise<LatencyResult> {
   const singles = Array.from({ length: o.states.count }, (_, i) => batchOf(o.states, 1, i));
   const memory = new PeakMemory();

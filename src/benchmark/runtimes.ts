@@ -9,13 +9,19 @@ import { UsageError } from '../util/errors.js';
 /** Runtimes left out of the default selection because they take seconds to start. */
 import { SLOW_TO_START } from '../infer/runtime-names.js';
 
+/** A runtime a benchmark did not run, and why. */
 export interface SkippedRuntime {
+  /** The runtime's name. */
   name: string;
+  /** Why, in one line (what is missing here, or slow to start and not named). */
   reason: string;
 }
 
+/** The runtimes a benchmark runs, and those it leaves out with why. */
 export interface RuntimeSelection {
+  /** The runtimes to run, in registry order (or as named). */
   runtimes: Runtime[];
+  /** The runtimes left out. */
   skipped: SkippedRuntime[];
 }
 

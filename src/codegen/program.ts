@@ -15,6 +15,7 @@ import { ConstantTable, type Constant } from './constants.js';
 import { compact, fuse, setWeightFormat } from './peephole.js';
 import { type PolicyFileInfo } from '../policy/file.js';
 
+/** Number format of the weights in generated code: float32, or int8 values with float scales (buffers stay float32). */
 export type WeightFormat = 'float32' | 'int8';
 
 export type Activation =

@@ -12,6 +12,7 @@ import { dynamicQuantizationPass } from './quantize-dynamic.js';
 import type { StaticFormat } from './quantize-static.js';
 import { weightQuantizationPass } from './quantize-weights.js';
 
+/** Where a pass writes its result, and the environment for files without metadata. */
 export interface PassFileOptions {
   /** The file to write; never the input. */
   out: string;
@@ -29,6 +30,7 @@ export function fp16(input: string, o: PassFileOptions): Promise<PassResult> {
   return applyPass(fp16Pass, input, o.out, {}, o.env);
 }
 
+/** Options of prunePolicy(): the pruning, the output, and work on the pruned model before it is written. */
 export interface PrunePassOptions extends PassFileOptions, PruneOptions {
   /** Work on the pruned model before it is written (the prune pipeline's fine-tuning). */
   after?: AfterPass;
@@ -39,28 +41,29 @@ export function prunePolicy(input: string, o: PrunePassOptions): Promise<PassRes
   return applyPass(prunePass, input, o.out, { sparsity: o.sparsity, structured: o.structured }, o.env, o.after);
 }
 
+/** Options of quantize(): the mode, the weight scales, and for static mode how to calibrate. */
 export interface QuantizeOptions extends PassFileOptions {
   /** static: calibrated activation ranges; dynamic: ranges measured at run time; weights-only: int8 storage, float compute. */
   mode: 'static' | 'dynamic' | 'weights-only';
-  /** One weight scale per output channel instead of per tensor. */
+  /** One weight scale per output channel instead of per tensor (default false). */
   perChannel?: boolean;
-  /** Also quantize the layers that read the observation (kept float by default). */
+  /** static, dynamic: also quantize the layers that read the observation (kept float by default; weights-only does them all). */
   quantizeInputLayer?: boolean;
   /** static: QDQ pairs (default) or QOperator (QLinearMatMul, QLinearConv). */
   format?: StaticFormat;
-  /** static: a dataset (.qdb) or an env id to collect calibration states in (default: the model's env). */
+  /** static: a dataset (.qdb) or an env id to collect calibration states in (default: `env`, else the model's own). */
   calibrate?: string;
   /** static: how observed values become a range (default minmax; entropy keeps actions best on our students). */
   method?: CalibrationMethod;
-  /** static, method percentile: share of |x| kept inside the range, in percent. */
+  /** static, method percentile: share of |x| kept inside the range, in percent (default 99.99). */
   percentile?: number;
-  /** static: states to calibrate on. */
+  /** static: states to calibrate on (default 1000). */
   calibrationStates?: number;
   /** static: calibration progress. */
   onProgress?: OnProgress;
 }
 
-/** int8 quantization of a policy file. */
+/** int8 quantization of a policy file (see QuantizeOptions); UsageError when `out` is the input. */
 export function quantize(input: string, o: QuantizeOptions): Promise<PassResult> {
   const perChannel = Boolean(o.perChannel);
   const keepInputLayer = !o.quantizeInputLayer;

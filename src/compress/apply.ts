@@ -14,17 +14,27 @@ import { runPass, type Pass, type PassReport } from './pass.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 
+/** A model's size: file bytes, parameters and multiply-accumulates. */
 export interface SizeFigures {
+  /** File size in bytes. */
   bytes: number;
+  /** Elements of the float and integer initializers and constants (as ModelSummary counts them). */
   parameters: number;
+  /** Multiply-accumulates of one inference at batch 1; null when some shape could not be inferred. */
   macs: number | null;
 }
 
+/** What a pass wrote, its report, and the input's and output's figures. */
 export interface PassResult {
+  /** The input file. */
   input: string;
+  /** The file written. */
   out: string;
+  /** What the pass changed and what it left alone. */
   report: PassReport;
+  /** The input's size. */
   before: SizeFigures;
+  /** The output's size. */
   after: SizeFigures;
   /** null when the model names no environment and none was given. */
   comparison: OutputComparison | null;
@@ -60,6 +70,7 @@ export async function applyPassToModel<O>(pass: Pass<O>, loaded: LoadedModel, ou
   return { input, out, report, before: figures(model, bytes.length), after: figures(result, resultBytes.length), comparison };
 }
 
+/** Greedy return of a pass's input and output over the same evaluation seeds. */
 export interface RewardBeforeAfter {
   episodes: number;
   seed: number;

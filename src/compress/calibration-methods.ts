@@ -5,6 +5,7 @@
 // JavaScript library implements them.
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
+/** How observed activation values become a range: min/max, a percentile of |x|, or TensorRT's entropy method. */
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 export interface CalibrationSettings {

@@ -5,14 +5,19 @@ import type { LoadedModel } from '../onnx/read-bytes.js';
 import { visitedStates } from '../rollout/visited-states.js';
 import { actionAgreement } from '../policy/agreement.js';
 
+/** How close a pass's output stays to its input, on states the input visits playing its environment (ε = 0.05). */
 export interface OutputComparison {
+  /** States compared (1000). */
   states: number;
+  /** Largest |output − original output| over those states and every action. */
   maxAbsError: number;
   /** Largest |output| of the original, for scale. */
   maxAbsOutput: number;
+  /** Share of those states where both pick the same action. */
   agreement: number;
 }
 
+/** OutputComparison of `compressed` with `original`, both run in onnxruntime-node (ort-cpu). */
 export async function compareOnEnvStates(original: LoadedModel, compressed: LoadedModel, env: string | undefined, states = 1000, seed = 31337): Promise<OutputComparison> {
   const a = await openPolicyModel(original.bytes, original.model, original.where, { env });
   const b = await openPolicyModel(compressed.bytes, compressed.model, compressed.where, { env });

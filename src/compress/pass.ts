@@ -7,22 +7,30 @@ import { metadataOf, setMetadata } from '../onnx/graph.js';
 import { GraphEditor } from './editor.js';
 import { METADATA_KEYS, passHistory } from '../policy/metadata.js';
 
+/** Rewrites one node of the op type it is registered for. */
 export interface Rewriter<Options> {
   /** One line on what the rewrite did, or null when it left the node alone. */
   (node: NodeProto, editor: GraphEditor, options: Options): string | null;
 }
 
+/** A compression pass: per-op rewriters, with optional work before and after the node walk. */
 export interface Pass<Options> {
+  /** Its name in reports and in qdistill.passes, e.g. 'quantize-dynamic'. */
   name: string;
+  /** Op type → the rewriter for its nodes. */
   rewriters: Record<string, Rewriter<Options>>;
   /** Work before/after the node walk (e.g. converting initializers). */
   before?: (editor: GraphEditor, options: Options) => string[];
   after?: (editor: GraphEditor, options: Options) => string[];
 }
 
+/** What one pass did: the changes it made, and the op types it left alone. */
 export interface PassReport {
+  /** The pass's name, e.g. 'quantize-dynamic'. */
   pass: string;
+  /** The options it ran with. */
   options: unknown;
+  /** One line per change made. */
   changes: string[];
   /** Op types present in the graph that the pass has no rewriter for (left as they are). */
   untouched: Record<string, number>;

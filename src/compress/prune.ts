@@ -9,9 +9,11 @@ import type { GraphEditor } from './editor.js';
 import { weightAsKN, weightFromKN } from './matrix.js';
 import type { Pass, Rewriter } from './pass.js';
 
+/** Options of the prune pass. */
 export interface PruneOptions {
   /** Share of weights (unstructured) or hidden units (structured) to remove, in [0, 1). */
   sparsity: number;
+  /** true: remove whole hidden units (the file and MACs shrink); false: zero the smallest weights of each tensor. */
   structured: boolean;
 }
 

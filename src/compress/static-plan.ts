@@ -7,6 +7,7 @@ import type { ValueRange } from './calibration-methods.js';
 import type { GraphEditor } from './editor.js';
 
 export const STATIC_FORMATS = ['qdq', 'qoperator'] as const;
+/** How a static int8 graph is written: QuantizeLinear/DequantizeLinear pairs (qdq), or QLinear* operators (qoperator). */
 export type StaticFormat = (typeof STATIC_FORMATS)[number];
 
 export interface StaticQuantOptions {

@@ -38,10 +38,15 @@ import { DEFAULT_DISTILL, type DistillConfig } from './config.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 import { type BackendName } from '../tfjs/backend-names.js';
 
+/** The distill and sweep stages' options: the trainer's settings (DistillConfig) plus where the data comes from and goes. */
 export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilters'> {
+  /** Environment id for teacher files without qdistill.env metadata (or to override it). */
   env?: string;
+  /** Folder for student.onnx, card.json and dataset.qdb (a sweep: dataset.qdb, sweep.md/json and one folder per size). */
   out: string;
+  /** Greedy episodes of the final evaluation on the shared seeds, also used for the teacher's and a random policy's return (distill() and sweep(): 100). */
   finalEpisodes: number;
+  /** tfjs backend to train on; 'auto' times them; webgpu is refused with a UsageError (distill() and sweep(): wasm). */
   backend: BackendName;
   /** Behaviour cloning on a file written by `qdistill record`. */
   fromDemos?: string;
@@ -55,30 +60,49 @@ export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilt
   earlyStop?: boolean;
 }
 
+/** One student's shape: hidden layer sizes, and a width multiplier for MinAtar CNN students. */
 export interface StudentSize {
+  /** Hidden layer sizes, e.g. [16, 16]. */
   hidden: number[];
   /** MinAtar CNN students: conv filters = 16 × width (default 1; MLP students ignore it). */
   width?: number;
 }
 
+/** One trained student's figures, as distill() and sweep() return them (sweep.json lists them too). */
 export interface StudentSummary {
+  /** The student's folder (student.onnx, card.json). */
   out: string;
+  /** Environment id the student plays. */
   env: string;
+  /** The student's shape as a name, e.g. '16-16' or 'conv16-128'. */
   student: string;
+  /** Parameters of the student. */
   parameters: number;
+  /** Size of student.onnx in bytes. */
   bytes: number;
+  /** Parameters of the teacher, from its card; null when it has none. */
   teacherParameters: number | null;
+  /** The loss it was trained with. */
   loss: LossName;
+  /** Who played while collecting; 'dataset' when labels were reused (--dataset, and every sweep student), 'demonstrations' for behaviour cloning. */
   collect: CollectMode | 'dataset' | 'demonstrations';
+  /** The student's greedy return over finalEpisodes on the shared evaluation seeds. */
   reward: { mean: number; std: number; episodes: number };
+  /** The teacher's return on the same seeds (from its card when measured there, else measured now); null without a teacher. */
   teacherReward: { mean: number; std: number; episodes: number } | null;
   /** (student − random) / (teacher − random): the share of the teacher's gain over a uniformly random policy. */
   ofTeacherReward: number | null;
+  /** Mean return of a uniformly random policy on the same seeds. */
   randomReward: number;
+  /** Share of 2000 held-out teacher-visited states where the student picks the teacher's action; null without a teacher. */
   agreement: number | null;
+  /** Training rounds run. */
   rounds: number;
+  /** True when it reached the teacher's return minus one std before the last round. */
   stoppedEarly: boolean;
+  /** Seconds of training (the final evaluation not included). */
   wallSeconds: number;
+  /** The tfjs backend it trained on. */
   backend: string;
 }
 
@@ -134,6 +158,7 @@ function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize): Distill
   };
 }
 
+/** A student's shape as a name, e.g. '16-16' or 'conv16-128' (also its folder name in a sweep). */
 export function describeStudent(config: Pick<DistillConfig, 'hidden' | 'convFilters'>): string {
   return `${config.convFilters ? `conv${config.convFilters}-` : ''}${config.hidden.join('-')}`;
 }
@@ -302,8 +327,11 @@ export interface DistillRequest extends Partial<Omit<DistillOptions, 'out' | 'en
 
 /** What distill() made: the student file and its figures. */
 export interface DistillOutcome extends StudentSummary {
+  /** The student as an ONNX policy file (outDir/student.onnx). */
   studentPath: string;
+  /** The labelled states (outDir/dataset.qdb), reusable as `dataset` in a later run. */
   datasetPath: string;
+  /** The student's card (outDir/card.json). */
   cardPath: string;
 }
 
@@ -324,6 +352,7 @@ export async function distill(request: DistillRequest): Promise<DistillOutcome> 
 
 /** Options of sweep(): like distill(), with several student sizes trained on labels collected once. */
 export interface SweepRequest extends Omit<DistillRequest, 'student' | 'width'> {
+  /** Student shapes to train, each into a folder of outDir named after it (e.g. '16-16'). */
   sizes: StudentSize[];
 }
 

@@ -11,6 +11,7 @@ import { DEFAULT_RECORD_SEED } from '../rollout/seeds.js';
 import { progressOf, type OnProgress } from '../util/progress.js';
 import { DistillMemory } from './memory.js';
 
+/** Options of recordDemonstrations(): where to write, how many episodes, from which seed. */
 export interface RecordOptions {
   /** Environment id for files without qdistill.env metadata. */
   env?: string;
@@ -20,15 +21,23 @@ export interface RecordOptions {
   seed?: number;
   /** The demonstrations file (.qdb). */
   out: string;
+  /** One update per recorded episode. */
   onProgress?: OnProgress;
 }
 
+/** What recordDemonstrations() wrote, with the recorded episodes' return. */
 export interface RecordResult {
+  /** The demonstrations file written. */
   out: string;
+  /** Environment id the episodes were played in. */
   env: string;
+  /** Episodes recorded. */
   episodes: number;
+  /** Transitions (steps) stored, over all episodes. */
   transitions: number;
+  /** Mean return of the recorded episodes. */
   mean: number;
+  /** Population standard deviation of their returns. */
   std: number;
 }
 

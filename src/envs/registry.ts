@@ -15,22 +15,26 @@ const constructors: Record<string, () => Env> = {
   'MinAtar/Breakout': () => new MinAtarBreakoutEnv(),
 };
 
+/** The UsageError for an id that names no environment; the message lists the known ids. */
 export class UnknownEnvError extends UsageError {
   constructor(readonly id: string) {
     super(`unknown environment '${id}' (known: ${envIds().join(', ')})`);
   }
 }
 
+/** Ids of every environment, in registry order, e.g. 'CartPole-v1'. */
 export function envIds(): string[] {
   return Object.keys(constructors);
 }
 
+/** A new environment (a fresh instance each call); an unknown id throws UsageError listing the known ones. */
 export function makeEnv(id: string): Env {
   const make = constructors[id];
   if (!make) throw new UnknownEnvError(id);
   return make();
 }
 
+/** The spec of environment `id` (see EnvSpec); an unknown id throws UsageError. */
 export function envSpec(id: string): EnvSpec {
   return makeEnv(id).spec;
 }

@@ -1,14 +1,18 @@
 // The environment contract shared by training, evaluation, distillation and the browser bundle.
 // Pure TypeScript: nothing here may import a Node module.
 
+/** How an observation is laid out: 'flat' for a vector, 'hwc' for an image (height × width × channels). */
 export type ObservationLayout = 'flat' | 'hwc';
 
+/** What an environment is: its id, observation shape and layout, action count and episode limits. */
 export interface EnvSpec {
   /** Gymnasium-style id, e.g. 'CartPole-v1'. */
   id: string;
   /** Shape of one observation, without the batch dimension. */
   observationShape: number[];
+  /** 'flat' for vectors, 'hwc' for images (MinAtar). */
   observationLayout: ObservationLayout;
+  /** Number of discrete actions; actions are the integers 0..actionCount − 1. */
   actionCount: number;
   /** Episodes are truncated (not terminated) after this many steps. */
   maxEpisodeSteps: number;
@@ -16,8 +20,11 @@ export interface EnvSpec {
   rewardThreshold: number | null;
 }
 
+/** What one environment step returns. */
 export interface StepResult {
+  /** The observation after the step. */
   observation: Float32Array;
+  /** Reward of this step. */
   reward: number;
   /** The episode reached a terminal state of the MDP: do not bootstrap. */
   terminated: boolean;
@@ -25,13 +32,17 @@ export interface StepResult {
   truncated: boolean;
 }
 
+/** An environment: reset starts an episode, step plays one action. Made by makeEnv(id). */
 export interface Env {
+  /** What this environment is (id, shapes, action count, limits). */
   readonly spec: EnvSpec;
   /** Starts an episode. With a seed the episode is reproducible; without one the env's random stream continues. */
   reset(seed?: number): Float32Array;
+  /** Plays one action (an integer in 0..actionCount − 1, else RangeError) and returns what followed. */
   step(action: number): StepResult;
 }
 
+/** Numbers in one observation: the product of observationShape. */
 export function observationSize(spec: EnvSpec): number {
   return spec.observationShape.reduce((a, b) => a * b, 1);
 }

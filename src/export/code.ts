@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { commandLine } from '../util/command-line.js';
 import { UsageError } from '../util/errors.js';
 
+/** Options of exportJs() and exportC(): the file to write, the weights' format, the environment. */
 export interface ExportCodeOptions {
   /** The file to write (.mjs / .js for JavaScript, .h for C). */
   out: string;
@@ -20,13 +21,21 @@ export interface ExportCodeOptions {
 
 /** What an export wrote. */
 export interface ExportCodeResult {
+  /** The file written. */
   out: string;
+  /** 'js' (ES module) or 'c' (C99 header). */
   language: 'js' | 'c';
+  /** Environment id the policy plays. */
   env: string;
+  /** Number format of the inlined weights. */
   weights: WeightFormat;
+  /** Size of the generated code in bytes. */
   bytes: number;
+  /** The input model: { file: its base name, sha256: hex digest of its bytes }. */
   source: unknown;
+  /** Numbers in one observation (the generated code's input length). */
   observationSize: number;
+  /** Outputs per observation (the generated code's output length). */
   actionCount: number;
   /** The compiled program's steps (gemm, relu, ...). */
   steps: string[];

@@ -7,6 +7,7 @@ import { activateBackend, quietTfjs } from '../tfjs/backends.js';
 import { loadLayersModel, resolveModelJson } from '../tfjs/model-io.js';
 import { UsageError } from '../util/errors.js';
 
+/** Options of exportOnnx(): the output file, the environment, and the graph's form. */
 export interface ExportOnnxOptions {
   /** Output file (default: teacher.onnx in the model folder). */
   out?: string;
@@ -20,7 +21,10 @@ export interface ExportOnnxOptions {
   layout?: 'native' | 'nchw';
 }
 
-/** Writes the tfjs model at `modelPath` (a folder or its model.json) as an ONNX policy; returns what it wrote. */
+/**
+ * Writes the tfjs model at `modelPath` (a folder or its model.json) as an ONNX policy; returns the file and the
+ * settings it used. UsageError when neither `env` nor the model's card names a known environment.
+ */
 export async function exportOnnx(modelPath: string, o: ExportOnnxOptions = {}): Promise<{ out: string; env: string; opset: number; dense: string; layout: string }> {
   const modelJson = resolveModelJson(modelPath);
   const card = readCard(dirname(modelJson));

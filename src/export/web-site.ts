@@ -24,12 +24,20 @@ const WEB_DIR = join(PACKAGE_ROOT, 'web');
  */
 export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.wasm';
 
+/** Options of exportWeb(): the policy file, its environment, and the folder to write. */
 export interface ExportWebOptions {
+  /** The ONNX policy file. */
   model: string;
+  /** Environment id for files without qdistill.env metadata (or to override it). */
   env?: string;
+  /** Folder for the site: index.html, main.js, style.css, model.onnx and onnxruntime-web's wasm. */
   out: string;
 }
 
+/**
+ * Writes a static site that plays the policy's environment in the browser (onnxruntime-web, wasm); returns the
+ * folder (absolute) and the file names written. UsageError when the file is unreadable or does not fit its env.
+ */
 export async function exportWebSite(options: ExportWebOptions): Promise<{ out: string; files: string[] }> {
   const bytes = readPolicyBytes(options.model);
   const { spec, info } = describePolicyFile(decodeModel(bytes, options.model), options.model, options.env);

@@ -12,6 +12,7 @@ import type { Policy } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
 import { RUNTIME_NAMES } from './runtime-names.js';
 
+/** Every runtime by name, in the order of RUNTIMES. */
 export const RUNTIME_REGISTRY: Record<string, Runtime> = {
   [ortCpuRuntime.name]: ortCpuRuntime,
   [jsRuntime.name]: jsRuntime,
@@ -23,14 +24,18 @@ export const RUNTIME_REGISTRY: Record<string, Runtime> = {
 
 /** Runtime names, registry order. */
 export const RUNTIMES: readonly string[] = RUNTIME_NAMES;
+/** A runtime's name, one of RUNTIMES. */
 export type RuntimeName = string;
 
+/** Options of openPolicy(): the runtime, the environment, and settings for the runtime. */
 export interface OpenOptions extends RuntimeOptions {
+  /** Runtime to open on, one of RUNTIMES (default 'ort-cpu'); one that cannot run here is a UsageError, never a fallback. */
   runtime?: RuntimeName;
   /** Environment id for files without qdistill.env metadata (or to override it). */
   env?: string;
 }
 
+/** The runtime called `name`; an unknown name throws UsageError listing the known ones. */
 export function runtimeByName(name: string): Runtime {
   const runtime = RUNTIME_REGISTRY[name];
   if (!runtime) throw new UsageError(`unknown runtime '${name}' (known: ${Object.keys(RUNTIME_REGISTRY).join(', ')})`);
@@ -40,11 +45,16 @@ export function runtimeByName(name: string): Runtime {
 export { readModelBytes as readPolicyBytes } from '../onnx/read-bytes.js';
 import { readModelBytes as readPolicyBytes } from '../onnx/read-bytes.js';
 
+/**
+ * Opens an ONNX policy file on a runtime (default ort-cpu) for the environment its qdistill.env metadata or
+ * `options.env` names. Throws UsageError (one line) when the file is unreadable, does not fit that environment,
+ * or the runtime cannot run it here.
+ */
 export async function openPolicy(file: string, options: OpenOptions = {}): Promise<Policy> {
   return openPolicyBytes(readPolicyBytes(file), file, options);
 }
 
-/** A policy from bytes in memory (`where` names them in messages). */
+/** openPolicy() on bytes in memory (`file` names them in messages). */
 export async function openPolicyBytes(bytes: Uint8Array, file: string, options: OpenOptions = {}): Promise<Policy> {
   return openPolicyModel(bytes, decodeModel(bytes, file), file, options);
 }

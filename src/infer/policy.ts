@@ -3,12 +3,16 @@
 import type { EnvSpec } from '../envs/types.js';
 import type { PolicyFileInfo } from '../policy/file.js';
 
+/** A policy file opened on a runtime (see openPolicy): Q-values or logits for observations, and the greedy action. */
 export interface Policy {
+  /** The environment the policy plays. */
   readonly spec: EnvSpec;
+  /** What the file holds: output kind, input layout and tensor names, card and metadata. */
   readonly info: PolicyFileInfo;
-  /** Outputs for `batch` observations laid out one after another in the env's native layout. */
+  /** Outputs (batch × actionCount, row by row) for `batch` observations laid out one after another in the env's native layout. */
   qValues(observations: Float32Array, batch: number): Promise<Float32Array>;
   /** argmax of the outputs for one observation. */
   act(observation: Float32Array): Promise<number>;
+  /** Releases what the runtime holds (session, browser page); the policy cannot be used afterwards. */
   dispose(): Promise<void>;
 }

@@ -5,17 +5,21 @@ import type { ModelProto } from '../onnx/model.js';
 import type { Policy } from './policy.js';
 import { type PolicyFileInfo } from '../policy/file.js';
 
+/** Settings for the runtime a policy is opened on; each runtime reads the ones that apply to it. */
 export interface RuntimeOptions {
-  /** Threads inside one operator (onnxruntime's intraOpNumThreads); 1 suits the tiny policies we serve. */
+  /** onnxruntime runtimes: threads inside one operator (intraOpNumThreads; default 1, which suits the tiny policies we serve). */
   threads?: number;
+  /** onnxruntime runtimes: graph optimizations applied when the session is created (default 'all'). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** browser: the execution provider inside Chromium. */
+  /** browser: the execution provider inside Chromium (default wasm). */
   browserBackend?: 'wasm' | 'webgpu';
-  /** js: the number format of the weights inlined in the generated module. */
+  /** js: the number format of the weights inlined in the generated module (default float32). */
   weights?: 'float32' | 'int8';
 }
 
+/** One way to run a policy file, as registered in open.ts. */
 export interface Runtime {
+  /** The name it is asked for by, e.g. 'ort-cpu'. */
   readonly name: string;
   /** One line for `--help` and `bench`. */
   readonly description: string;

@@ -10,21 +10,31 @@ import { DataType, dataTypeName, isFloatType, isIntegerType, tensorByteLength, t
 import { isDefaultDomain, opFacts } from './ops.js';
 import { defaultOpset } from './validate.js';
 
+/** A graph input or output. */
 interface ValueSummary {
+  /** The tensor's name. */
   name: string;
+  /** ONNX element type name, e.g. 'FLOAT'. */
   elemType: string;
   /** Declared shape: numbers, symbolic names, '?' for unknown dims; null when the rank is unknown. */
   dims: (number | string)[] | null;
 }
 
+/** What inspect() reports about a model file: versions, inputs and outputs, operators, parameters, bytes, MACs. */
 export interface ModelSummary {
+  /** ONNX IR version of the file. */
   irVersion: number;
   /** Opset version by domain ('ai.onnx' for the default domain). */
   opsets: Record<string, number>;
+  /** The tool that wrote the file ('' when unset). */
   producerName: string;
+  /** Its version ('' when unset). */
   producerVersion: string;
+  /** Graph inputs that are not initializers: what a caller feeds. */
   inputs: ValueSummary[];
+  /** Graph outputs. */
   outputs: ValueSummary[];
+  /** Nodes in the main graph. */
   nodeCount: number;
   /** Number of nodes per operator. */
   opHistogram: Record<string, number>;
@@ -38,6 +48,7 @@ export interface ModelSummary {
   macs: number | null;
   /** MACs by operator, for the nodes whose count is known. */
   macsByOp: Record<string, number>;
+  /** The file's metadata_props, key → value (qdistill.* among them). */
   metadata: Record<string, string>;
 }
 
@@ -462,6 +473,7 @@ function valueSummary(info: ValueInfoProto): ValueSummary {
   };
 }
 
+/** ModelSummary of a decoded model; OnnxFormatError (a UsageError) when it has no graph. */
 export function inspectModel(model: ModelProto): ModelSummary {
   const graph = model.graph;
   if (!graph) throw new OnnxFormatError('model has no graph');

@@ -22,26 +22,44 @@ import { actionAgreement } from '../policy/agreement.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 
+/** Teacher-visited states the agreement figures are measured on. */
 export const AGREEMENT_STATES = 1000;
+/** Seed of the episodes those states come from. */
 export const AGREEMENT_SEED = 31337;
 
+/** Options of compareModels(): episodes, the runtimes to time and the measurement budget. */
 export interface CompareOptions {
+  /** Environment id for files without qdistill.env metadata (or to override it). */
   env?: string;
+  /** Evaluation episodes per model, on the shared evaluation seeds (compare(): 100). */
   episodes: number;
+  /** The runtimes to benchmark, and those skipped with why. */
   selection: RuntimeSelection;
+  /** Batch sizes to measure throughput at (compare(): [1, 32, 1024]). */
   batches: number[];
+  /** Time budget of each latency measurement, in seconds (compare(): 1). */
   seconds: number;
+  /** Settings for every runtime benchmarked. */
   runtimeOptions?: RuntimeOptions;
+  /** Called after each episode and each measurement with the number done, the total, and what. */
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
+/** One model's figures in a comparison. */
 export interface ModelFigures {
+  /** The model file. */
   file: string;
+  /** Short name for tables and plots: the last path parts that tell the files apart. */
   label: string;
+  /** 'teacher' for the first file, 'student' for the others. */
   role: 'teacher' | 'student';
+  /** File size in bytes. */
   bytes: number;
+  /** Parameters (as inspect counts them). */
   parameters: number;
+  /** Multiply-accumulates of one inference at batch 1, or null when unknown. */
   macs: number | null;
+  /** Greedy return on the shared evaluation seeds (ort-cpu): mean, population std, min, max, and every episode's return and length. */
   reward: { mean: number; std: number; min: number; max: number; episodes: number; seed: number; returns: number[]; lengths: number[] };
   /** (return − random) / (teacher − random); null when the teacher does no better than random. */
   ofTeacher: number | null;
@@ -49,22 +67,35 @@ export interface ModelFigures {
   agreement: number;
 }
 
+/** A comparison of a teacher and its students, as compare() returns it and report.json holds it. */
 export interface CompareReport {
+  /** 'qdistill'. */
   tool: string;
+  /** qdistill's version. */
   version: string;
+  /** The command line that made the report. */
   command: string;
+  /** The machine measured on: CPU count and model, Node version. */
   machine: string;
+  /** When the report was made (ISO 8601, UTC). */
   createdAt: string;
+  /** Environment id every model plays. */
   env: string;
+  /** Evaluation episodes per model. */
   episodes: number;
+  /** Base seed of the evaluation episodes. */
   seed: number;
   /** Mean return of a uniformly random policy on the same seeds: 0% of teacher. */
   randomReward: number;
+  /** Teacher-visited states agreement is measured on. */
   agreementStates: number;
+  /** Seed of the episodes those states come from. */
   agreementSeed: number;
   /** Which runtime played the episodes and labelled the agreement states. */
   rewardRuntime: string;
+  /** One per model, the teacher first. */
   models: ModelFigures[];
+  /** The latency benchmark of every model on every selected runtime. */
   latency: BenchRun;
 }
 
@@ -94,6 +125,7 @@ async function openAll(files: string[], env: string | undefined): Promise<Opened
   return opened;
 }
 
+/** The comparison behind compare() and the demo; every model must play the teacher's environment (else UsageError). */
 export async function compareModels(teacherFile: string, studentFiles: string[], o: CompareOptions): Promise<CompareReport> {
   const files = [teacherFile, ...studentFiles];
   const labels = shortLabels(files);
@@ -171,12 +203,14 @@ export interface CompareRequest extends Partial<Omit<CompareOptions, 'selection'
   runtime?: string;
   /** Folder for report.json, report.md and report.html (none written without it). */
   outDir?: string;
+  /** One update per episode and per measurement; `fields.what` says which. */
   onProgress?: OnProgress;
 }
 
 /**
  * Teacher and students side by side: return on the same seeds, share of the teacher's gain, action agreement,
- * size, MACs, and latency per runtime; written as report.{json,md,html} when `outDir` is given.
+ * size, MACs, and latency per runtime; written as report.{json,md,html} when `outDir` is given (their paths in
+ * `written`). UsageError when a model plays another environment than the teacher.
  */
 export async function compare(teacher: string, students: string[], request: CompareRequest = {}): Promise<CompareReport & { written: string[] }> {
   const { runtime, outDir, onProgress, ...rest } = request;

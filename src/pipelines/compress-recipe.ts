@@ -29,50 +29,73 @@ import { shareOfTeacherGain } from '../policy/gain.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
 
+/** Options of the compress recipe; compress() fills in the defaults named here. */
 export interface RecipeOptions {
+  /** Environment id for teacher files without qdistill.env metadata (or to override it). */
   env?: string;
-  /** Least share of the teacher's gain over random the pick must keep, e.g. 0.98. */
+  /** Least share of the teacher's gain over random the pick must keep, in [0, 1] (compress(): 0.98). */
   keep: number;
+  /** Folder for policy.onnx, card.json, students/ and variants/. */
   out: string;
+  /** Evaluation episodes per candidate, on the shared evaluation seeds (compress(): 100). */
   episodes: number;
+  /** Student shapes to distill (compress(): DEFAULT_RECIPE_SIZES). */
   sizes: StudentSize[];
+  /** Seed of every student's distillation (compress(): 1). */
   seed: number;
-  /** Seconds of latency measurement per candidate. */
+  /** Seconds of latency measurement per candidate (compress(): 0.5). */
   latencySeconds: number;
-  /** Candidates within this factor of the smallest size count as "close": the fastest of them is picked. */
+  /** Candidates within this factor of the smallest size count as "close": the fastest of them is picked (compress(): 1.1). */
   closeSize: number;
-  /** How many of the smallest students that keep enough reward get the passes. */
+  /** How many of the smallest students that keep enough reward get the passes (compress(): 2). */
   studentsToCompress: number;
+  /** Distillation settings for every student (default: student collects, wasm); the recipe sets env, seed, out, finalEpisodes and earlyStop. */
   distill: Partial<DistillOptions>;
+  /** What the recipe is doing, one line at a time. */
   log: (line: string) => void;
+  /** Called with each candidate once it is measured, the teacher first. */
   onCandidate?: (candidate: Candidate) => void;
 }
 
+/** One model the recipe measured: the teacher, a student, or a student after passes. */
 export interface Candidate {
+  /** e.g. 'teacher', 'student 16-16', 'student 16-16 + pruned50 + int8-dynamic'. */
   name: string;
+  /** Its file: the teacher's, students/<size>/student.onnx, or one under variants/. */
   file: string;
   /** What was done to the teacher to get here, in order. */
   steps: string[];
   /** Bytes of the file as `compress` would write it (with the short card; see deployableBytes). */
   bytes: number;
+  /** Parameters of the file (as inspect counts them). */
   parameters: number;
+  /** Multiply-accumulates of one inference at batch 1, or null when unknown. */
   macs: number | null;
+  /** Greedy return over `episodes` on the shared evaluation seeds (onnxruntime-node CPU). */
   reward: { mean: number; std: number; episodes: number };
-  /** (reward − random) / (teacher − random) */
+  /** (reward − random) / (teacher − random); 1 when the teacher is no better than random. */
   ofTeacher: number;
+  /** ofTeacher ≥ keep. */
   keeps: boolean;
   /** Median single-observation latency in onnxruntime-node (CPU EP, 1 thread), µs. */
   p50Us: number;
-  /** Action agreement with the model the last pass started from, on states that model visits. */
+  /** Action agreement with the model this one was made from (for a student, the teacher), on states that model visits; null for the teacher. */
   agreementWithParent: number | null;
 }
 
+/** What the recipe found: every candidate, the pick and why. */
 export interface RecipeResult {
+  /** The teacher, measured like the candidates. */
   teacher: Candidate;
+  /** Mean return of a uniformly random policy on the same seeds. */
   randomReward: number;
+  /** Every candidate in the order measured, the teacher first. */
   candidates: Candidate[];
+  /** The chosen candidate as written: `file` is <out>/policy.onnx and `bytes` its size. */
   pick: Candidate;
+  /** Why it was picked, in one line. */
   why: string;
+  /** The output folder. */
   out: string;
 }
 
@@ -137,6 +160,7 @@ async function applyVariant(variant: Variant, parent: Candidate, dir: string, en
   return { file, agreement: result.comparison?.agreement ?? null, step };
 }
 
+/** The compress recipe on `teacherFile` (see the file comment); writes policy.onnx and card.json in `o.out`. */
 export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<RecipeResult> {
   const { spec } = describePolicyFile(decodeModel(readPolicyBytes(teacherFile), teacherFile), teacherFile, o.env);
   const env = spec.id;

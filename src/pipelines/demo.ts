@@ -20,6 +20,7 @@ import { writeReport } from './report/write.js';
 /** Batch sizes of the demo's throughput figures. */
 export const DEMO_BATCHES = [1, 32, 1024];
 
+/** Options of runDemo(); every one has a default. */
 export interface DemoOptions {
   /** Environment of the teacher (default CartPole-v1; models/<env>/teacher.onnx). */
   env?: string;
@@ -35,15 +36,21 @@ export interface DemoOptions {
   seconds?: number;
   /** Runtimes to benchmark, comma-separated (default: all that work here). */
   runtime?: string;
+  /** Training (with `train`) and the comparison's episodes and measurements; distillation reports none. */
   onProgress?: OnProgress;
   /** The steps as they start. */
   onLog?: OnLog;
 }
 
+/** What runDemo() made: the teacher used, the students, and the comparison report. */
 export interface DemoResult {
+  /** The output folder. */
   out: string;
+  /** The teacher file used (the committed one, or <out>/teacher/teacher.onnx with `train`). */
   teacher: string;
+  /** The student and its int8 dynamic and static versions. */
   students: string[];
+  /** The comparison of the teacher and the students. */
   report: CompareReport;
   /** The report files written (report.json, .md, .html). */
   written: string[];

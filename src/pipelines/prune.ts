@@ -4,7 +4,7 @@ import { finetuneAfterPrune } from './prune-finetune.js';
 
 /** Options of prune(): the pass's, plus fine-tuning by distillation from the unpruned model. */
 export interface PruneRequest extends PassFileOptions, PruneOptions {
-  /** Recover the lost reward with a short distillation from the unpruned model (MLP policies). */
+  /** Recover the lost reward with a short distillation from the unpruned model (MLPs; others: UsageError); at most `rounds` (3), seeded by `seed` (1). */
   finetune?: boolean | { rounds?: number; seed?: number };
 }
 

@@ -3,6 +3,7 @@
 import { exportWeb } from '../export/index.js';
 import { DEFAULT_MAX_REQUEST_BATCH, startServer, type RunningServer, type ServeOptions } from '../serve/index.js';
 
+/** Options of serve(): ServeOptions with host, port, batching and request limit defaulted, and pages on or off. */
 export interface ServeRequest extends Omit<ServeOptions, 'webPages' | 'host' | 'port' | 'batching' | 'maxRequestBatch'>, Partial<Pick<ServeOptions, 'host' | 'port' | 'batching' | 'maxRequestBatch'>> {
   /** Build and serve each model's browser page (default true). */
   web?: boolean;

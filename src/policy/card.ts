@@ -9,10 +9,13 @@ import { TOOL_VERSION } from '../util/version.js';
 
 /** Who made a file, where and when: the block every card ends with. */
 export interface Provenance {
+  /** qdistill's version (package.json). */
   toolVersion: string;
   /** The command that made the file (the CLI line, or the script for library calls). */
   command: string;
+  /** The machine it ran on: CPU count and model, Node version. */
   machine: string;
+  /** When the file was made (ISO 8601, UTC). */
   createdAt: string;
 }
 
@@ -23,66 +26,100 @@ export function provenance(command: string = commandLine()): Provenance {
 
 /** A greedy evaluation as cards record it. */
 export interface EvalRecord {
+  /** Mean return. */
   mean: number;
+  /** Population standard deviation of the returns. */
   std: number;
+  /** Episodes played. */
   episodes: number;
+  /** Base seed of the episodes (see EvalResult.seed). */
   seed: number;
 }
 
 /** A DQN teacher trained by `qdistill train`. */
 export interface TeacherCard extends Provenance {
+  /** Always 'teacher'. */
   kind: 'teacher';
+  /** 'DQN'. */
   algorithm: string;
+  /** Environment id it was trained on. */
   env: string;
+  /** Seed of the network's initialization, exploration and environments. */
   seed: number;
   /** Hyperparameters under Stable-Baselines3's names (camelCase). */
   config: object;
+  /** The Q-network's layers, e.g. '256-256', 'conv16-128' or '64-64 dueling'. */
   network: string;
+  /** Parameters of the Q-network. */
   parameters: number;
+  /** Environment steps trained. */
   steps: number;
+  /** Training episodes finished. */
   episodes: number;
+  /** The final greedy evaluation, on the shared evaluation seeds. */
   evalReward: EvalRecord;
   /** Mean return of the last 100 training episodes (ε-greedy). */
   trainReturn100: number | null;
+  /** Seconds of training, earlier runs of a resumed one included (the final evaluation not). */
   wallTimeSeconds: number;
+  /** Environment steps per second of this run (since the resume, if resumed). */
   stepsPerSecond: number;
+  /** The tfjs backend it trained on. */
   backend: string;
+  /** Why that backend, in one line (e.g. what auto timed). */
   backendReason: string;
+  /** The checkpoint step this run resumed from, or null for a fresh run. */
   resumedFromStep: number | null;
 }
 
 /** A student made by `qdistill distill` (or behaviour cloning from demonstrations). */
 export interface StudentCard extends Provenance {
+  /** Always 'student'. */
   kind: 'student';
+  /** Environment id the student plays. */
   env: string;
+  /** The teacher's path as given, its hash (first 16 hex digits of SHA-256) and return; null for behaviour cloning. */
   teacher: { file: string; hash: string; reward: { mean: number; std: number; episodes: number } | null } | null;
+  /** The demonstrations file it was cloned from, or null. */
   demonstrations: string | null;
   /** Hidden layer sizes, e.g. '16-16'. */
   student: string;
+  /** Parameters of the student. */
   parameters: number;
+  /** The trainer's settings (DistillConfig). */
   config: object;
+  /** The final greedy evaluation, on the shared evaluation seeds. */
   evalReward: EvalRecord;
   /** Share of held-out teacher states where the student picks the teacher's action. */
   agreement: number | null;
   /** Per-round history (card.json only: the copy inside the file leaves it out). */
   rounds?: unknown[];
+  /** True when it reached the early-stop return before the last round. */
   stoppedEarly: boolean;
+  /** Seconds of training (the final evaluation not included). */
   wallTimeSeconds: number;
+  /** The tfjs backend it trained on. */
   backend: string;
 }
 
 /** The pick of `qdistill compress`, with every candidate it weighed. */
 export interface CompressedCard extends Provenance {
+  /** Always 'compressed'. */
   kind: 'compressed';
+  /** Environment id the policy plays. */
   env: string;
+  /** The teacher's path as given and its hash, with its return, bytes and parameters. */
   teacher: { file: string; hash: string; [key: string]: unknown };
   [key: string]: unknown;
 }
 
+/** Any card qdistill writes; `kind` tells which. */
 export type ModelCard = TeacherCard | StudentCard | CompressedCard;
 
+/** The card's file name beside a model. */
 export const CARD_FILE = 'card.json';
 
+/** Writes `card` as card.json in `dir` (atomically). */
 export function writeCard(dir: string, card: ModelCard): void {
   writeJsonAtomic(join(dir, CARD_FILE), card);
 }

@@ -18,10 +18,13 @@ export interface PolicyFileInfo {
   output: 'q_values' | 'logits';
   /** How the file takes image observations: the env's own layout, or NCHW (transposed by the policy). */
   inputLayout: 'native' | 'nchw';
+  /** Name of the graph's observation input. */
   inputName: string;
+  /** Name of the output read: 'q_values' or 'logits' when present, else the first output. */
   outputName: string;
   /** qdistill.card parsed, or null. */
   card: Record<string, unknown> | null;
+  /** All of the file's metadata_props, key → value. */
   metadata: Record<string, string>;
 }
 
@@ -31,6 +34,7 @@ const show = (dims: Dim[]) => `[${dims.map((d) => (typeof d === 'number' ? d : d
 const sameDims = (dims: Dim[], expected: number[]) =>
   dims.length === expected.length && dims.every((d, i) => typeof d !== 'number' || d === expected[i]);
 
+/** The environment spec and PolicyFileInfo of a decoded policy; UsageError (one line) when it does not fit the env. */
 export function describePolicyFile(model: ModelProto, where: string, envOverride?: string): { spec: EnvSpec; info: PolicyFileInfo } {
   const metadata = metadataOf(model);
   const envId = envOverride ?? metadata[METADATA_KEYS.env];

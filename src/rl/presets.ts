@@ -1,27 +1,39 @@
 // DQN hyperparameters with Stable-Baselines3's names (camelCase) and RL Baselines3 Zoo's dqn.yml values.
 import { UsageError } from '../util/errors.js';
 
+/** DQN hyperparameters under Stable-Baselines3's names (camelCase); presetFor(env) gives the Zoo's values. */
 export interface DqnConfig {
+  /** Environment steps to train. */
   totalTimesteps: number;
+  /** Adam's learning rate. */
   learningRate: number;
+  /** Transitions the replay buffer holds; once full the oldest are overwritten. */
   bufferSize: number;
+  /** Environment steps before the first gradient step. */
   learningStarts: number;
+  /** Transitions per minibatch. */
   batchSize: number;
   /** Polyak coefficient for the target network; 1 = hard copy every targetUpdateInterval steps. */
   tau: number;
+  /** Discount factor. */
   gamma: number;
   /** Train every this many environment steps. */
   trainFreq: number;
   /** Gradient steps per training round; −1 = as many as environment steps since the last round. */
   gradientSteps: number;
+  /** Environment steps between target network updates. */
   targetUpdateInterval: number;
+  /** Share of totalTimesteps over which ε falls linearly from explorationInitialEps to explorationFinalEps. */
   explorationFraction: number;
+  /** ε at the start of training. */
   explorationInitialEps: number;
+  /** ε after the exploration fraction, to the end. */
   explorationFinalEps: number;
   /** Gradients are rescaled so that their global L2 norm is at most this. */
   maxGradNorm: number;
   /** Double DQN target: the online network picks the next action, the target network scores it. */
   doubleQ: boolean;
+  /** Dueling network: separate value and advantage heads. */
   dueling: boolean;
   /** Hidden layer sizes. */
   netArch: number[];
@@ -56,6 +68,7 @@ const sb3Defaults: DqnConfig = {
   checkpointInterval: 10_000,
 };
 
+/** Per-env values over SB3's defaults (RL Baselines3 Zoo's dqn.yml; MinAtar's paper for Breakout). */
 export const PRESETS: Record<string, Partial<DqnConfig>> = {
   'CartPole-v1': {
     totalTimesteps: 50_000, learningRate: 2.3e-3, batchSize: 64, bufferSize: 100_000, learningStarts: 1000,
@@ -86,6 +99,7 @@ export const PRESETS: Record<string, Partial<DqnConfig>> = {
   },
 };
 
+/** SB3's defaults with the env's preset applied (the defaults alone for an env without one). */
 export function presetFor(envId: string): DqnConfig {
   return { ...sb3Defaults, ...(PRESETS[envId] ?? {}) };
 }
@@ -109,6 +123,7 @@ export function applyOverrides(config: DqnConfig, overrides: Record<string, unkn
   return result;
 }
 
+/** Throws UsageError (naming `where`) when a hyperparameter is out of range. */
 export function validateConfig(c: DqnConfig, where: string): void {
   const positiveInts: (keyof DqnConfig)[] = ['totalTimesteps', 'bufferSize', 'batchSize', 'trainFreq', 'targetUpdateInterval', 'evalEpisodes', 'checkpointInterval'];
   for (const key of positiveInts) {

@@ -21,6 +21,7 @@ import { makeTrainingProbe } from './probe.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 import { type BackendName } from '../tfjs/backend-names.js';
 
+/** Options of train(): the environment and the output folder; the rest defaults to the env's preset. */
 export interface TrainOptions {
   /** Environment id, e.g. 'CartPole-v1' (see listEnvs()). */
   env: string;
@@ -44,10 +45,13 @@ export interface TrainOptions {
   onLog?: OnLog;
 }
 
+/** What train() wrote: the teacher file, its card and the final evaluation's returns. */
 export interface TrainResult {
+  /** The folder written (TrainOptions.outDir). */
   outDir: string;
   /** The teacher as an ONNX policy file. */
   teacherPath: string;
+  /** The card written as card.json (also inside teacher.onnx). */
   card: TeacherCard;
   /** Returns of the final greedy evaluation episodes (on the shared evaluation seeds). */
   evalReturns: number[];

@@ -6,22 +6,32 @@ import { deriveSeed } from '../envs/rng.js';
 import { playEpisode, type ActFn } from './episode.js';
 import { DEFAULT_EVAL_SEED } from './seeds.js';
 
+/** Greedy episodes' returns: mean ± population std, with every episode's return and length. */
 export interface EvalResult {
+  /** Environment id the episodes were played in. */
   env: string;
+  /** Episodes played. */
   episodes: number;
+  /** Base seed: episode i started from deriveSeed(seed, i). */
   seed: number;
+  /** Mean return over the episodes. */
   mean: number;
+  /** Population standard deviation of the returns. */
   std: number;
+  /** Each episode's return (sum of rewards), in order. */
   returns: number[];
+  /** Each episode's length in steps, in order. */
   lengths: number[];
 }
 
+/** Mean and population std of `values` (0 and 0 when there are none). */
 export function meanStd(values: number[]): { mean: number; std: number } {
   const mean = values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1);
   const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(values.length, 1);
   return { mean, std: Math.sqrt(variance) };
 }
 
+/** Plays `episodes` greedy episodes of `envId` with `act`, episode i from deriveSeed(seed, i). */
 export async function evaluatePolicy(
   envId: string,
   act: ActFn,

@@ -11,25 +11,39 @@ import type { ServeMetrics } from './metrics.js';
 import type { NamedModel } from './names.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
 
+/** How requests for one model are grouped into inference calls. */
 export interface BatchingOptions {
   /** false: every request is its own inference call. */
   enabled: boolean;
+  /** Longest wait for more requests after the first one of a batch arrives, in microseconds. */
   batchWindowUs: number;
+  /** A batch runs as soon as it holds this many observations. */
   maxBatch: number;
 }
 
+/** A model the server answers for: the opened policy with its batcher and its figures. */
 export interface ServedModel {
+  /** The name in its URLs and metric labels. */
   name: string;
+  /** The model file. */
   file: string;
+  /** The runtime it runs on. */
   runtime: string;
+  /** The opened policy. */
   policy: Policy;
+  /** Groups its requests into inference calls. */
   batcher: Batcher;
+  /** Numbers in one observation. */
   observationSize: number;
+  /** Parameters of the model (as inspect counts them). */
   parameters: number;
+  /** Multiply-accumulates of one inference at batch 1, or null when unknown. */
   macs: number | null;
+  /** File size in bytes. */
   bytes: number;
 }
 
+/** Options of loadServedModels(). */
 export interface LoadModelsOptions {
   runtime?: string;
   env?: string;
@@ -37,6 +51,7 @@ export interface LoadModelsOptions {
   metrics: ServeMetrics;
 }
 
+/** Opens every model (all or none: on a failure the ones opened are disposed). */
 export async function loadServedModels(named: ModelToServe[], options: LoadModelsOptions): Promise<ServedModel[]> {
   const loaded: ServedModel[] = [];
   try {
@@ -75,6 +90,7 @@ async function loadServedModel({ name, file, runtime: ownRuntime }: ModelToServe
   return { name, file, runtime, policy, batcher, observationSize: size, parameters: summary.parameters, macs: summary.macs, bytes: bytes.byteLength };
 }
 
+/** Flushes each model's batcher and disposes its policy. */
 export async function disposeServedModels(models: ServedModel[]): Promise<void> {
   for (const model of models) {
     model.batcher.flush();

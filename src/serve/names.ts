@@ -3,8 +3,11 @@
 import { basename, extname } from 'node:path';
 import { UsageError } from '../util/errors.js';
 
+/** A model file with the name it is served under. */
 export interface NamedModel {
+  /** The name in URLs and metric labels; keep to letters, digits, '.', '_', '-' (the CLI checks, serve() does not). */
   name: string;
+  /** The ONNX policy file. */
   file: string;
 }
 
@@ -27,6 +30,7 @@ export function parseModelArgument(argument: string): NamedModel {
   return { name: stem, file: argument };
 }
 
+/** parseModelArgument() for each; UsageError when there are none or two share a name. */
 export function parseModelArguments(argumentsList: string[]): NamedModel[] {
   if (argumentsList.length === 0) throw new UsageError('name at least one model file to serve');
   const models = argumentsList.map(parseModelArgument);

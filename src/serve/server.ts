@@ -11,15 +11,21 @@ import { DEFAULT_MAX_REQUEST_BATCH } from './limits.js';
 /** Bytes budgeted per number in the default body limit ("-0.12345678901234567," is 21). */
 const BYTES_PER_VALUE = 24;
 
+/** Options of the server: the models, where to listen, batching and request limits. */
 export interface ServeOptions {
+  /** The models to serve, each by the name its URLs use. */
   models: ModelToServe[];
   /** Runtime for the models that name none themselves (default ort-cpu). */
   runtime?: string;
+  /** Environment id for every model file without qdistill.env metadata (or to override it). */
   env?: string;
+  /** Address to listen on (serve(): 127.0.0.1). */
   host: string;
-  /** 0 picks a free port. */
+  /** 0 picks a free port (serve(): 8080). */
   port: number;
+  /** Micro-batching of concurrent requests per model (serve(): on, 200 µs window, 64 observations). */
   batching: BatchingOptions;
+  /** Most observations one request may carry; more is a 400 (serve(): 1024). */
   maxRequestBatch: number;
   /** Bytes; default: enough for maxRequestBatch observations of the largest model. */
   bodyLimit?: number;
@@ -29,22 +35,30 @@ export interface ServeOptions {
   onWebSite?: (done: number) => void;
 }
 
+/** A listening server; close() stops it. */
 export interface RunningServer {
+  /** The Fastify app (e.g. for inject() in tests). */
   app: FastifyInstance;
   /** http://host:port */
   url: string;
+  /** The models loaded, in the order given. */
   models: ServedModel[];
+  /** The counters and histograms GET /metrics reports. */
   metrics: ServeMetrics;
+  /** The request body limit in effect, in bytes. */
   bodyLimit: number;
   /** Model name → folder of its web page (empty without web pages). */
   webRoots: Map<string, string>;
+  /** Stops accepting, lets requests in flight finish, disposes the policies and removes the pages; later calls return the same promise. */
   close(): Promise<void>;
 }
 
+/** 24 bytes per number for `maxRequestBatch` observations of `largestObservation` numbers, plus 64 KiB. */
 export function defaultBodyLimit(maxRequestBatch: number, largestObservation: number): number {
   return maxRequestBatch * largestObservation * BYTES_PER_VALUE + 64 * 1024;
 }
 
+/** Opens the models, builds their pages and listens; a port in use or a bad host is a UsageError. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const metrics = createServeMetrics();
   const models = await loadServedModels(options.models, { runtime: options.runtime, env: options.env, batching: options.batching, metrics });

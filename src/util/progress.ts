@@ -3,8 +3,11 @@
 
 /** One update of a long task: `done` of `total` units of `task` (the same task name until it ends). */
 export interface ProgressEvent {
+  /** What is being done, e.g. 'train', 'distill', 'bench'. */
   task: string;
+  /** Units done so far. */
   done: number;
+  /** Units in all. */
   total: number;
   /** Figures to show beside the bar, e.g. { loss: '0.012', agreement: '97.1%' }. */
   fields?: Record<string, string | number>;
