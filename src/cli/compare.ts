@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type { CompareReport } from '../pipelines/compare.js';
 import { addLatencyOptions, skippedLines } from './bench.js';
 import { integer } from './options.js';
 import { runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
 import { formatTable, printJson, startProgress } from './output.js';
 import { checkEnvId } from '../envs/registry.js';
+import { type CompareReport } from '../pipelines/report/types.js';
 
 interface CompareFlags extends RuntimeTuningFlags {
   env?: string;

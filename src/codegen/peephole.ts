@@ -2,7 +2,7 @@
 // the arithmetic allows, store weights in the requested format, and drop unused buffers. Buffers are written
 // once, so a step's output can be renamed freely.
 import { quantizeSymmetric } from '../util/int8.js';
-import type { Program, Step, WeightMatrix } from './program.js';
+import type { Program, Step, WeightMatrix } from './program-types.js';
 
 function readsOf(step: Step): number[] {
   return step.kind === 'dueling' ? [step.input, step.value] : [step.input];

@@ -19,7 +19,7 @@ import { chooseBackend, type BackendChoice } from '../tfjs/choose-backend.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
-import { studentsTable } from './summary-table.js';
+import { studentsTable, type StudentSummary } from './summary.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
 import { provenance } from '../policy/card.js';
@@ -68,43 +68,6 @@ export interface StudentSize {
   width?: number;
 }
 
-/** One trained student's figures, as distill() and sweep() return them (sweep.json lists them too). */
-export interface StudentSummary {
-  /** The student's folder (student.onnx, card.json). */
-  out: string;
-  /** Environment id the student plays. */
-  env: string;
-  /** The student's shape as a name, e.g. '16-16' or 'conv16-128'. */
-  student: string;
-  /** Parameters of the student. */
-  parameters: number;
-  /** Size of student.onnx in bytes. */
-  bytes: number;
-  /** Parameters of the teacher, from its card; null when it has none. */
-  teacherParameters: number | null;
-  /** The loss it was trained with. */
-  loss: LossName;
-  /** Who played while collecting; 'dataset' when labels were reused (--dataset, and every sweep student), 'demonstrations' for behaviour cloning. */
-  collect: CollectMode | 'dataset' | 'demonstrations';
-  /** The student's greedy return over finalEpisodes on the shared evaluation seeds. */
-  reward: { mean: number; std: number; episodes: number };
-  /** The teacher's return on the same seeds (from its card when measured there, else measured now); null without a teacher. */
-  teacherReward: { mean: number; std: number; episodes: number } | null;
-  /** (student − random) / (teacher − random): the share of the teacher's gain over a uniformly random policy. */
-  ofTeacherReward: number | null;
-  /** Mean return of a uniformly random policy on the same seeds. */
-  randomReward: number;
-  /** Share of 2000 held-out teacher-visited states where the student picks the teacher's action; null without a teacher. */
-  agreement: number | null;
-  /** Training rounds run. */
-  rounds: number;
-  /** True when it reached the teacher's return minus one std before the last round. */
-  stoppedEarly: boolean;
-  /** Seconds of training (the final evaluation not included). */
-  wallSeconds: number;
-  /** The tfjs backend it trained on. */
-  backend: string;
-}
 
 interface Prepared {
   teacher?: Policy;
@@ -311,8 +274,8 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
 
 /** Options of distill(): the teacher, the student's shape and where to write it; the rest has defaults. */
 export interface DistillRequest extends Partial<Omit<DistillOptions, 'out' | 'env'>> {
-  /** The teacher: any ONNX Q-network file (ours, PyTorch, SB3, tf2onnx). */
-  teacher: string;
+  /** The teacher: any ONNX Q-network file (ours, PyTorch, SB3, tf2onnx); leave it out to clone `fromDemos`. */
+  teacher?: string;
   /** Environment id, needed when the teacher file has no qdistill.env metadata. */
   env?: string;
   /** Hidden layer sizes of the student, e.g. [16, 16]. */
@@ -351,7 +314,9 @@ export async function distill(request: DistillRequest): Promise<DistillOutcome> 
 }
 
 /** Options of sweep(): like distill(), with several student sizes trained on labels collected once. */
-export interface SweepRequest extends Omit<DistillRequest, 'student' | 'width'> {
+export interface SweepRequest extends Omit<DistillRequest, 'student' | 'width' | 'teacher'> {
+  /** The teacher whose labels every student learns (any ONNX Q-network file). */
+  teacher: string;
   /** Student shapes to train, each into a folder of outDir named after it (e.g. '16-16'). */
   sizes: StudentSize[];
 }

@@ -1,9 +1,10 @@
 // The distill stage: a teacher (or demonstrations) in, small students out.
 export { distill, sweep, distillToFolder, sweepToFolder, describeStudent } from './distill.js';
-export type { DistillOptions, DistillOutcome, DistillRequest, StudentSize, StudentSummary, SweepRequest } from './distill.js';
+export type { DistillOptions, DistillOutcome, DistillRequest, StudentSize, SweepRequest } from './distill.js';
+export type { StudentSummary } from './summary.js';
 export { DEFAULT_DISTILL, type DistillConfig } from './config.js';
 export { distillStudent, type DistillResult, type DistillRun, type RoundReport } from './student.js';
 export { recordDemonstrations, type RecordOptions, type RecordResult } from './record.js';
-export { studentsTable } from './summary-table.js';
+export { studentsTable } from './summary.js';
 export { COLLECTORS, type CollectMode } from './collect.js';
 export { LOSSES, type LossName } from './loss-names.js';

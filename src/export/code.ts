@@ -32,7 +32,7 @@ export interface ExportCodeResult {
   /** Size of the generated code in bytes. */
   bytes: number;
   /** The input model: { file: its base name, sha256: hex digest of its bytes }. */
-  source: unknown;
+  source: { file: string; sha256: string };
   /** Numbers in one observation (the generated code's input length). */
   observationSize: number;
   /** Outputs per observation (the generated code's output length). */

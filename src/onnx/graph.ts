@@ -1,15 +1,6 @@
 // Small builders and readers for graphs: nodes, attributes, value infos, models, metadata, and the
 // topological order that validation and the compression passes walk.
-import type {
-  AttributeProto,
-  GraphProto,
-  ModelProto,
-  NodeProto,
-  OperatorSetIdProto,
-  TensorProto,
-  TensorShapeDimension,
-  ValueInfoProto,
-} from './model.js';
+import type { AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeDimension, ValueInfoProto } from './proto.js';
 import { AttributeType, cleanName, OnnxFormatError, quoteName } from './schema.js';
 
 const DEFAULT_OPSET = 17;

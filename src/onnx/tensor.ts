@@ -1,7 +1,7 @@
 // TensorProto contents: data types, element counts and sizes, reading values out as numbers and building
 // float32 / int64 tensors. Reading checks that the stored data matches the declared dims before it
 // allocates anything, so a tensor that claims 10^12 elements costs nothing.
-import type { TensorProto } from './model.js';
+import type { TensorProto } from './proto.js';
 import { OnnxFormatError, quoteName } from './schema.js';
 
 /** TensorProto.DataType. */

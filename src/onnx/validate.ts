@@ -5,7 +5,7 @@
 // problem. Written here because the reference checker is C++/Python only and nothing on npm checks ONNX
 // graphs.
 import { attributeType, describeNode, nodeName, topologicalOrder } from './graph.js';
-import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './model.js';
+import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
 import { AttributeType, OnnxFormatError, quoteName } from './schema.js';
 import { isDefaultDomain, opFacts, type AttrKind, type OpFacts } from './ops.js';
 import { DataType, dataTypeName, dimsProduct, elementByteSize, formatDims, isKnownDataType, typedFieldFor } from './tensor.js';

@@ -9,6 +9,7 @@
 import { DEFAULT_RECIPE_SIZES } from './recipe-defaults.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 import { provenance } from '../policy/card.js';
+import { UsageError } from '../util/errors.js';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describePolicyFile } from '../policy/file.js';
@@ -162,6 +163,7 @@ async function applyVariant(variant: Variant, parent: Candidate, dir: string, en
 
 /** The compress recipe on `teacherFile` (see the file comment); writes policy.onnx and card.json in `o.out`. */
 export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<RecipeResult> {
+  if (!(o.keep >= 0 && o.keep <= 1)) throw new UsageError(`keep must be a share of the teacher's gain between 0 and 1, got ${o.keep}`);
   const { spec } = describePolicyFile(decodeModel(readPolicyBytes(teacherFile), teacherFile), teacherFile, o.env);
   const env = spec.id;
   mkdirSync(o.out, { recursive: true });

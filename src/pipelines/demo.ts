@@ -13,9 +13,10 @@ import { train } from '../rl/index.js';
 import { MODELS_DIR, modelSlug } from '../util/committed-models.js';
 import { UsageError } from '../util/errors.js';
 import type { OnLog, OnProgress } from '../util/progress.js';
-import { compareModels, type CompareReport } from './compare.js';
+import { compareModels } from './compare.js';
 import { STATIC_INT8 } from './recipe-variants.js';
 import { writeReport } from './report/write.js';
+import { type CompareReport } from './report/types.js';
 
 /** Batch sizes of the demo's throughput figures. */
 export const DEMO_BATCHES = [1, 32, 1024];
@@ -36,7 +37,7 @@ export interface DemoOptions {
   seconds?: number;
   /** Runtimes to benchmark, comma-separated (default: all that work here). */
   runtime?: string;
-  /** Training (with `train`) and the comparison's episodes and measurements; distillation reports none. */
+  /** Training (with `train`), distillation, and the comparison's episodes and measurements. */
   onProgress?: OnProgress;
   /** The steps as they start. */
   onLog?: OnLog;
@@ -82,7 +83,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const hidden = o.student ?? (env === 'CartPole-v1' ? [16, 16] : [64, 64]);
   log(`1/3 distilling ${env}'s teacher into a ${hidden.join('-')} student`);
   const studentDir = join(out, 'student');
-  await distillToFolder(teacher, { hidden, width: 1 }, { ...DEFAULT_DISTILL, out: studentDir, finalEpisodes: episodes, backend: 'wasm' });
+  await distillToFolder(teacher, { hidden, width: 1 }, { ...DEFAULT_DISTILL, out: studentDir, finalEpisodes: episodes, backend: 'wasm', onProgress: o.onProgress });
   const student = join(studentDir, 'student.onnx');
 
   log('2/3 quantizing the student: int8 dynamic, int8 static (entropy-calibrated, per-channel)');

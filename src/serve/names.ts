@@ -5,7 +5,7 @@ import { UsageError } from '../util/errors.js';
 
 /** A model file with the name it is served under. */
 export interface NamedModel {
-  /** The name in URLs and metric labels; keep to letters, digits, '.', '_', '-' (the CLI checks, serve() does not). */
+  /** The name in URLs and metric labels: letters, digits, '.', '_', '-', unique among the served models. */
   name: string;
   /** The ONNX policy file. */
   file: string;
@@ -32,8 +32,15 @@ export function parseModelArgument(argument: string): NamedModel {
 
 /** parseModelArgument() for each; UsageError when there are none or two share a name. */
 export function parseModelArguments(argumentsList: string[]): NamedModel[] {
-  if (argumentsList.length === 0) throw new UsageError('name at least one model file to serve');
-  const models = argumentsList.map(parseModelArgument);
+  return checkModelNames(argumentsList.map(parseModelArgument));
+}
+
+/** The models themselves when there is at least one and every name is usable and unique; else a UsageError. */
+export function checkModelNames<M extends NamedModel>(models: M[]): M[] {
+  if (models.length === 0) throw new UsageError('name at least one model file to serve');
+  for (const { name, file } of models) {
+    if (!NAME_PATTERN.test(name)) throw new UsageError(`cannot serve a model named '${name}' (letters, digits, '.', '_', '-')`, file);
+  }
   const seen = new Map<string, string>();
   for (const { name, file } of models) {
     const earlier = seen.get(name);

@@ -5,6 +5,7 @@ import { buildServeApp } from './app.js';
 import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import { disposeServedModels, loadServedModels, type BatchingOptions, type ModelToServe, type ServedModel } from './models.js';
 import { UsageError } from '../util/errors.js';
+import { checkModelNames } from './names.js';
 import { buildWebSites, type WebPageBuilder, type WebSites } from './web-pages.js';
 
 import { DEFAULT_MAX_REQUEST_BATCH } from './limits.js';
@@ -61,7 +62,7 @@ export function defaultBodyLimit(maxRequestBatch: number, largestObservation: nu
 /** Opens the models, builds their pages and listens; a port in use or a bad host is a UsageError. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const metrics = createServeMetrics();
-  const models = await loadServedModels(options.models, { runtime: options.runtime, env: options.env, batching: options.batching, metrics });
+  const models = await loadServedModels(checkModelNames(options.models), { runtime: options.runtime, env: options.env, batching: options.batching, metrics });
   let sites: WebSites | null = null;
   try {
     if (options.webPages) sites = await buildWebSites(options.models, options.env, options.webPages, options.onWebSite);

@@ -7,11 +7,12 @@ import { deriveSeed } from '../../src/envs/rng.js';
 import { makeEnv } from '../../src/envs/registry.js';
 import { openPolicy } from '../../src/infer/open.js';
 import { readModelFile } from '../../src/onnx/model.js';
-import { AGREEMENT_SEED, AGREEMENT_STATES, type CompareReport } from '../../src/pipelines/compare.js';
+import { AGREEMENT_SEED, AGREEMENT_STATES } from '../../src/pipelines/compare.js';
 import { chromiumUnavailableReason, launchChromium } from '../../src/util/chromium.js';
 import { ortOutputs } from '../support/ort-outputs.js';
 import { runCli } from '../cli/run-cli.js';
 import { visitedStates } from '../../src/rollout/visited-states.js';
+import { type CompareReport } from '../../src/pipelines/report/types.js';
 
 const TEACHER = 'models/cartpole-v1/teacher.onnx';
 const STUDENT = 'models/cartpole-v1-student-16x16/student.onnx';

@@ -1,6 +1,6 @@
 // report.html: one self-contained page (inline CSS, inline SVG, no script, nothing fetched) with the
 // tables and plots, readable offline. Every string from the report is escaped.
-import type { CompareReport } from '../compare.js';
+import type { CompareReport } from './types.js';
 import { methodNotes } from './markdown.js';
 import { latencyPlot, returnHistograms, rewardVsSizePlot } from './plots.js';
 import { escapeXml } from './svg.js';

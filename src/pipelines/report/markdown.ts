@@ -1,6 +1,6 @@
 // report.md: what was compared, the summary table, the latency table, and where the figures came from.
 import { formatMicros, memoryNote } from '../../benchmark/index.js';
-import type { CompareReport } from '../compare.js';
+import type { CompareReport } from './types.js';
 import { reportLatencyTable, summaryTable, type Table } from './tables.js';
 
 const cell = (value: string) => value.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -1,7 +1,7 @@
 // The report's three plots, as inline SVG strings: reward against file size, latency per runtime, and the
 // distribution of episode returns of each model.
 import { formatMicros } from '../../benchmark/index.js';
-import type { CompareReport } from '../compare.js';
+import type { CompareReport } from './types.js';
 import { bar, colorAt, errorBar, legend, line, linearScale, logScale, point, svgDocument, text, xAxis, yAxis, type Box, type Scale } from './svg.js';
 import { formatReward } from './tables.js';
 

@@ -1,6 +1,6 @@
 // The report's tables as headers + rows of strings, rendered as text (CLI), Markdown and HTML alike.
 import { latencyTable } from '../../benchmark/index.js';
-import type { CompareReport } from '../compare.js';
+import type { CompareReport } from './types.js';
 
 export interface Table {
   headers: string[];

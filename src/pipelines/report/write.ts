@@ -1,7 +1,7 @@
 // The three report files, each written atomically into the output folder.
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-write.js';
-import type { CompareReport } from '../compare.js';
+import type { CompareReport } from './types.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 
