@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { launchChromium } from '../src/util/chromium.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { exportWebSite } from '../src/export/web-site.js';
-import type { PageState } from '../src/export/site-config.js';
 import { serveFolder } from '../test/support/static-server.js';
 
 const SHOTS = [

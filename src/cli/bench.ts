@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { BenchRun, SkippedRuntime } from '../benchmark/index.js';
+import type { BenchRun } from '../benchmark/index.js';
 import { formatMicros, latencyTable, memoryNote } from '../benchmark/format.js';
 import { RUNTIME_NAMES, SLOW_TO_START } from '../infer/runtime-names.js';
-import { integer, integerList, number } from './options.js';
+import { integerList, number } from './options.js';
 import { addRuntimeTuningOptions, runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
 import { formatTable, printJson, startProgress } from './output.js';
 import { checkEnvId } from '../envs/registry.js';

@@ -6,7 +6,7 @@ import { LOSSES } from '../distill/loss-names.js';
 import type { DistillOptions, StudentSize } from '../distill/index.js';
 import { BACKEND_NAMES } from '../tfjs/backend-names.js';
 import { integer, integerList, number, oneOf } from './options.js';
-import { formatTable, printJson, progressBars } from './output.js';
+import { printJson, progressBars } from './output.js';
 import { DEFAULT_DISTILL } from '../distill/config.js';
 
 interface DistillFlags extends DistillOptions {

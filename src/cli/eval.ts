@@ -1,19 +1,15 @@
 // `qdistill eval`: greedy episodes of a model file, the return's mean ± std (per episode with --json).
 import { type Command, Option } from 'commander';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
-import { BACKEND_NAMES, type BackendName } from '../tfjs/backend-names.js';
+import type { EvaluateFileOptions } from '../rollout/player.js';
+import { BACKEND_NAMES } from '../tfjs/backend-names.js';
 import { integer, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
 import { addRuntimeTuningOptions, resolveRuntime, runtimeOption, runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
 import { checkEnvId } from '../envs/registry.js';
 
-export interface EvalFlags extends RuntimeTuningFlags {
-  env?: string;
-  episodes: number;
-  seed: number;
-  backend: BackendName;
-  runtime: string;
-  workers: number;
+/** The flags of `eval`: what the file player takes, plus --json. */
+export interface EvalFlags extends RuntimeTuningFlags, Pick<EvaluateFileOptions, 'env' | 'episodes' | 'seed' | 'backend' | 'runtime' | 'workers'> {
   json?: boolean;
 }
 

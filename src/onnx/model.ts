@@ -7,12 +7,12 @@ import { readFileSync, statSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UsageError } from '../util/errors.js';
-import { type AttributeType, OnnxFormatError, onnxType } from './schema.js';
+import { OnnxFormatError, onnxType } from './schema.js';
 import { validateModel } from './validate.js';
 
 export { AttributeType, OnnxFormatError } from './schema.js';
 export type { StringStringEntryProto, OperatorSetIdProto, TensorShapeDimension, TensorShapeProto, TypeProtoTensor, TypeProto, ValueInfoProto, TensorProto, AttributeProto, NodeProto, TensorAnnotation, GraphProto, ModelProto } from './proto.js';
-import type { TensorShapeProto, TensorProto, NodeProto, GraphProto, ModelProto } from './proto.js';
+import type { ModelProto } from './proto.js';
 
 /** Larger files are refused before they are read: policies are kilobytes to a few megabytes. */
 export const MAX_MODEL_BYTES = 512 * 1024 * 1024;

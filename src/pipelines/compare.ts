@@ -2,7 +2,7 @@
 // agreement with the teacher on states the teacher visits, size (parameters, bytes, MACs), "% of teacher"
 // against a uniformly random policy, and latency per runtime (src/bench). Returns and agreement come from
 // onnxruntime-node (ort-cpu), the reference runtime; latency from every runtime selected.
-import { benchModels, benchSteps, selectRuntimes, type BenchRun, type RuntimeSelection } from '../benchmark/index.js';
+import { benchModels, benchSteps, selectRuntimes, type RuntimeSelection } from '../benchmark/index.js';
 import type { OnProgress } from '../util/progress.js';
 import type { CompareReport, ModelFigures } from './report/types.js';
 import { writeReport } from './report/write.js';

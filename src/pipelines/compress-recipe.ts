@@ -18,13 +18,10 @@ import { distillToFolder, type DistillOptions, type StudentSize, DEFAULT_DISTILL
 import { fileHash } from '../policy/dataset.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
-import { metadataOf, setMetadata } from '../onnx/graph.js';
+import { setMetadata } from '../onnx/graph.js';
 import { evaluatePolicy } from '../rollout/evaluate.js';
 import { benchPolicyFile, benchStates } from '../benchmark/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
-import { machineDescription } from '../util/machine.js';
-import { commandLine } from '../util/command-line.js';
-import { TOOL_VERSION } from '../util/version.js';
 import { RECIPE_VARIANTS, type Variant } from './recipe-variants.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { METADATA_KEYS } from '../policy/metadata.js';

@@ -8,7 +8,6 @@ import { UsageError } from '../util/errors.js';
 import { checkModelNames } from './names.js';
 import { buildWebSites, type WebPageBuilder, type WebSites } from './web-pages.js';
 
-import { DEFAULT_MAX_REQUEST_BATCH } from './limits.js';
 /** Bytes budgeted per number in the default body limit ("-0.12345678901234567," is 21). */
 const BYTES_PER_VALUE = 24;
 
