@@ -1,7 +1,10 @@
 // What the CLI draws for progress on stderr: a bar on an interactive terminal, JSON lines otherwise (at most
 // one a second per task). Stages report through OnProgress callbacks; this turns them into bars.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { OnProgress, ProgressEvent } from '../util/progress.js';
+
+// Loaded on the first bar: most runs (pipes, CI, --help) never draw one.
+const loadCliProgress = () => createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
 
 export interface Progress {
   update(done: number, fields?: Record<string, string | number>): void;
@@ -11,6 +14,7 @@ export interface Progress {
 /** A progress bar on an interactive stderr, else one JSON line per update (at most one a second). */
 export function startProgress(label: string, total: number, fieldsFormat = ''): Progress {
   if (process.stderr.isTTY) {
+    const cliProgress = loadCliProgress();
     const bar = new cliProgress.SingleBar(
       { format: `${label} [{bar}] {value}/{total} ${fieldsFormat} eta {eta_formatted}`, stream: process.stderr, hideCursor: true, etaBuffer: 50 },
       cliProgress.Presets.shades_classic,
