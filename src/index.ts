@@ -51,6 +51,9 @@ export type { ModelSummary } from './onnx/inspect.js';
 export type { RunningServer, ServeOptions } from './serve/server.js';
 export type { ModelToServe, ServedModel, BatchingOptions } from './serve/models.js';
 
+// Models trained elsewhere
+export { importModel, type ImportOptions, type ImportResult } from './import/import.js';
+
 // Pipelines
 export { compress, type CompressRequest, type RecipeOptions, type RecipeResult, type Candidate } from './pipelines/compress-recipe.js';
 export { DEFAULT_RECIPE_SIZES } from './pipelines/recipe-defaults.js';

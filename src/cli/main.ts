@@ -14,6 +14,7 @@ import { registerEval } from './eval.js';
 import { registerExport } from './export.js';
 import { registerExportCode } from './export-code.js';
 import { registerExportWeb } from './export-web.js';
+import { registerImport } from './import.js';
 import { registerInspect } from './inspect.js';
 import { registerRecord } from './record.js';
 import { registerServe } from './serve.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEval(program);
   registerDistill(program);
+  registerImport(program);
   registerInspect(program);
   registerRecord(program);
   const exportCommand = registerExport(program);

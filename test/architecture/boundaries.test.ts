@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const SHARED = new Set(['util', 'envs', 'onnx', 'tfjs', 'policy', 'codegen', 'infer', 'rollout']);
-const STAGES = new Set(['rl', 'distill', 'compress', 'benchmark', 'serve', 'export']);
+const STAGES = new Set(['rl', 'distill', 'compress', 'benchmark', 'serve', 'export', 'import']);
 
 interface Import {
   file: string;
