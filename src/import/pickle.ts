@@ -36,7 +36,6 @@ export interface UnpickleOptions {
   where: string;
 }
 
-const MARK = Symbol('mark');
 
 /** Reads one pickle from `bytes` under the options' restrictions and returns its value. */
 export function unpickle(bytes: Uint8Array, o: UnpickleOptions): unknown {
