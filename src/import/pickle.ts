@@ -36,7 +36,6 @@ export interface UnpickleOptions {
   where: string;
 }
 
-
 /** Reads one pickle from `bytes` under the options' restrictions and returns its value. */
 export function unpickle(bytes: Uint8Array, o: UnpickleOptions): unknown {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
