@@ -1,7 +1,7 @@
 // The compression passes as library functions, file in → file out: each returns the before/after figures
 // (bytes, parameters, MACs, and agreement on visited states when the environment is known).
 import type { OnProgress } from '../util/progress.js';
-import { applyPass, type AfterPass, type PassResult } from './apply.js';
+import { applyPass, rewardBeforeAfter, type AfterPass, type PassResult, type RewardBeforeAfter } from './apply.js';
 import { applyStaticQuantization } from './apply-static.js';
 import { DEFAULT_CALIBRATION_STATES } from './calibration-defaults.js';
 import type { CalibrationMethod } from './calibration-methods.js';
@@ -16,18 +16,34 @@ import { weightQuantizationPass } from './quantize-weights.js';
 export interface PassFileOptions {
   /** The file to write; never the input. */
   out: string;
-  /** Environment id for files without qdistill.env metadata (enables the agreement check). */
+  /** Environment id for files without qdistill.env metadata (enables the agreement and reward checks). */
   env?: string;
+  /** Greedy episodes on the same seeds to compare the return before and after (default 20; 0 skips it). */
+  episodes?: number;
+}
+
+/** A pass's figures with the return before and after (null when skipped or the environment is unknown). */
+export interface CheckedPassResult extends PassResult {
+  /** The return of input and output on the same seeds, with a warning when the pass lost reward. */
+  reward: RewardBeforeAfter | null;
+}
+
+/** Runs the reward check on a written pass result when the environment is known and episodes were asked for. */
+async function withRewardCheck(result: Promise<PassResult>, o: PassFileOptions): Promise<CheckedPassResult> {
+  const passed = await result;
+  const episodes = o.episodes ?? 20;
+  const reward = passed.comparison && episodes > 0 ? await rewardBeforeAfter(passed.input, passed.out, o.env, episodes) : null;
+  return { ...passed, reward };
 }
 
 /** Graph clean-ups with the same outputs: MatMul + Add → Gemm, Identity and Dropout dropped, Transposes folded. */
-export function optimize(input: string, o: PassFileOptions): Promise<PassResult> {
-  return applyPass(optimizePass, input, o.out, {}, o.env);
+export function optimize(input: string, o: PassFileOptions): Promise<CheckedPassResult> {
+  return withRewardCheck(applyPass(optimizePass, input, o.out, {}, o.env), o);
 }
 
 /** float16 weights; inputs, outputs and arithmetic stay float32. */
-export function fp16(input: string, o: PassFileOptions): Promise<PassResult> {
-  return applyPass(fp16Pass, input, o.out, {}, o.env);
+export function fp16(input: string, o: PassFileOptions): Promise<CheckedPassResult> {
+  return withRewardCheck(applyPass(fp16Pass, input, o.out, {}, o.env), o);
 }
 
 /** Options of prunePolicy(): the pruning, the output, and work on the pruned model before it is written. */
@@ -37,8 +53,8 @@ export interface PrunePassOptions extends PassFileOptions, PruneOptions {
 }
 
 /** Magnitude pruning: the smallest weights zeroed, or (structured) whole hidden units removed. */
-export function prunePolicy(input: string, o: PrunePassOptions): Promise<PassResult> {
-  return applyPass(prunePass, input, o.out, { sparsity: o.sparsity, structured: o.structured }, o.env, o.after);
+export function prunePolicy(input: string, o: PrunePassOptions): Promise<CheckedPassResult> {
+  return withRewardCheck(applyPass(prunePass, input, o.out, { sparsity: o.sparsity, structured: o.structured }, o.env, o.after), o);
 }
 
 /** Options of quantize(): the mode, the weight scales, and for static mode how to calibrate. */
@@ -64,11 +80,11 @@ export interface QuantizeOptions extends PassFileOptions {
 }
 
 /** int8 quantization of a policy file (see QuantizeOptions); UsageError when `out` is the input. */
-export function quantize(input: string, o: QuantizeOptions): Promise<PassResult> {
+export function quantize(input: string, o: QuantizeOptions): Promise<CheckedPassResult> {
   const perChannel = Boolean(o.perChannel);
   const keepInputLayer = !o.quantizeInputLayer;
-  if (o.mode === 'weights-only') return applyPass(weightQuantizationPass, input, o.out, { perChannel }, o.env);
-  if (o.mode === 'dynamic') return applyPass(dynamicQuantizationPass, input, o.out, { perChannel, keepInputLayer }, o.env);
+  if (o.mode === 'weights-only') return withRewardCheck(applyPass(weightQuantizationPass, input, o.out, { perChannel }, o.env), o);
+  if (o.mode === 'dynamic') return withRewardCheck(applyPass(dynamicQuantizationPass, input, o.out, { perChannel, keepInputLayer }, o.env), o);
   const states = o.calibrationStates ?? DEFAULT_CALIBRATION_STATES;
   const settings = { method: o.method ?? 'minmax', ...(o.percentile !== undefined ? { percentile: o.percentile } : {}) };
   const onProgress = o.onProgress;
@@ -81,5 +97,5 @@ export function quantize(input: string, o: QuantizeOptions): Promise<PassResult>
     settings,
     onProgress: onProgress ? (done: number, total: number) => onProgress({ task: 'calibrating', done, total }) : undefined,
   };
-  return applyStaticQuantization(input, o.out, request, o.env);
+  return withRewardCheck(applyStaticQuantization(input, o.out, request, o.env), o);
 }

@@ -12,6 +12,8 @@ import { UsageError } from '../util/errors.js';
 import { compareOnEnvStates, type OutputComparison } from './compare.js';
 import { runPass, type Pass, type PassReport } from './pass.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
+import { shareOfTeacherGain } from '../policy/gain.js';
+import { randomPolicyReward } from '../rollout/random-baseline.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 
 /** A model's size: file bytes, parameters and multiply-accumulates. */
@@ -70,24 +72,50 @@ export async function applyPassToModel<O>(pass: Pass<O>, loaded: LoadedModel, ou
   return { input, out, report, before: figures(model, bytes.length), after: figures(result, resultBytes.length), comparison };
 }
 
-/** Greedy return of a pass's input and output over the same evaluation seeds. */
+/** A return drop larger than this share of the input's gain over a random policy is reported as a warning. */
+export const LOSS_WARNING_SHARE = 0.05;
+
+/** Greedy return of a pass's input and output over the same evaluation seeds, and whether the pass lost reward. */
 export interface RewardBeforeAfter {
+  /** Episodes each file played (the same seeds for both). */
   episodes: number;
+  /** Evaluation seed: episode i starts from deriveSeed(seed, i). */
   seed: number;
+  /** The input's return. */
   before: { mean: number; std: number };
+  /** The output's return. */
   after: { mean: number; std: number };
+  /** A uniformly random policy's return on the same seeds: the zero of "gain". */
+  random: number;
+  /** Share of the input's gain over random that the output lost (negative: it gained); null when the input is no better than random. */
+  lostShare: number | null;
+  /** One line when the output lost more than LOSS_WARNING_SHARE of the input's gain over random, else null. */
+  warning: string | null;
 }
 
-/** Greedy return of the input and the output file over the same evaluation seeds (onnxruntime-node CPU). */
+/** Greedy return of the input and the output file over the same evaluation seeds (onnxruntime-node CPU), with the loss warning. */
 export async function rewardBeforeAfter(input: string, out: string, env: string | undefined, episodes: number): Promise<RewardBeforeAfter> {
+  let actionCount = 0;
+  let envId = '';
   const play = async (file: string) => {
     const policy = await openPolicy(file, { env });
     try {
+      ({ id: envId, actionCount } = policy.spec);
       const r = await evaluatePolicy(policy.spec.id, (o) => policy.act(o), { episodes, seed: DEFAULT_EVAL_SEED });
       return { mean: r.mean, std: r.std };
     } finally {
       await policy.dispose();
     }
   };
-  return { episodes, seed: DEFAULT_EVAL_SEED, before: await play(input), after: await play(out) };
+  const before = await play(input);
+  const after = await play(out);
+  const random = await randomPolicyReward(envId, episodes, actionCount);
+  const kept = shareOfTeacherGain(after.mean, before.mean, random);
+  const lostShare = kept === null ? null : 1 - kept;
+  const show = (r: { mean: number; std: number }) => `${r.mean.toFixed(1)} ± ${r.std.toFixed(1)}`;
+  const warning =
+    lostShare !== null && lostShare > LOSS_WARNING_SHARE
+      ? `the return fell from ${show(before)} to ${show(after)} over ${episodes} episodes: ${(100 * lostShare).toFixed(1)}% of the input's gain over a random policy (${random.toFixed(1)}) is lost`
+      : null;
+  return { episodes, seed: DEFAULT_EVAL_SEED, before, after, random, lostShare, warning };
 }

@@ -1,6 +1,6 @@
 // The compress stage: an ONNX policy in, a smaller one out, one graph pass at a time.
-export { optimize, fp16, prunePolicy, quantize, type PassFileOptions, type PrunePassOptions, type QuantizeOptions } from './api.js';
-export { applyPass, rewardBeforeAfter, type AfterPass, type PassResult, type RewardBeforeAfter, type SizeFigures } from './apply.js';
+export { optimize, fp16, prunePolicy, quantize, type CheckedPassResult, type PassFileOptions, type PrunePassOptions, type QuantizeOptions } from './api.js';
+export { applyPass, rewardBeforeAfter, LOSS_WARNING_SHARE, type AfterPass, type PassResult, type RewardBeforeAfter, type SizeFigures } from './apply.js';
 export { applyStaticQuantization } from './apply-static.js';
 export { runPass, type Pass, type PassReport } from './pass.js';
 export { fp16Pass } from './fp16.js';

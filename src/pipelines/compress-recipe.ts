@@ -144,6 +144,10 @@ export function pickCandidate(candidates: Candidate[], closeSize: number): { pic
   const smallest = keeping[0];
   const close = keeping.filter((c) => c.bytes <= smallest.bytes * closeSize && c.p50Us <= smallest.p50Us * MEANINGFULLY_FASTER);
   const fastest = [smallest, ...close].sort((a, b) => a.p50Us - b.p50Us)[0];
+  if (fastest.steps.length === 0) {
+    // Only the teacher kept the reward: say so, rather than call the teacher "the smallest file".
+    return { pick: fastest, why: `no smaller candidate kept the reward, so policy.onnx is the teacher itself (${fastest.bytes} bytes); try larger --sizes, more --rounds or a lower --keep` };
+  }
   const why =
     fastest === smallest
       ? `smallest file that keeps the reward (${smallest.bytes} bytes, p50 ${smallest.p50Us.toFixed(1)} µs)`

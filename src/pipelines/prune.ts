@@ -1,5 +1,5 @@
 // prune(): the compress stage's magnitude pruning, fine-tuned by the distill stage when asked.
-import { prunePolicy, type PassFileOptions, type PassResult, type PruneOptions } from '../compress/index.js';
+import { prunePolicy, type CheckedPassResult, type PassFileOptions, type PruneOptions } from '../compress/index.js';
 import { finetuneAfterPrune } from './prune-finetune.js';
 
 /** Options of prune(): the pass's, plus fine-tuning by distillation from the unpruned model. */
@@ -9,7 +9,7 @@ export interface PruneRequest extends PassFileOptions, PruneOptions {
 }
 
 /** Magnitude pruning, optionally fine-tuned; unstructured pruning is applied again after fine-tuning. */
-export function prune(input: string, request: PruneRequest): Promise<PassResult> {
+export function prune(input: string, request: PruneRequest): Promise<CheckedPassResult> {
   const { finetune, ...pass } = request;
   const tuning = typeof finetune === 'object' ? finetune : {};
   const after = finetune ? finetuneAfterPrune(pass, { env: pass.env, rounds: tuning.rounds ?? 3, seed: tuning.seed ?? 1 }) : undefined;
