@@ -74,3 +74,10 @@ test('the committed compress picks pass the checker and hold their card: CartPol
     }
   }
 });
+
+test('when only the teacher keeps the reward, the pick is the teacher and the reason says so', () => {
+  const teacher = { ...candidate('teacher', 100_000, 20), steps: [] };
+  const only = pickCandidate([teacher, candidate('tiny-but-bad', 500, 1, false)], 1.1);
+  assert.equal(only.pick.name, 'teacher');
+  assert.match(only.why, /teacher itself/);
+});
