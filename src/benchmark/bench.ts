@@ -74,7 +74,7 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
   const results: LatencyResult[] = [];
   const unsupported: BenchRun['unsupported'] = [];
   for (const file of files) {
-    const states = await benchStates(readPolicyBytes(file), file, o.env);
+    const states = await benchStates(readPolicyBytes(file), file, o.env, undefined, o.runtimeOptions);
     for (const runtime of selection.runtimes) {
       const before = done;
       try {

@@ -3,6 +3,7 @@
 // onnxruntime-node and reused for every runtime.
 import { observationSize } from '../envs/types.js';
 import { openPolicyBytes } from '../infer/open.js';
+import type { RuntimeOptions } from '../infer/runtime.js';
 import { visitedStates } from '../rollout/visited-states.js';
 
 export const BENCH_STATE_SEED = 4242;
@@ -14,8 +15,14 @@ export interface BenchStates {
   perObservation: number;
 }
 
-export async function benchStates(bytes: Uint8Array, file: string, env: string | undefined, count = BENCH_STATE_COUNT): Promise<BenchStates> {
-  const policy = await openPolicyBytes(bytes, file, { env, runtime: 'ort-cpu' });
+export async function benchStates(
+  bytes: Uint8Array,
+  file: string,
+  env: string | undefined,
+  count = BENCH_STATE_COUNT,
+  read: Pick<RuntimeOptions, 'output' | 'allowFp16'> = {},
+): Promise<BenchStates> {
+  const policy = await openPolicyBytes(bytes, file, { env, runtime: 'ort-cpu', output: read.output, allowFp16: read.allowFp16 });
   try {
     const { observations } = await visitedStates(policy, count, BENCH_STATE_SEED);
     return { observations, count, perObservation: observationSize(policy.spec) };

@@ -1,6 +1,6 @@
 // The compression passes on the command line: optimize, fp16, prune and quantize (static, dynamic or weights-only int8).
 import { Option, type Command } from 'commander';
-import type { PassResult } from '../compress/index.js';
+import type { CheckedPassResult } from '../compress/index.js';
 import { CALIBRATION_METHODS, DEFAULT_CALIBRATION_STATES, DEFAULT_PERCENTILE, STATIC_FORMATS, type CalibrationMethod, type StaticFormat } from '../compress/calibration-defaults.js';
 import { UsageError } from '../util/errors.js';
 import { progressBars } from './progress.js';
@@ -10,6 +10,7 @@ import { formatTable, printJson } from './output.js';
 interface ReportFlags {
   env?: string;
   episodes: number;
+  strict?: boolean;
   json?: boolean;
 }
 
@@ -18,15 +19,23 @@ function addReportOptions(command: Command): Command {
   return command
     .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement and reward checks)')
     .option('--episodes <n>', 'greedy episodes on the same seeds to compare the return before and after (0: skip)', integer(0), 20)
+    .option('--strict', "exit 2 when the pass loses more than 5% of the input's gain over a random policy (the file is still written)")
     .option('--json', 'print the result as JSON');
 }
 
-/** Prints the pass result, with the return before and after when the environment is known. */
-async function printResult(passed: PassResult, flags: ReportFlags): Promise<void> {
-  const { rewardBeforeAfter } = await import('../compress/index.js');
-  const reward = passed.comparison && flags.episodes > 0 ? await rewardBeforeAfter(passed.input, passed.out, flags.env, flags.episodes) : null;
-  const result = { ...passed, reward };
-  if (flags.json) return printJson(result);
+/** Prints the pass result, with the return before and after when the environment is known; warns (or with --strict fails) on lost reward. */
+async function printResult(result: CheckedPassResult, flags: ReportFlags): Promise<void> {
+  const { reward } = result;
+  if (flags.json) printJson(result);
+  else printText(result);
+  if (!reward?.warning) return;
+  // --strict turns the warning into the one-line error; the file stays written for inspection.
+  if (flags.strict) throw new UsageError(`--strict: ${reward.warning}`, result.out);
+  process.stderr.write(`qdistill: warning: ${reward.warning}\n`);
+}
+
+function printText(result: CheckedPassResult): void {
+  const { reward } = result;
   const { before, after, comparison } = result;
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
   process.stdout.write(
@@ -49,7 +58,9 @@ async function printResult(passed: PassResult, flags: ReportFlags): Promise<void
   const declined = list(result.report.declined);
   const untouched = list(result.report.untouched);
   process.stdout.write(
-    `${result.report.changes.length} changes${declined ? `; not rewritten: ${declined}` : ''}${untouched ? `; no rewriter: ${untouched}` : ''}\nwrote ${result.out}\n`,
+    `${result.report.changes.length} changes${declined ? `; not rewritten: ${declined}` : ''}${untouched ? `; no rewriter: ${untouched}` : ''}\n` +
+      (result.report.notes ?? []).map((line) => `${line}\n`).join('') +
+      `wrote ${result.out}\n`,
   );
 }
 
@@ -59,7 +70,7 @@ function registerPass(program: Command, name: 'optimize' | 'fp16', description: 
     .addHelpText('after', `\nExample:\n  ${example}`)
     .action(async (input: string, flags: ReportFlags & { out: string }) => {
       const passes = await import('../compress/index.js');
-      await printResult(await passes[name](input, { out: flags.out, env: flags.env }), flags);
+      await printResult(await passes[name](input, { out: flags.out, env: flags.env, episodes: flags.episodes }), flags);
     });
 }
 
@@ -79,7 +90,7 @@ export function registerCompress(program: Command): void {
     .action(async (input: string, flags: ReportFlags & { out: string; sparsity: number; structured?: boolean; finetune?: boolean; finetuneRounds: number; seed: number }) => {
       const { prune } = await import('../pipelines/index.js');
       const finetune = flags.finetune ? { rounds: flags.finetuneRounds, seed: flags.seed } : false;
-      await printResult(await prune(input, { out: flags.out, env: flags.env, sparsity: flags.sparsity, structured: Boolean(flags.structured), finetune }), flags);
+      await printResult(await prune(input, { out: flags.out, env: flags.env, sparsity: flags.sparsity, structured: Boolean(flags.structured), finetune, episodes: flags.episodes }), flags);
     });
   addReportOptions(program.command('quantize'))
     .description('int8 quantization: static (calibrated activation ranges), dynamic (activations quantized at run time) or weights-only')

@@ -54,8 +54,13 @@ function constantLines(step: Step, i: number, buffers: number[]): string[] {
     if (step.bias) lines.push(...arrayLines('float', c('bias', i), step.bias, cFloat));
   } else if (step.kind === 'gather') {
     lines.push(...arrayLines('int', c('idx', i), step.indices, String));
-  } else if (step.kind === 'add-constant') {
+  } else if (step.kind === 'add-constant' || step.kind === 'constant-op') {
     lines.push(...arrayLines('float', c('k', i), step.constant, cFloat));
+  } else if (step.kind === 'prelu') {
+    lines.push(...arrayLines('float', c('k', i), step.slope, cFloat));
+  } else if (step.kind === 'layer-norm') {
+    lines.push(...arrayLines('float', c('w', i), step.scale, cFloat));
+    if (step.bias) lines.push(...arrayLines('float', c('bias', i), step.bias, cFloat));
   }
   return lines.length ? [`/* step ${i + 1}: ${describeStep(step, buffers)} */`, ...lines, ''] : [];
 }

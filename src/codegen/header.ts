@@ -37,6 +37,16 @@ export function describeStep(step: Step, buffers: number[]): string {
       return `${activationName(step.activation).slice(2)} on ${step.size} values${from}`;
     case 'add-constant':
       return `add a constant to ${step.constant.length} values${from}`;
+    case 'constant-op':
+      return `${step.op === 'mul' ? 'multiply' : 'divide'} ${step.constant.length} values by a constant${from}`;
+    case 'binary':
+      return `${step.op} two tensors elementwise (${step.size} values)${from}`;
+    case 'mean':
+      return `mean of ${step.size} values${from}`;
+    case 'prelu':
+      return `prelu on ${step.slope.length} values${from}`;
+    case 'layer-norm':
+      return `layer normalization of ${step.groups} × ${step.groupSize} values, ε=${step.epsilon}${step.bias ? ' + bias' : ''}${from}`;
     case 'dueling':
       return `dueling head V + A − mean(A) over ${step.actions} actions${from}`;
   }

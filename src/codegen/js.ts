@@ -10,7 +10,8 @@ const jsDialect: Dialect = {
   float: 'let',
   constInt: 'const',
   number: (v) => (Object.is(v, -0) ? '0' : String(v)),
-  math: (fn, x) => `Math.${fn}(${x})`,
+  // JavaScript has no Math.erf: the module defines erf() when a step needs it (ERF below).
+  math: (fn, x) => (fn === 'erf' ? `erf(${x})` : `Math.${fn}(${x})`),
   buffer: (i) => `b${i}`,
   constant: (kind, step) => `${kind}${step}`,
 };
@@ -40,8 +41,13 @@ function constantLines(step: Step, i: number, buffers: number[]): string[] {
     if (step.bias) lines.push(`const ${c('bias', i)} = ${f32(step.bias)};`);
   } else if (step.kind === 'gather') {
     lines.push(`const ${c('idx', i)} = ${i32(step.indices)};`);
-  } else if (step.kind === 'add-constant') {
+  } else if (step.kind === 'add-constant' || step.kind === 'constant-op') {
     lines.push(`const ${c('k', i)} = ${f32(step.constant)};`);
+  } else if (step.kind === 'prelu') {
+    lines.push(`const ${c('k', i)} = ${f32(step.slope)};`);
+  } else if (step.kind === 'layer-norm') {
+    lines.push(`const ${c('w', i)} = ${f32(step.scale)};`);
+    if (step.bias) lines.push(`const ${c('bias', i)} = ${f32(step.bias)};`);
   }
   return lines.length > 1 ? lines : [];
 }
@@ -69,6 +75,30 @@ function i8(text) {
   return new Int8Array(bytesOf(text).buffer);
 }`;
 
+// The Gauss error function to float32 accuracy (|error| < 1e-7): its Maclaurin series below 0.5, above it
+// erfc(x) ≈ t·exp(−x² + P(t)), t = 1/(1 + x/2) (Numerical Recipes' erfcc, fractional error < 1.2e-7).
+const ERF = `function erf(x) {
+  const a = Math.abs(x);
+  if (a < 0.5) {
+    const x2 = x * x;
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 10; n++) {
+      term *= -x2 / n;
+      sum += term / (2 * n + 1);
+    }
+    return sum * 1.1283791670955126;
+  }
+  const t = 1 / (1 + 0.5 * a);
+  const p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  const erfc = t * Math.exp(-a * a + p);
+  return x >= 0 ? 1 - erfc : erfc - 1;
+}`;
+
+function usesErf(program: Program): boolean {
+  return program.steps.some((s) => (s.kind === 'dense' || s.kind === 'conv2d' || s.kind === 'activation') && s.activation?.kind === 'erf');
+}
+
 export function generateJs(program: Program, options: GenerateOptions = {}): string {
   const n = program.observationSize;
   const actions = program.actionCount;
@@ -87,6 +117,7 @@ export function generateJs(program: Program, options: GenerateOptions = {}): str
     '',
     DECODERS,
     '',
+    ...(usesErf(program) ? [ERF, ''] : []),
     ...program.steps.flatMap((step, i) => constantLines(step, i, program.buffers)),
     '',
     `// Scratch buffers, allocated once.`,

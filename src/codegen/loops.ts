@@ -11,7 +11,7 @@ export interface Dialect {
   /** Declares a constant index: 'const' / 'const int'. */
   constInt: string;
   number(value: number): string;
-  math(fn: 'exp' | 'tanh' | 'log1p', x: string): string;
+  math(fn: 'exp' | 'tanh' | 'log1p' | 'sqrt' | 'erf', x: string): string;
   buffer(index: number): string;
   /** The name of a step's constant: weights, int8 values, scales, bias, indices, constant. */
   constant(kind: 'w' | 'q' | 's' | 'bias' | 'idx' | 'k', step: number): string;
@@ -36,6 +36,8 @@ function activationExpression(a: Activation | null, s: string, d: Dialect): stri
     case 'softplus':
       // log(1 + e^s) equals s in float32 beyond 30, and exp would overflow further out.
       return `(${s} > ${n(30)} ? ${s} : ${d.math('log1p', d.math('exp', s))})`;
+    case 'erf':
+      return d.math('erf', s);
     case 'clip': {
       let e = s;
       if (Number.isFinite(a.max)) e = `(${e} > ${n(a.max)} ? ${n(a.max)} : ${e})`;
@@ -88,6 +90,42 @@ export function stepLines(program: Program, step: Step, i: number, d: Dialect): 
       return [`for (${int} o = 0; o < ${step.size}; o++) {`, `  ${float} s = ${x}[o];`, `  ${y}[o] = ${activationExpression(step.activation, 's', d)};`, '}'];
     case 'add-constant':
       return [`for (${int} o = 0; o < ${step.constant.length}; o++) ${y}[o] = ${x}[o] + ${d.constant('k', i)}[o];`];
+    case 'constant-op':
+      return [`for (${int} o = 0; o < ${step.constant.length}; o++) ${y}[o] = ${x}[o] ${step.op === 'mul' ? '*' : '/'} ${d.constant('k', i)}[o];`];
+    case 'binary': {
+      const a = `${x}[${step.inputScalar ? '0' : 'o'}]`;
+      const b = `${d.buffer(step.other)}[${step.otherScalar ? '0' : 'o'}]`;
+      const op = { add: '+', sub: '-', mul: '*', div: '/' }[step.op];
+      return [`for (${int} o = 0; o < ${step.size}; o++) ${y}[o] = ${a} ${op} ${b};`];
+    }
+    case 'mean':
+      return [
+        '{',
+        `  ${float} sum = ${d.number(0)};`,
+        `  for (${int} o = 0; o < ${step.size}; o++) sum += ${x}[o];`,
+        `  ${y}[0] = sum / ${d.number(step.size)};`,
+        '}',
+      ];
+    case 'prelu':
+      return [`for (${int} o = 0; o < ${step.slope.length}; o++) {`, `  ${float} s = ${x}[o];`, `  ${y}[o] = s < ${d.number(0)} ? ${d.constant('k', i)}[o] * s : s;`, '}'];
+    case 'layer-norm': {
+      const n = step.groupSize;
+      const at = (j: string) => `${x}[g * ${n} + ${j}]`;
+      return [
+        `for (${int} g = 0; g < ${step.groups}; g++) {`,
+        `  ${float} mean = ${d.number(0)};`,
+        `  for (${int} j = 0; j < ${n}; j++) mean += ${at('j')};`,
+        `  mean = mean / ${d.number(n)};`,
+        `  ${float} variance = ${d.number(0)};`,
+        `  for (${int} j = 0; j < ${n}; j++) {`,
+        `    ${float} dev = ${at('j')} - mean;`,
+        '    variance += dev * dev;',
+        '  }',
+        `  ${float} inv = ${d.number(1)} / ${d.math('sqrt', `variance / ${d.number(n)} + ${d.number(step.epsilon)}`)};`,
+        `  for (${int} j = 0; j < ${n}; j++) ${y}[g * ${n} + j] = (${at('j')} - mean) * inv * ${d.constant('w', i)}[j]${step.bias ? ` + ${d.constant('bias', i)}[j]` : ''};`,
+        '}',
+      ];
+    }
     case 'dueling':
       return [
         '{',

@@ -5,13 +5,16 @@ import { quantizeSymmetric } from '../util/int8.js';
 import type { Program, Step, WeightMatrix } from './program-types.js';
 
 function readsOf(step: Step): number[] {
-  return step.kind === 'dueling' ? [step.input, step.value] : [step.input];
+  if (step.kind === 'dueling') return [step.input, step.value];
+  if (step.kind === 'binary') return [step.input, step.other];
+  return [step.input];
 }
 
 function renameBuffer(program: Program, from: number, to: number): void {
   for (const step of program.steps) {
     if (step.input === from) step.input = to;
     if (step.kind === 'dueling' && step.value === from) step.value = to;
+    if (step.kind === 'binary' && step.other === from) step.other = to;
   }
   if (program.result === from) program.result = to;
 }
@@ -92,6 +95,7 @@ export function compact(program: Program): Program {
     step.input = index.get(step.input)!;
     step.output = index.get(step.output)!;
     if (step.kind === 'dueling') step.value = index.get(step.value)!;
+    if (step.kind === 'binary') step.other = index.get(step.other)!;
   }
   program.result = index.get(program.result)!;
   program.buffers = order.map((b) => program.buffers[b]);

@@ -11,6 +11,7 @@ export type Activation =
   | { kind: 'tanh' }
   | { kind: 'sigmoid' }
   | { kind: 'softplus' }
+  | { kind: 'erf' }
   | { kind: 'clip'; min: number; max: number };
 
 /** Row-major [rows, columns]: one row per output unit (dense) or output channel (conv). */
@@ -82,7 +83,50 @@ export interface DuelingStep extends StepBase {
   actions: number;
 }
 
-export type Step = DenseStep | Conv2dStep | GatherStep | ActivationStep | AddConstantStep | DuelingStep;
+/** output = input × constant or input ÷ constant (the constant already broadcast to the buffer's size). */
+export interface ConstantOpStep extends StepBase {
+  kind: 'constant-op';
+  op: 'mul' | 'div';
+  constant: Float32Array;
+}
+
+/** output[o] = input[o] op other[o] over `size` values; an operand of size 1 is broadcast to all of them. */
+export interface BinaryStep extends StepBase {
+  kind: 'binary';
+  op: 'add' | 'sub' | 'mul' | 'div';
+  other: number;
+  size: number;
+  /** Whether input / other hold one value (broadcast) rather than `size`. */
+  inputScalar: boolean;
+  otherScalar: boolean;
+}
+
+/** output[0] = mean of the `size` input values (ReduceMean over the actions, keepdims). */
+export interface MeanStep extends StepBase {
+  kind: 'mean';
+  size: number;
+}
+
+/** ONNX PRelu: output[o] = input[o] < 0 ? slope[o] · input[o] : input[o] (slope broadcast to the buffer's size). */
+export interface PReluStep extends StepBase {
+  kind: 'prelu';
+  slope: Float32Array;
+}
+
+/**
+ * ONNX LayerNormalization over `groups` consecutive runs of `groupSize` values:
+ * y = (x − mean) / sqrt(var + epsilon) · scale + bias, mean and (biased) var over each run.
+ */
+export interface LayerNormStep extends StepBase {
+  kind: 'layer-norm';
+  groups: number;
+  groupSize: number;
+  epsilon: number;
+  scale: Float32Array;
+  bias: Float32Array | null;
+}
+
+export type Step = DenseStep | Conv2dStep | GatherStep | ActivationStep | AddConstantStep | DuelingStep | ConstantOpStep | BinaryStep | MeanStep | PReluStep | LayerNormStep;
 
 export interface Program {
   env: string;

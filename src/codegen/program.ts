@@ -10,6 +10,7 @@ import { describePolicyFile } from '../policy/file.js';
 import { getFloatAttr, getIntAttr, getIntsAttr, getStringAttr, topologicalOrder } from '../onnx/graph.js';
 import { decodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
 import { isDefaultDomain, PASS_THROUGH_OPS } from '../onnx/ops.js';
+import { DataType } from '../onnx/tensor.js';
 import { UsageError } from '../util/errors.js';
 import { ConstantTable, type Constant } from './constants.js';
 import { compact, fuse, setWeightFormat } from './peephole.js';
@@ -128,20 +129,41 @@ function scalarInput(node: NodeProto, l: Lowering, index: number, fallback: numb
   return c.values[0];
 }
 
-/** A constant bias broadcast to `size` values: one value, or exactly `size` (any leading 1 dims). */
-function broadcastBias(node: NodeProto, l: Lowering, c: Constant, shape: number[]): Float32Array {
+/**
+ * A constant broadcast (numpy rules, towards the tensor only) to one observation's `shape`: a scalar, a
+ * last-axis [N] bias, a per-channel [C, 1, 1] or the exact shape, with any leading 1 (batch) dims; null when
+ * it does not broadcast so.
+ */
+function broadcastConstant(c: Constant, shape: readonly number[]): Float32Array | null {
   const size = sizeOf(shape);
   if (c.values.length === 1) return new Float32Array(size).fill(c.values[0]);
+  if (c.values.length !== sizeOf(c.dims)) return null;
   const dims = c.dims.slice();
   while (dims.length > shape.length && dims[0] === 1) dims.shift();
-  // Broadcasting along the last axis (the common [N] bias) or an exact per-observation shape.
-  if (dims.length === 1 && dims[0] === shape[shape.length - 1]) {
-    const out = new Float32Array(size);
-    for (let i = 0; i < size; i++) out[i] = c.values[i % dims[0]];
-    return out;
+  if (dims.length > shape.length) return null;
+  while (dims.length < shape.length) dims.unshift(1);
+  if (dims.some((d, i) => d !== 1 && d !== shape[i])) return null;
+  // Strides of the constant, 0 along its broadcast axes.
+  const strides = dims.map((d, i) => (d === 1 ? 0 : sizeOf(dims.slice(i + 1))));
+  const out = new Float32Array(size);
+  const coord = new Array<number>(shape.length).fill(0);
+  for (let o = 0; o < size; o++) {
+    let from = 0;
+    for (let j = 0; j < shape.length; j++) from += coord[j] * strides[j];
+    out[o] = c.values[from];
+    for (let j = shape.length - 1; j >= 0; j--) {
+      if (++coord[j] < shape[j]) break;
+      coord[j] = 0;
+    }
   }
-  if (dims.length === shape.length && dims.every((d, i) => d === shape[i])) return Float32Array.from(c.values);
-  l.fail(node, `adds a constant of dims [${c.dims.join(', ')}] to a [${shape.join(', ')}] tensor; only scalar, last-axis or same-shape constants are supported`);
+  return out;
+}
+
+/** A constant bias broadcast to a tensor's values (broadcastConstant), or a UsageError. */
+function broadcastBias(node: NodeProto, l: Lowering, c: Constant, shape: number[], verb = 'adds'): Float32Array {
+  const out = broadcastConstant(c, shape);
+  if (out) return out;
+  l.fail(node, `${verb} a constant of dims [${c.dims.join(', ')}] to a [${shape.join(', ')}] tensor; only constants that broadcast to it (scalar, last-axis, per-channel or same-shape) are supported`);
 }
 
 /** Rows of a [K, N] or ([N, K] when transposed) constant as a row-per-output matrix, int8 kept when it fits. */
@@ -283,6 +305,8 @@ const lowerReshape: Lowerer = (node, l) => {
 };
 
 const lowerPassThrough: Lowerer = (node, l) => {
+  // torch writes Identity of a parameter when two layers share one: the output is that constant.
+  if (l.constants.tryFold(node)) return;
   const x = l.placed(node, 0);
   l.alias(node, x, x.shape);
 };
@@ -306,15 +330,55 @@ function lowerAddConstant(node: NodeProto, l: Lowering, x: Placed, c: Constant, 
   l.emit({ kind: 'add-constant', node: node.name ?? '', input: x.buffer, output: l.buffer(constant.length), constant }, x.shape, node.output[0]);
 }
 
+function lowerConstantOp(node: NodeProto, l: Lowering, x: Placed, c: Constant, op: 'mul' | 'div'): void {
+  const constant = broadcastBias(node, l, c, x.shape, op === 'mul' ? 'multiplies' : 'divides');
+  l.emit({ kind: 'constant-op', node: node.name ?? '', op, input: x.buffer, output: l.buffer(constant.length), constant }, x.shape, node.output[0]);
+}
+
+const dropLeadingOnes = (shape: readonly number[]) => {
+  const s = shape.slice();
+  while (s.length && s[0] === 1) s.shift();
+  return s;
+};
+
+/** Two computed tensors combined elementwise: the same shape, or one of them a single value per observation. */
+function lowerBinary(node: NodeProto, l: Lowering, a: Placed, b: Placed, op: 'add' | 'sub' | 'mul' | 'div'): void {
+  const [sa, sb] = [sizeOf(a.shape), sizeOf(b.shape)];
+  const same = dropLeadingOnes(a.shape).join() === dropLeadingOnes(b.shape).join();
+  if (!same && sa !== 1 && sb !== 1) l.fail(node, `combines [${a.shape.join(', ')}] and [${b.shape.join(', ')}] tensors; only equal shapes or one value per observation broadcast are supported`);
+  const shape = sa >= sb ? a.shape : b.shape;
+  const size = Math.max(sa, sb);
+  l.emit(
+    { kind: 'binary', node: node.name ?? '', op, input: a.buffer, other: b.buffer, output: l.buffer(size), size, inputScalar: sa === 1 && size > 1, otherScalar: sb === 1 && size > 1 },
+    shape,
+    node.output[0],
+  );
+}
+
+/** A deferred mean(A) computed into its own buffer (for V + A − mean(A) written without brackets). */
+function materializeMean(l: Lowering, name: string, mean: Deferred): Placed {
+  const size = sizeOf(mean.of.shape);
+  const output = l.buffer(1);
+  l.steps.push({ kind: 'mean', node: mean.node.name ?? '', input: mean.of.buffer, output, size });
+  const placed: Placed = { buffer: output, shape: mean.of.shape.map(() => 1) };
+  l.values.set(name, placed);
+  return placed;
+}
+
 const lowerSub: Lowerer = (node, l) => {
   const [a, b] = node.input.map((name) => l.values.get(name));
   const c = l.constants.get(node.input[1]);
   if (c && a) return lowerAddConstant(node, l, l.placed(node, 0), c, -1);
-  if (a && b && isDeferred(b) && b.deferred === 'mean' && !isDeferred(a) && a.buffer === b.of.buffer) {
-    l.values.set(node.output[0], { deferred: 'centred', of: a, node });
-    return;
+  if (a && b && isDeferred(b) && b.deferred === 'mean' && !isDeferred(a)) {
+    // A − mean(A): the bracketed dueling head, V + (A − mean(A)); (V + A) − mean(A) computes the mean on its own.
+    if (a.buffer === b.of.buffer) {
+      l.values.set(node.output[0], { deferred: 'centred', of: a, node });
+      return;
+    }
+    return lowerBinary(node, l, a, materializeMean(l, node.input[1], b), 'sub');
   }
-  l.fail(node, 'is supported only as A − constant or A − mean(A) in a dueling head');
+  if (a && b && !isDeferred(a) && !isDeferred(b)) return lowerBinary(node, l, a, b, 'sub');
+  l.fail(node, 'is supported only as A − constant, A − B of computed tensors or A − mean(A) in a dueling head');
 };
 
 const lowerAdd: Lowerer = (node, l) => {
@@ -331,7 +395,82 @@ const lowerAdd: Lowerer = (node, l) => {
     l.emit({ kind: 'dueling', node: node.name ?? '', input: advantage.buffer, value: value.buffer, output: l.buffer(actions), actions }, advantage.shape, node.output[0]);
     return;
   }
-  l.fail(node, 'is supported only as tensor + constant (a bias) or as the dueling head V + (A − mean(A))');
+  if (a && b) return lowerBinary(node, l, l.placed(node, 0), l.placed(node, 1), 'add');
+  l.fail(node, 'is supported only as tensor + constant (a bias), tensor + tensor or as the dueling head V + (A − mean(A))');
+};
+
+const lowerMul: Lowerer = (node, l) => {
+  const [a, b] = node.input.map((name) => l.values.get(name));
+  const [ca, cb] = node.input.map((name) => l.constants.get(name));
+  if (a && cb) return lowerConstantOp(node, l, l.placed(node, 0), cb, 'mul');
+  if (b && ca) return lowerConstantOp(node, l, l.placed(node, 1), ca, 'mul');
+  if (a && b) return lowerBinary(node, l, l.placed(node, 0), l.placed(node, 1), 'mul');
+  l.fail(node, 'is supported only as tensor × constant or tensor × tensor');
+};
+
+const lowerDiv: Lowerer = (node, l) => {
+  const [a, b] = node.input.map((name) => l.values.get(name));
+  const cb = l.constants.get(node.input[1]);
+  if (a && cb) return lowerConstantOp(node, l, l.placed(node, 0), cb, 'div');
+  if (a && b) return lowerBinary(node, l, l.placed(node, 0), l.placed(node, 1), 'div');
+  l.fail(node, 'is supported only as tensor ÷ constant or tensor ÷ tensor');
+};
+
+const lowerPRelu: Lowerer = (node, l) => {
+  const x = l.placed(node, 0);
+  const slope = broadcastBias(node, l, l.constant(node, 1, 'slope'), x.shape, 'applies');
+  l.emit({ kind: 'prelu', node: node.name ?? '', input: x.buffer, output: l.buffer(slope.length), slope }, x.shape, node.output[0]);
+};
+
+// Inference form (training_mode 0): y = (x − mean) / sqrt(var + ε) · scale + B per channel (axis 1), computed
+// as onnxruntime does: x · s + (B − mean · s) with s = scale / sqrt(var + ε) in float32.
+const lowerBatchNormalization: Lowerer = (node, l) => {
+  if (getIntAttr(node, 'training_mode', 0) !== 0) l.fail(node, 'has training_mode 1; only the inference form (running statistics) is supported');
+  if (node.output.slice(1).some((name) => name !== '')) l.fail(node, 'has running-statistics outputs, which only the training form computes');
+  const x = l.placed(node, 0);
+  const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => l.constant(node, i, ['scale', 'B', 'input_mean', 'input_var'][i - 1]));
+  const channels = x.shape[0];
+  if (x.shape.length < 1 || [scale, bias, mean, variance].some((c) => c.values.length !== channels)) {
+    l.fail(node, `normalizes a [batch, ${x.shape.join(', ')}] tensor with statistics of ${scale.values.length} channels`);
+  }
+  const epsilon = getFloatAttr(node, 'epsilon', 1e-5);
+  const f = Math.fround;
+  const s = scale.values.map((g, c) => f(g * f(1 / f(Math.sqrt(f(variance.values[c] + epsilon))))));
+  const shift = bias.values.map((b, c) => f(b - f(mean.values[c] * s[c])));
+  const perChannel = (v: Float32Array): Constant => ({ dims: [channels, ...x.shape.slice(1).map(() => 1)], values: v });
+  const scaledName = `${node.output[0]} (scaled)`;
+  lowerConstantOp({ ...node, output: [scaledName] } as NodeProto, l, x, perChannel(s), 'mul');
+  const scaled = l.values.get(scaledName) as Placed;
+  lowerAddConstant(node, l, scaled, perChannel(shift), 1);
+};
+
+const lowerLayerNormalization: Lowerer = (node, l) => {
+  const x = l.placed(node, 0);
+  const rank = x.shape.length + 1;
+  const attr = getIntAttr(node, 'axis', -1);
+  const axis = attr < 0 ? attr + rank : attr;
+  if (axis < 1 || axis >= rank) l.fail(node, `has axis ${attr}; only axes after the batch axis are supported`);
+  const groupSize = sizeOf(x.shape.slice(axis - 1));
+  const normalized = x.shape.slice(axis - 1);
+  const scale = broadcastConstant(l.constant(node, 1, 'Scale'), normalized);
+  const b = l.optionalConstant(node, 2, 'B');
+  const bias = b ? broadcastConstant(b, normalized) : null;
+  if (!scale || (b && !bias)) return l.fail(node, `has a Scale or B that does not broadcast to the normalized [${normalized.join(', ')}] values`);
+  const step = {
+    kind: 'layer-norm' as const, node: node.name ?? '', input: x.buffer, output: l.buffer(sizeOf(x.shape)),
+    groups: sizeOf(x.shape) / groupSize, groupSize, epsilon: getFloatAttr(node, 'epsilon', 1e-5), scale, bias,
+  };
+  l.emit(step, x.shape, node.output[0]);
+};
+
+// Cast of a constant folds; of a computed tensor, to float32 it is the identity (the program computes in float32,
+// and SB3 exports Flatten(Cast(obs)) on a float input). Other targets would change the values.
+const lowerCast: Lowerer = (node, l) => {
+  if (l.constants.tryFold(node)) return;
+  const to = getIntAttr(node, 'to', 0);
+  if (to !== DataType.FLOAT) l.fail(node, `casts a computed tensor to ${DataType[to] ?? to}; only a cast to FLOAT (a no-op here) is supported`);
+  const x = l.placed(node, 0);
+  l.alias(node, x, x.shape);
 };
 
 const LOWERERS: Record<string, Lowerer> = {
@@ -339,6 +478,12 @@ const LOWERERS: Record<string, Lowerer> = {
   MatMul: lowerMatMul,
   Add: lowerAdd,
   Sub: lowerSub,
+  Mul: lowerMul,
+  Div: lowerDiv,
+  PRelu: lowerPRelu,
+  BatchNormalization: lowerBatchNormalization,
+  LayerNormalization: lowerLayerNormalization,
+  Cast: lowerCast,
   Conv: lowerConv,
   Relu: activationLowerer(() => ({ kind: 'relu' })),
   LeakyRelu: activationLowerer((n) => ({ kind: 'leaky-relu', alpha: getFloatAttr(n, 'alpha', 0.01) })),
@@ -348,6 +493,7 @@ const LOWERERS: Record<string, Lowerer> = {
   Tanh: activationLowerer(() => ({ kind: 'tanh' })),
   Sigmoid: activationLowerer(() => ({ kind: 'sigmoid' })),
   Softplus: activationLowerer(() => ({ kind: 'softplus' })),
+  Erf: activationLowerer(() => ({ kind: 'erf' })),
   // Clip before opset 11 has min/max attributes, from 11 on optional constant inputs.
   Clip: activationLowerer((n, l) => ({
     kind: 'clip',
@@ -362,7 +508,7 @@ const LOWERERS: Record<string, Lowerer> = {
 };
 
 /** The op types the generators accept, for messages. */
-const COMPILABLE_OPS = [...Object.keys(LOWERERS), 'Constant', 'Cast (of constants)', 'DequantizeLinear (of constants)'];
+const COMPILABLE_OPS = [...Object.keys(LOWERERS).map((op) => (op === 'Cast' ? 'Cast (of constants, or to FLOAT)' : op)), 'Constant', 'DequantizeLinear (of constants)'];
 
 export function lowerPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileInfo, source: Program['source'], options: LowerOptions = {}): Program {
   const graph = model.graph!;

@@ -18,6 +18,7 @@ import { rangeOf, type CalibrationSettings, type ValueRange } from './calibratio
 import { DEFAULT_CALIBRATION_STATES } from './calibration-defaults.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
 import { describePolicyFile, type PolicyFileInfo } from '../policy/file.js';
+import { runtimePolicyModel } from '../policy/normalize.js';
 import { visitedStates } from '../rollout/visited-states.js';
 
 /** Differs from the seed compare.ts evaluates on, so calibration and the agreement check see different states. */
@@ -102,7 +103,8 @@ export async function calibrate(loaded: LoadedModel, probes: CalibrationProbes, 
   const ranges: Record<string, ValueRange> = {};
   if (probes.tensors.length === 0) return { source, states, settings: request.settings, ranges };
 
-  const session = await ort.InferenceSession.create(withProbeOutputs(model, probes), { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+  // Files exported with a fixed batch, an ArgMax output or initializers as inputs run as the runtimes run them.
+  const session = await ort.InferenceSession.create(withProbeOutputs(runtimePolicyModel(model, info) ?? model, probes), { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
   const observed = new Map<string, Float32Array[]>(probes.tensors.map((t) => [t, []]));
   const size = observationSize(spec);
   const fileShape = fileObservationShape(spec, info);

@@ -6,6 +6,10 @@ export class GraphEditor {
   readonly graph: GraphProto;
   readonly initializers = new Map<string, TensorProto>();
   private counter = 0;
+  /** Lines for the pass report on what was left alone and why (not changes). */
+  readonly notes: string[] = [];
+  /** Set by a pass's `before` when nothing may be rewritten (the reason is in notes). */
+  refused = false;
 
   constructor(readonly model: ModelProto) {
     this.graph = model.graph!;
@@ -33,6 +37,29 @@ export class GraphEditor {
 
   isGraphInput(value: string): boolean {
     return this.graph.input.some((v) => v.name === value);
+  }
+
+  /**
+   * Whether `value` is the observation: a graph input (not an initializer), or what reshapes (not Transpose: our
+   * Breakout files transpose HWC → CHW before their first Conv, which has always been quantized), a Flatten, a
+   * Cast to float, Identity or Dropout make of one (SB3 writes Flatten(Cast(obs))). The first layer reading
+   * it is "the input layer" the int8 passes keep in float.
+   */
+  readsObservation(value: string): boolean {
+    for (let hops = 0; hops < 16; hops++) {
+      if (this.isGraphInput(value) && !this.initializers.has(value)) return true;
+      const node = this.producer(value);
+      if (!node) return false;
+      const op = node.opType ?? '';
+      if (op === 'Cast') {
+        const to = node.attribute.find((a) => a.name === 'to')?.i;
+        if (to !== 1) return false;
+      } else if (!['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout'].includes(op)) {
+        return false;
+      }
+      value = node.input[0];
+    }
+    return false;
   }
 
   isGraphOutput(value: string): boolean {

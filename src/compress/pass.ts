@@ -36,6 +36,8 @@ export interface PassReport {
   untouched: Record<string, number>;
   /** Op types whose rewriter left a node alone (an unsupported form, or a layer kept on purpose). */
   declined: Record<string, number>;
+  /** Why nodes were left alone where the counts do not say it (e.g. an opset the pass cannot raise). */
+  notes?: string[];
 }
 
 /** Runs a pass on a copy of the model; the input is never modified. Appends a record to qdistill.passes. */
@@ -50,14 +52,14 @@ export function runPass<Options>(pass: Pass<Options>, input: ModelProto, options
   for (const node of [...editor.nodes]) {
     if (!editor.nodes.includes(node)) continue;
     const rewrite: Rewriter<Options> | undefined = pass.rewriters[node.opType];
-    const change = rewrite ? rewrite(node, editor, options) : null;
+    const change = rewrite !== undefined && !editor.refused ? rewrite(node, editor, options) : null;
     if (change) changes.push(change);
     else if (rewrite !== undefined) declined[node.opType] = (declined[node.opType] ?? 0) + 1;
     else if (Object.keys(pass.rewriters).length > 0) untouched[node.opType] = (untouched[node.opType] ?? 0) + 1;
   }
   changes.push(...(pass.after?.(editor, options) ?? []));
   editor.pruneInitializers();
-  const report: PassReport = { pass: pass.name, options, changes, untouched, declined };
+  const report: PassReport = { pass: pass.name, options, changes, untouched, declined, ...(editor.notes.length ? { notes: editor.notes } : {}) };
   const history = passHistory(metadataOf(model));
   setMetadata(model, { [METADATA_KEYS.passes]: JSON.stringify([...history, { pass: pass.name, options, changes: changes.length }]) });
   // Validate what we produced: a pass bug must not leave a broken file behind.

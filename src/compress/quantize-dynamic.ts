@@ -11,6 +11,7 @@ import { dynamicIntegerNodes } from './dynamic-nodes.js';
 import { weightAsKN } from './matrix.js';
 import type { Pass, Rewriter } from './pass.js';
 import { addInt8Weight } from './quant-tensors.js';
+import { defaultOpsetOf, opsetUpgradeBlocker, upgradeOpset } from '../onnx/opset-upgrade.js';
 
 interface DynamicQuantOptions {
   perChannel: boolean;
@@ -29,7 +30,7 @@ const gemm: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
   const weight = editor.initializers.get(w);
   if (!weight || weight.dataType !== DataType.FLOAT || weight.dims.length !== 2) return null;
   if (getIntAttr(node, 'transA', 0) || getFloatAttr(node, 'alpha', 1) !== 1 || getFloatAttr(node, 'beta', 1) !== 1) return null;
-  if (options.keepInputLayer && editor.isGraphInput(node.input[0])) return null;
+  if (options.keepInputLayer && editor.readsObservation(node.input[0])) return null;
   const { values: kn, k, n } = weightAsKN(node, weight);
   const base = editor.fresh(node.name || 'gemm');
   const [output] = node.output;
@@ -43,7 +44,7 @@ const matmul: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
   const [a, w] = node.input;
   const weight = editor.initializers.get(w);
   if (!weight || weight.dataType !== DataType.FLOAT || weight.dims.length !== 2) return null;
-  if (options.keepInputLayer && editor.isGraphInput(node.input[0])) return null;
+  if (options.keepInputLayer && editor.readsObservation(node.input[0])) return null;
   const [k, n] = weight.dims;
   const base = editor.fresh(node.name || 'matmul');
   integerMatMul(editor, node, a, tensorToFloat32(weight), k, n, node.output[0], options.perChannel, base);
@@ -52,8 +53,29 @@ const matmul: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
 };
 
 const conv: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
-  if (options.keepInputLayer && editor.isGraphInput(node.input[0])) return null;
+  if (options.keepInputLayer && editor.readsObservation(node.input[0])) return null;
   return rewriteConvInteger(node, editor, options.perChannel);
 };
 
-export const dynamicQuantizationPass: Pass<DynamicQuantOptions> = { name: 'quantize-dynamic', rewriters: { Gemm: gemm, MatMul: matmul, Conv: conv } };
+/** DynamicQuantizeLinear is an opset-11 op (MatMulInteger and ConvInteger opset 10). */
+const DYNAMIC_OPSET = 11;
+const WRITTEN = new Set(['DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger']);
+
+export const dynamicQuantizationPass: Pass<DynamicQuantOptions> = {
+  name: 'quantize-dynamic',
+  rewriters: { Gemm: gemm, MatMul: matmul, Conv: conv },
+  before: (editor) => {
+    const from = defaultOpsetOf(editor.model);
+    const blocker = opsetUpgradeBlocker(editor.model, DYNAMIC_OPSET);
+    if (blocker) {
+      editor.refused = true;
+      editor.notes.push(`not quantized: the file is opset ${from}, DynamicQuantizeLinear needs opset ${DYNAMIC_OPSET}, and the opset cannot be raised (${blocker}); export with opset_version ≥ ${DYNAMIC_OPSET}`);
+    }
+    return [];
+  },
+  after: (editor) => {
+    if (!editor.nodes.some((n) => WRITTEN.has(n.opType))) return [];
+    const line = upgradeOpset(editor.model, DYNAMIC_OPSET);
+    return line ? [line] : [];
+  },
+};

@@ -8,14 +8,34 @@ import type { CalibrationProbes } from './calibrate.js';
 import type { Pass, Rewriter } from './pass.js';
 import { rewriteQdq } from './static-qdq.js';
 import { rewriteQOperator } from './static-qoperator.js';
-import { staticCalibrationProbes, type StaticQuantOptions } from './static-plan.js';
+import { MIN_OPSET, staticCalibrationProbes, type StaticQuantOptions } from './static-plan.js';
+import { defaultOpsetOf, opsetUpgradeBlocker, upgradeOpset } from '../onnx/opset-upgrade.js';
 
 export { STATIC_FORMATS, type StaticFormat, type StaticQuantOptions } from './static-plan.js';
 
 const rewrite: Rewriter<StaticQuantOptions> = (node, editor, options) =>
   options.format === 'qoperator' ? rewriteQOperator(node, editor, options) : rewriteQdq(node, editor, options);
 
-export const staticQuantizationPass: Pass<StaticQuantOptions> = { name: 'quantize-static', rewriters: { Gemm: rewrite, MatMul: rewrite, Conv: rewrite } };
+const WRITTEN = new Set(['QuantizeLinear', 'DequantizeLinear', 'QLinearMatMul', 'QLinearConv', 'MatMulInteger']);
+
+export const staticQuantizationPass: Pass<StaticQuantOptions> = {
+  name: 'quantize-static',
+  rewriters: { Gemm: rewrite, MatMul: rewrite, Conv: rewrite },
+  before: (editor) => {
+    const blocker = opsetUpgradeBlocker(editor.model, MIN_OPSET);
+    if (blocker) {
+      editor.notes.push(
+        `not quantized: the file is opset ${defaultOpsetOf(editor.model)}, static int8 needs opset ${MIN_OPSET} (per-axis QuantizeLinear), and the opset cannot be raised (${blocker}); export with opset_version ≥ ${MIN_OPSET} or use --mode dynamic`,
+      );
+    }
+    return [];
+  },
+  after: (editor) => {
+    if (!editor.nodes.some((n) => WRITTEN.has(n.opType))) return [];
+    const line = upgradeOpset(editor.model, MIN_OPSET);
+    return line ? [line] : [];
+  },
+};
 
 /** The tensors calibration must observe for the pass to rewrite `model` with these options. */
 export function probesForStaticPass(model: ModelProto, options: Pick<StaticQuantOptions, 'format' | 'keepInputLayer'>): CalibrationProbes {

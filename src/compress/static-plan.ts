@@ -3,6 +3,7 @@
 import { getFloatAttr, getIntAttr, makeNode } from '../onnx/graph.js';
 import type { NodeProto, TensorProto } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
+import { opsetUpgradeBlocker } from '../onnx/opset-upgrade.js';
 import type { ValueRange } from './calibration-methods.js';
 import type { GraphEditor } from './editor.js';
 
@@ -33,8 +34,8 @@ export interface QuantTarget {
   channelAxis: number;
 }
 
-/** Opset 13 brought per-axis QuantizeLinear/DequantizeLinear; older files are left alone. */
-const MIN_OPSET = 13;
+/** Opset 13 brought per-axis QuantizeLinear/DequantizeLinear; older files are raised to it where their ops allow. */
+export const MIN_OPSET = 13;
 
 function defaultOpset(editor: GraphEditor): number {
   return editor.model.opsetImport?.find((o) => !o.domain)?.version ?? 0;
@@ -46,8 +47,8 @@ function floatConstant(editor: GraphEditor, name: string | undefined): TensorPro
 }
 
 export function quantTarget(node: NodeProto, editor: GraphEditor, keepInputLayer: boolean): QuantTarget | null {
-  if (defaultOpset(editor) < MIN_OPSET) return null;
-  if (keepInputLayer && editor.isGraphInput(node.input[0])) return null;
+  if (defaultOpset(editor) < MIN_OPSET && opsetUpgradeBlocker(editor.model, MIN_OPSET)) return null;
+  if (keepInputLayer && editor.readsObservation(node.input[0])) return null;
   const [input, w, b] = node.input;
   const weight = floatConstant(editor, w);
   if (!weight) return null;

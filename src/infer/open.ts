@@ -1,6 +1,7 @@
 // open(file, {runtime}) → Policy. Every runtime registers in RUNTIME_REGISTRY; naming one that cannot run
 // here is a one-line error that says why, never a silent fallback to another.
-import { decodeModel, type ModelProto } from '../onnx/model.js';
+import { decodeModel, encodeModel, type ModelProto } from '../onnx/model.js';
+import { runtimePolicyModel } from '../policy/normalize.js';
 import { firstLine, UsageError } from '../util/errors.js';
 import { describePolicyFile } from '../policy/file.js';
 import { jsRuntime } from './js-runtime.js';
@@ -33,6 +34,8 @@ export interface OpenOptions extends RuntimeOptions {
   runtime?: RuntimeName;
   /** Environment id for files without qdistill.env metadata (or to override it). */
   env?: string;
+  /** Told one line per way the file was adapted for the runtime (fixed batch, ArgMax output, float16, …). */
+  onLog?: (line: string) => void;
 }
 
 /** The runtime called `name`; an unknown name throws UsageError listing the known ones. */
@@ -61,7 +64,13 @@ export async function openPolicyBytes(bytes: Uint8Array, file: string, options: 
 
 /** A policy from bytes the caller has already decoded into `model` (so a command decodes its input once). */
 export async function openPolicyModel(bytes: Uint8Array, model: ModelProto, file: string, options: OpenOptions = {}): Promise<Policy> {
-  const { spec, info } = describePolicyFile(model, file, options.env);
+  const { spec, info } = describePolicyFile(model, file, options.env, { output: options.output, allowFp16: options.allowFp16 });
+  for (const note of info.notes) options.onLog?.(`${file}: ${note}`);
+  const adapted = runtimePolicyModel(model, info);
+  if (adapted) {
+    model = adapted;
+    bytes = encodeModel(adapted);
+  }
   const runtime = runtimeByName(options.runtime ?? 'ort-cpu');
   const reason = await runtime.unavailableReason();
   if (reason) throw new UsageError(`runtime '${runtime.name}' is not available here: ${reason}`);

@@ -15,6 +15,10 @@ export interface RuntimeOptions {
   browserBackend?: 'wasm' | 'webgpu';
   /** js: the number format of the weights inlined in the generated module (default float32). */
   weights?: 'float32' | 'int8';
+  /** The graph output holding the Q-values, for files with several outputs (default: q_values, logits, else the first). */
+  output?: string;
+  /** Run a file with a float16 input and output, casting float32 observations and Q-values at its boundary. */
+  allowFp16?: boolean;
 }
 
 /** One way to run a policy file, as registered in open.ts. */

@@ -36,13 +36,34 @@ export function toFileLayout(spec: EnvSpec, info: PolicyFileInfo, observations: 
 export function sessionPolicy(session: SessionLike, makeTensor: Float32TensorMaker, spec: EnvSpec, info: PolicyFileInfo): Policy {
   const shape = fileObservationShape(spec, info);
   let disposed = false;
+  let oneAtATime = false;
 
   async function qValues(observations: Float32Array, batch: number): Promise<Float32Array> {
     if (disposed) throw new Error('the policy was disposed');
     checkObservationLength(spec, observations, batch);
+    if (oneAtATime && batch > 1) return loop(observations, batch);
+    try {
+      return await run(observations, batch);
+    } catch (error) {
+      // A file exported with a fixed batch of 1 can hard-code it where no rewrite reaches (a shape computed
+      // from constants): run it one observation at a time from then on.
+      if (!info.fixedBatch || batch === 1) throw error;
+      oneAtATime = true;
+      return loop(observations, batch);
+    }
+  }
+
+  async function run(observations: Float32Array, batch: number): Promise<Float32Array> {
     const input = makeTensor(toFileLayout(spec, info, observations, batch), [batch, ...shape]);
     const result = await session.run({ [info.inputName]: input as never });
     return result[info.outputName].data as Float32Array;
+  }
+
+  async function loop(observations: Float32Array, batch: number): Promise<Float32Array> {
+    const size = observations.length / batch;
+    const out = new Float32Array(batch * spec.actionCount);
+    for (let i = 0; i < batch; i++) out.set(await run(observations.subarray(i * size, (i + 1) * size), 1), i * spec.actionCount);
+    return out;
   }
 
   return {

@@ -38,7 +38,11 @@ export interface ModelSummary {
   nodeCount: number;
   /** Number of nodes per operator. */
   opHistogram: Record<string, number>;
-  /** Elements of every float and integer initializer and Constant value. */
+  /**
+   * Elements of the weights: every float initializer and Constant value, and the integer ones other than INT64
+   * (int8/uint8 quantized weights, their zero points, int32 biases). INT64 tensors are shapes, axes, pads and
+   * indices (Reshape's target, Unsqueeze's axes…), not weights; their bytes still appear in bytesByType.
+   */
   parameters: number;
   /** Bytes of those tensors by data type name. */
   bytesByType: Record<string, number>;
@@ -199,6 +203,12 @@ class ShapeInference {
       case 'BatchNormalization': {
         const channels: Info = { dims: x.dims && x.dims.length >= 2 ? [x.dims[1]] : null };
         return { outputs: [{ dims: x.dims }, channels, channels, channels, channels] };
+      }
+      case 'LayerNormalization': {
+        // Mean and InvStdDev keep the leading axes and have 1 for each normalized one.
+        const axis = x.dims ? normalizeAxis(getIntAttr(node, 'axis', -1), x.dims.length) : null;
+        const stats: Info = { dims: x.dims && axis !== null ? x.dims.map((d, i) => (i < axis ? d : 1)) : null };
+        return { outputs: [{ dims: x.dims }, stats, stats] };
       }
       case 'DynamicQuantizeLinear':
         return { outputs: [{ dims: x.dims }, { dims: [] }, { dims: [] }] };
@@ -457,6 +467,11 @@ class ShapeInference {
   }
 }
 
+/** Whether a tensor of this type holds weights (parameters) rather than shapes, axes or indices (INT64). */
+function isWeightType(type: number): boolean {
+  return isFloatType(type) || (isIntegerType(type) && type !== DataType.INT64 && type !== DataType.UINT64);
+}
+
 /** A value info's declared dims for inference: the leading symbolic (batch) dim becomes 1. */
 function inputInfo(info: ValueInfoProto): Info {
   const dims = valueInfoDims(info);
@@ -484,7 +499,7 @@ export function inspectModel(model: ModelProto): ModelSummary {
   let initializerBytes = 0;
   const bytesByType: Record<string, number> = {};
   const count = (type: number, elements: number, bytes: number) => {
-    parameters += elements;
+    if (isWeightType(type)) parameters += elements;
     const name = dataTypeName(type);
     bytesByType[name] = (bytesByType[name] ?? 0) + bytes;
   };

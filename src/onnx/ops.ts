@@ -61,6 +61,12 @@ const OPS: Record<string, OpFacts> = {
   Neg: { inputs: [1, 1], kind: 'same-shape' },
   Sqrt: { inputs: [1, 1], kind: 'same-shape' },
   Exp: { inputs: [1, 1], kind: 'same-shape' },
+  // Selu defaults alpha 1.67326…, gamma 1.0507…; Softplus is log(exp(x) + 1); Erf is the Gauss error function.
+  Selu: { inputs: [1, 1], attrs: { alpha: 'float', gamma: 'float' }, kind: 'same-shape' },
+  Softplus: { inputs: [1, 1], kind: 'same-shape' },
+  Erf: { inputs: [1, 1], kind: 'same-shape' },
+  // PRelu(X, slope): slope broadcasts to X (unidirectionally), so the output has X's shape.
+  PRelu: { inputs: [2, 2], kind: 'broadcast' },
   Identity: { inputs: [1, 1], kind: 'pass-through' },
   Conv: { inputs: [2, 3], attrs: CONV_ATTRS, kind: 'convolution', weightInput: 1 },
   MaxPool: { inputs: [1, 1], outputs: [1, 2], attrs: { ...POOL_ATTRS, storage_order: 'int' }, kind: 'pooling' },
@@ -86,7 +92,9 @@ const OPS: Record<string, OpFacts> = {
   ReduceMax: REDUCE,
   ReduceSum: REDUCE,
   Clip: { inputs: [1, 3], attrs: { min: 'float', max: 'float' }, kind: 'same-shape' },
-  BatchNormalization: { inputs: [5, 5], outputs: [1, 5], attrs: { epsilon: 'float', momentum: 'float', training_mode: 'int' } },
+  BatchNormalization: { inputs: [5, 5], outputs: [1, 5], attrs: { epsilon: 'float', momentum: 'float', training_mode: 'int', spatial: 'int' } },
+  // Opset 17: normalizes over the axes from `axis` (default -1) on; outputs Y and optionally Mean, InvStdDev.
+  LayerNormalization: { inputs: [2, 3], outputs: [1, 3], attrs: { axis: 'int', epsilon: 'float', stash_type: 'int' } },
   QuantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', saturate: 'int', block_size: 'int', output_dtype: 'int' }, kind: 'same-shape' },
   DequantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', block_size: 'int' }, kind: 'same-shape' },
   DynamicQuantizeLinear: { inputs: [1, 1], outputs: [3, 3] },

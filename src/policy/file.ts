@@ -4,9 +4,10 @@
 import { checkEnvId, makeEnv } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/types.js';
 
-import { metadataOf, valueInfoDims } from '../onnx/graph.js';
+import { getIntAttr, metadataOf, valueInfoDims } from '../onnx/graph.js';
 import type { ModelProto } from '../onnx/model.js';
-import { DataType } from '../onnx/tensor.js';
+import { DataType, dataTypeName, isIntegerType } from '../onnx/tensor.js';
+import type { NodeProto, ValueInfoProto } from '../onnx/proto.js';
 import { UsageError } from '../util/errors.js';
 import { METADATA_KEYS } from './metadata.js';
 
@@ -20,8 +21,21 @@ export interface PolicyFileInfo {
   inputLayout: 'native' | 'nchw';
   /** Name of the graph's observation input. */
   inputName: string;
-  /** Name of the output read: 'q_values' or 'logits' when present, else the first output. */
+  /**
+   * Name of the tensor read: the output named by --output, else 'q_values' or 'logits' when present, else the
+   * first output; for a file whose output is int64 actions (ArgMax), the Q-values tensor the ArgMax reads.
+   */
   outputName: string;
+  /** The int64 actions output whose ArgMax input is read as the Q-values, or null. */
+  actionsOutput: string | null;
+  /** The file's input and output are float16 (run with float32 at its boundary; only with allowFp16). */
+  float16: boolean;
+  /** The file fixes the batch dimension (torch.onnx.export without dynamic_axes); runtimes get it made symbolic. */
+  fixedBatch: boolean;
+  /** Initializers also listed as graph inputs (keep_initializers_as_inputs=True); runtimes get them dropped. */
+  initializerInputs: boolean;
+  /** One line per way the file was adapted for the runtimes (for a log line), empty for our own files. */
+  notes: string[];
   /** qdistill.card parsed, or null. */
   card: Record<string, unknown> | null;
   /** All of the file's metadata_props, key → value. */
@@ -34,8 +48,23 @@ const show = (dims: Dim[]) => `[${dims.map((d) => (typeof d === 'number' ? d : d
 const sameDims = (dims: Dim[], expected: number[]) =>
   dims.length === expected.length && dims.every((d, i) => typeof d !== 'number' || d === expected[i]);
 
+/** How to read a policy file from elsewhere: which output, and whether float16 boundaries are accepted. */
+export interface DescribeOptions {
+  /** The graph output holding Q-values (or logits), for files with several outputs. */
+  output?: string;
+  /** Accept a float16 input and output, run with float32 observations and Q-values cast at the boundary. */
+  allowFp16?: boolean;
+}
+
+const FP16_HINT = 'pass --allow-fp16 to run it with float32 casts at its boundary, or export the model with a float32 input (model.float())';
+
 /** The environment spec and PolicyFileInfo of a decoded policy; UsageError (one line) when it does not fit the env. */
-export function describePolicyFile(model: ModelProto, where: string, envOverride?: string): { spec: EnvSpec; info: PolicyFileInfo } {
+export function describePolicyFile(
+  model: ModelProto,
+  where: string,
+  envOverride?: string,
+  options: DescribeOptions = {},
+): { spec: EnvSpec; info: PolicyFileInfo } {
   const metadata = metadataOf(model);
   const envId = envOverride ?? metadata[METADATA_KEYS.env];
   if (!envId) throw new UsageError('the model has no qdistill.env metadata; pass --env <id>', where);
@@ -47,8 +76,18 @@ export function describePolicyFile(model: ModelProto, where: string, envOverride
     throw new UsageError(`a policy takes one observation tensor, but the model has ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')})`, where);
   }
   const input = inputs[0];
-  if (input.type?.tensorType?.elemType !== DataType.FLOAT) throw new UsageError(`input '${input.name}' must be float32`, where);
+  const notes: string[] = [];
+  const initializerInputs = inputs.length !== (graph.input ?? []).length;
+  const inputType = input.type?.tensorType?.elemType;
+  const float16 = inputType === DataType.FLOAT16;
+  if (float16 && !options.allowFp16) throw new UsageError(`input '${input.name}' is float16; ${FP16_HINT}`, where);
+  if (inputType !== DataType.FLOAT && !float16) {
+    throw new UsageError(`input '${input.name}' is ${dataTypeName(inputType)}, but observations are float32; export the model with a float32 input`, where);
+  }
+  if (float16) notes.push(`input '${input.name}' is float16: observations are cast from float32 at the boundary`);
   const inputDims = valueInfoDims(input);
+  const fixedBatch = typeof inputDims?.[0] === 'number';
+  if (fixedBatch) notes.push(`input '${input.name}' fixes the batch at ${inputDims![0]}: the runtimes get it as a symbolic batch`);
   let inputLayout: PolicyFileInfo['inputLayout'] = metadata[METADATA_KEYS.layout] === 'nchw' ? 'nchw' : 'native';
   if (inputDims) {
     const perObservation = inputDims.slice(1);
@@ -65,12 +104,45 @@ export function describePolicyFile(model: ModelProto, where: string, envOverride
     }
   }
   const outputs = graph.output ?? [];
-  const output = outputs.find((v) => v.name === 'q_values' || v.name === 'logits') ?? outputs[0];
-  if (!output) throw new UsageError('the model has no output', where);
-  const outputDims = valueInfoDims(output);
-  if (outputDims && !(outputDims.length === 2 && (typeof outputDims[1] !== 'number' || outputDims[1] === spec.actionCount))) {
-    throw new UsageError(`output '${output.name}' has shape ${show(outputDims)}, but ${spec.id} has ${spec.actionCount} actions: expected [batch, ${spec.actionCount}]`, where);
+  let output: ValueInfoProto | undefined;
+  if (options.output !== undefined) {
+    output = outputs.find((v) => v.name === options.output);
+    if (!output) throw new UsageError(`--output '${options.output}' is not an output of the model (outputs: ${outputs.map((v) => v.name).join(', ')})`, where);
+  } else {
+    output = outputs.find((v) => v.name === 'q_values' || v.name === 'logits') ?? outputs[0];
+    if (output && outputs.length > 1) notes.push(`reading output '${output.name}' of ${outputs.length} (${outputs.map((v) => v.name).join(', ')}); --output <name> picks another`);
   }
+  if (!output) throw new UsageError('the model has no output', where);
+  let actionsOutput: string | null = null;
+  let outputName = output.name;
+  let outputDims = valueInfoDims(output);
+  const outputType = output.type?.tensorType?.elemType;
+  if (outputType !== undefined && isIntegerType(outputType)) {
+    const qValues = qValuesBeforeArgMax(model, output.name);
+    if (!qValues) {
+      throw new UsageError(
+        `output '${output.name}' holds ${dataTypeName(outputType).toLowerCase()} actions and no Q-values feed it (no ArgMax over a float tensor); export the Q-values instead (the network without its argmax)`,
+        where,
+      );
+    }
+    actionsOutput = output.name;
+    outputName = qValues;
+    const info = [...(graph.valueInfo ?? []), ...outputs].find((v) => v.name === qValues);
+    outputDims = info ? valueInfoDims(info) : null;
+    notes.push(`output '${output.name}' holds ${dataTypeName(outputType).toLowerCase()} actions: reading the Q-values '${qValues}' its ArgMax takes`);
+  } else if (outputType === DataType.FLOAT16) {
+    if (!options.allowFp16) throw new UsageError(`output '${output.name}' is float16; ${FP16_HINT}`, where);
+    if (!float16) throw new UsageError(`output '${output.name}' is float16 but input '${input.name}' is not; --allow-fp16 takes files whose input and output are both float16`, where);
+  } else if (outputType !== undefined && outputType !== DataType.FLOAT) {
+    throw new UsageError(`output '${output.name}' is ${dataTypeName(outputType)}; a policy's output holds float32 Q-values (or logits)`, where);
+  } else if (float16) {
+    throw new UsageError(`input '${input.name}' is float16 but output '${output.name}' is not; --allow-fp16 takes files whose input and output are both float16`, where);
+  }
+  if (outputDims && !(outputDims.length === 2 && (typeof outputDims[1] !== 'number' || outputDims[1] === spec.actionCount))) {
+    const gives = outputDims.length === 2 && typeof outputDims[1] === 'number' ? ` — the model gives ${outputDims[1]} actions, ${spec.id} takes ${spec.actionCount}` : '';
+    throw new UsageError(`output '${outputName}' has shape ${show(outputDims)}, but ${spec.id} has ${spec.actionCount} actions: expected [batch, ${spec.actionCount}]${gives}`, where);
+  }
+  if (initializerInputs) notes.push('initializers are also listed as graph inputs: the runtimes get the one observation input');
   let card: Record<string, unknown> | null = null;
   try {
     card = metadata[METADATA_KEYS.card] ? JSON.parse(metadata[METADATA_KEYS.card]) : null;
@@ -84,9 +156,32 @@ export function describePolicyFile(model: ModelProto, where: string, envOverride
       output: metadata[METADATA_KEYS.output] === 'logits' || output.name === 'logits' ? 'logits' : 'q_values',
       inputLayout,
       inputName: input.name,
-      outputName: output.name,
+      outputName,
+      actionsOutput,
+      float16,
+      fixedBatch,
+      initializerInputs,
+      notes,
       card,
       metadata,
     },
   };
+}
+
+/** The float tensor an ArgMax reads when `output` is that ArgMax's result (through Cast / Identity / Squeeze / Reshape), or null. */
+export function qValuesBeforeArgMax(model: ModelProto, output: string): string | null {
+  const producers = new Map<string, NodeProto>();
+  for (const node of model.graph!.node) for (const out of node.output) producers.set(out, node);
+  let value = output;
+  for (let hops = 0; hops < 8; hops++) {
+    const node = producers.get(value);
+    if (!node) return null;
+    if (node.opType === 'ArgMax') {
+      const axis = getIntAttr(node, 'axis', 0);
+      return axis === 1 || axis === -1 ? node.input[0] : null;
+    }
+    if (!['Cast', 'Identity', 'Squeeze', 'Unsqueeze', 'Reshape', 'Flatten'].includes(node.opType ?? '')) return null;
+    value = node.input[0];
+  }
+  return null;
 }

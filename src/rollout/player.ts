@@ -75,8 +75,10 @@ async function evalOnWorkers(modelPath: string, flags: EvaluateFileOptions, onEp
 }
 
 
+/** The runtime's options out of eval's: threads, graph optimization, which output, float16 files. */
 function runtimeOptionsOf(o: EvaluateFileOptions): RuntimeOptions {
-  return { ...(o.threads ? { threads: o.threads } : {}), ...(o.graphOptimizationLevel ? { graphOptimizationLevel: o.graphOptimizationLevel } : {}) };
+  const { threads, graphOptimizationLevel, output, allowFp16 } = o;
+  return Object.fromEntries(Object.entries({ threads, graphOptimizationLevel, output, allowFp16 }).filter(([, v]) => v !== undefined && v !== false));
 }
 
 /** Greedy episodes of the model at `modelPath` on deriveSeed(seed, i); returns the figures and the file read. */
