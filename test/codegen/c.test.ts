@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,54 +7,10 @@ import { generateC, cFloat } from '../../src/codegen/c.js';
 import { programFromBytes, type WeightFormat } from '../../src/codegen/program.js';
 import { ourLines, runCli } from '../cli/run-cli.js';
 import { agreement, committedCases, compressedCases, duelingCase, LUNAR_STUDENT, ortReference, stateCount, visitedStates, type PolicyCase } from './cases.js';
+import { compile, runCompiled } from '../support/c-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-codegen-c-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-// Reads `count` observations (float32) from stdin; writes each one's outputs (float32) and action (int32).
-const MAIN_C = `#include <stdio.h>
-#include <stdlib.h>
-#include POLICY_HEADER
-int main(int argc, char **argv) {
-  long count = argc > 1 ? atol(argv[1]) : 0;
-  float obs[QDISTILL_OBS_SIZE];
-  float q[QDISTILL_ACTION_COUNT];
-  for (long i = 0; i < count; i++) {
-    if (fread(obs, sizeof(float), QDISTILL_OBS_SIZE, stdin) != QDISTILL_OBS_SIZE) return 3;
-    qdistill_q_values(obs, q);
-    int action = qdistill_act(obs);
-    fwrite(q, sizeof(float), QDISTILL_ACTION_COUNT, stdout);
-    fwrite(&action, sizeof(int), 1, stdout);
-  }
-  return 0;
-}
-`;
-const mainFile = join(dir, 'main.c');
-writeFileSync(mainFile, MAIN_C);
-
-let built = 0;
-/** Compiles the header with the flags a firmware build would use; returns the program's path. */
-function compile(headerPath: string): string {
-  const exe = join(dir, `policy-${built++}`);
-  const r = spawnSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', `-DPOLICY_HEADER="${headerPath}"`, '-o', exe, mainFile, '-lm'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `gcc failed:\n${r.stderr}`);
-  return exe;
-}
-
-function runCompiled(exe: string, states: Float32Array, count: number, actions: number): { q: Float32Array; act: Int32Array } {
-  const r = spawnSync(exe, [String(count)], { input: Buffer.from(states.buffer, states.byteOffset, states.byteLength), maxBuffer: 1 << 28 });
-  assert.equal(r.status, 0, `compiled policy exited with ${r.status}`);
-  const view = new DataView(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength);
-  assert.equal(r.stdout.byteLength, count * (actions + 1) * 4);
-  const q = new Float32Array(count * actions);
-  const act = new Int32Array(count);
-  for (let s = 0; s < count; s++) {
-    const base = s * (actions + 1) * 4;
-    for (let a = 0; a < actions; a++) q[s * actions + a] = view.getFloat32(base + a * 4, true);
-    act[s] = view.getInt32(base + actions * 4, true);
-  }
-  return { q, act };
-}
 
 async function assertCompiledMatchesOrt(c: PolicyCase, headerPath: string, actions: number): Promise<void> {
   const count = stateCount(c.envId);
@@ -68,10 +23,12 @@ async function assertCompiledMatchesOrt(c: PolicyCase, headerPath: string, actio
   assert.ok(result.tieMismatches <= count / 1000, `${c.name}: ${result.tieMismatches} tie mismatches`);
 }
 
+let headers = 0;
 function writeHeader(c: PolicyCase, weights: WeightFormat = 'float32'): { path: string; actions: number; text: string } {
   const program = programFromBytes(c.bytes, c.name, { env: c.env, weights, target: 'export c' });
-  const path = join(dir, `policy_${built}.h`);
-  const text = generateC(program, { fileName: `policy_${built}.h` });
+  const name = `policy_${headers++}.h`;
+  const path = join(dir, name);
+  const text = generateC(program, { fileName: name });
   writeFileSync(path, text);
   return { path, actions: program.actionCount, text };
 }

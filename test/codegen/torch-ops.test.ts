@@ -5,7 +5,7 @@
 // states equal torch's in ort-cpu, ort-wasm, the js runtime, the js export (imported) and the C export (gcc -Werror).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ import { openPolicy } from '../../src/infer/open.js';
 import { decodeModel } from '../../src/onnx/model.js';
 import { inspectModel } from '../../src/onnx/inspect.js';
 import { referenceCheck } from '../support/onnx-checker.js';
+import { compile, runCompiled } from '../support/c-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-torch-ops-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,31 +58,9 @@ function worstError(expected: Float32Array, actual: ArrayLike<number>): number {
 
 const TOLERANCE = 1e-5;
 
-const MAIN_C = `#include <stdio.h>
-#include <stdlib.h>
-#include POLICY_HEADER
-int main(int argc, char **argv) {
-  long count = argc > 1 ? atol(argv[1]) : 0;
-  float obs[QDISTILL_OBS_SIZE];
-  float q[QDISTILL_ACTION_COUNT];
-  for (long i = 0; i < count; i++) {
-    if (fread(obs, sizeof(float), QDISTILL_OBS_SIZE, stdin) != QDISTILL_OBS_SIZE) return 3;
-    qdistill_q_values(obs, q);
-    fwrite(q, sizeof(float), QDISTILL_ACTION_COUNT, stdout);
-  }
-  return 0;
-}
-`;
-
+/** The compiled header's outputs on the test's states. */
 function runC(header: string): Float32Array {
-  const main = join(dir, 'main.c');
-  writeFileSync(main, MAIN_C);
-  const exe = `${header}.exe`;
-  const cc = spawnSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', `-DPOLICY_HEADER="${header}"`, '-o', exe, main, '-lm'], { encoding: 'utf8' });
-  assert.equal(cc.status, 0, `gcc failed:\n${cc.stderr}`);
-  const r = spawnSync(exe, [String(N)], { input: Buffer.from(states.buffer, states.byteOffset, states.byteLength), maxBuffer: 1 << 24 });
-  assert.equal(r.status, 0, `compiled policy exited with ${r.status}`);
-  return new Float32Array(r.stdout.buffer.slice(r.stdout.byteOffset, r.stdout.byteOffset + r.stdout.byteLength));
+  return runCompiled(compile(header), states, N, ACTIONS).q;
 }
 
 const EXPECTED_OPS: Record<string, string[]> = {
