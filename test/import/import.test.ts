@@ -17,6 +17,7 @@ import { evaluate } from '../../src/rollout/evaluate.js';
 import { visitedStates } from '../../src/rollout/visited-states.js';
 import { referenceCheck } from '../support/onnx-checker.js';
 import { ourLines, ROOT, runCli } from '../cli/run-cli.js';
+import { readFloat32 } from '../support/float32-file.js';
 
 const SCRIPT = fileURLToPath(new URL('./make_checkpoints.py', import.meta.url));
 const ZOO = join(ROOT, '..', 'shared', 'fixtures', 'sb3', 'dqn-CartPole-v1');
@@ -31,10 +32,6 @@ function python(args: string[]): void {
   assert.equal(r.status, 0, r.stderr);
 }
 
-const f32 = (path: string) => {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 /** Largest |a-b| / max(1, |b|) (relative, with an absolute floor for values near 0). */
 function worstRelative(a: Float32Array, b: Float32Array): number {
@@ -90,7 +87,7 @@ test('RL Zoo DQN CartPole-v1 zip → teacher.onnx: checker, 500 over 100 episode
     writeFileSync(statesPath, observations);
     python(['sb3-qvalues', ZOO_ZIP, statesPath, join(dir, 'zoo.q.f32'), '4']);
     const ours = await policy.qValues(observations, 1000);
-    const worst = worstRelative(ours, f32(join(dir, 'zoo.q.f32')));
+    const worst = worstRelative(ours, readFloat32(join(dir, 'zoo.q.f32')));
     assert.ok(worst <= 1e-5, `worst relative difference ${worst}`);
   } finally {
     await policy.dispose();
@@ -112,8 +109,8 @@ for (const [name, env] of [
     assert.equal(result.format, 'state_dict');
     const check = referenceCheck(out);
     assert.ok(check.ok, check.message);
-    const ours = await qValuesOf(out, f32(join(dir, `${name}.states.f32`)), m.obs!);
-    const worst = worstRelative(ours, f32(join(dir, `${name}.q.f32`)));
+    const ours = await qValuesOf(out, readFloat32(join(dir, `${name}.states.f32`)), m.obs!);
+    const worst = worstRelative(ours, readFloat32(join(dir, `${name}.q.f32`)));
     assert.ok(worst <= 1e-5, `worst relative difference ${worst}`);
   });
 }

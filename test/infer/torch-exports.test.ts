@@ -5,7 +5,7 @@
 // with torch's own Q-values (≤ 1e-5 relative), goes through the int8 passes, or fails with one clear line.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,14 +14,11 @@ import { openPolicy, type OpenOptions } from '../../src/infer/open.js';
 import { readModelFile } from '../../src/onnx/model.js';
 import { applyPass, dynamicQuantizationPass } from '../../src/compress/index.js';
 import { defaultOpsetOf } from '../../src/onnx/opset-upgrade.js';
+import { readFloat32 } from '../support/float32-file.js';
 
 const SCRIPT = fileURLToPath(new URL('../support/export_torch_policies.py', import.meta.url));
 let dir = '';
 
-const f32 = (path: string) => {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 /** Largest |a − b| relative to the largest |b| (torch's Q-values). */
 function worstRelative(a: Float32Array, b: Float32Array): number {
@@ -50,7 +47,7 @@ async function qValues(name: string, options: OpenOptions, statesFile = 'states.
   const notes: string[] = [];
   const policy = await openPolicy(join(dir, `${name}.onnx`), { env: 'CartPole-v1', ...options, onLog: (line) => notes.push(line) });
   try {
-    const states = f32(join(dir, statesFile));
+    const states = readFloat32(join(dir, statesFile));
     return { q: await policy.qValues(states, states.length / (statesFile === 'states.f32' ? 4 : 400)), notes };
   } finally {
     await policy.dispose();
@@ -81,7 +78,7 @@ for (const c of CASES) {
   for (const runtime of c.runtimes ?? ['ort-cpu']) {
     test(`${c.name} on ${runtime}: batched Q-values equal torch's`, async () => {
       const { q, notes } = await qValues(c.name, { ...c.options, runtime });
-      assert.ok(worstRelative(q, f32(join(dir, `${c.name}.q.f32`))) <= (c.tolerance ?? 1e-5));
+      assert.ok(worstRelative(q, readFloat32(join(dir, `${c.name}.q.f32`))) <= (c.tolerance ?? 1e-5));
       if (c.note) assert.ok(notes.some((line) => c.note!.test(line)), notes.join('\n'));
     });
   }
@@ -89,7 +86,7 @@ for (const c of CASES) {
 
 test("MinAtar CNN with a hard-coded Reshape(1, -1) runs batched (NCHW) with torch's Q-values", async () => {
   const { q } = await qValues('minatar-fixed-reshape', { env: 'MinAtar/Breakout' }, 'minatar-states.f32');
-  assert.ok(worstRelative(q, f32(join(dir, 'minatar-fixed-reshape.q.f32'))) <= 1e-5);
+  assert.ok(worstRelative(q, readFloat32(join(dir, 'minatar-fixed-reshape.q.f32'))) <= 1e-5);
 });
 
 test('two outputs without --output read the first and say how to pick another', async () => {
