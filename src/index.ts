@@ -43,7 +43,7 @@ export { bench, type BenchOptions, type BenchRequest, type BenchRun } from './be
 export type { RuntimeSelection, SkippedRuntime } from './benchmark/runtimes.js';
 export type { LatencyResult } from './benchmark/latency.js';
 export { exportJs, exportC, type ExportCodeOptions, type ExportCodeResult } from './export/code.js';
-export type { WeightFormat } from './codegen/program.js';
+export type { WeightFormat } from './codegen/program-types.js';
 export { exportWebSite as exportWeb, type ExportWebOptions } from './export/web-site.js';
 export { exportOnnx, type ExportOnnxOptions } from './export/onnx.js';
 export { inspect } from './onnx/inspect-file.js';
