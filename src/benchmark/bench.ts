@@ -21,7 +21,8 @@ export interface BenchOptions {
   /** Settings for every runtime opened (threads, graph optimization, ...). */
   runtimeOptions?: RuntimeOptions;
   /** Called after each measurement with the number done, the total, and what was measured. */
-  onProgress?: (done: number, total: number, what: string) => void;
+  /** One event per measurement (task 'bench'; `fields.what` names it), starting at 0 done. */
+  onProgress?: OnProgress;
 }
 
 /** One bench run: a LatencyResult per model × runtime, with the machine, the settings and what could not run. */
@@ -73,6 +74,8 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
   let done = 0;
   const results: LatencyResult[] = [];
   const unsupported: BenchRun['unsupported'] = [];
+  const progress = (count: number, what: string) => o.onProgress?.({ task: 'bench', done: count, total, fields: { what } });
+  progress(0, 'starting');
   for (const file of files) {
     const states = await benchStates(readPolicyBytes(file), file, o.env, undefined, o.runtimeOptions);
     for (const runtime of selection.runtimes) {
@@ -85,7 +88,7 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
             seconds: o.seconds,
             states,
             runtimeOptions: o.runtimeOptions,
-            onMeasurement: (what) => o.onProgress?.(++done, total, `${runtime.name} ${what}`),
+            onMeasurement: (what) => progress(++done, `${runtime.name} ${what}`),
           }),
         );
       } catch (error) {
@@ -93,7 +96,7 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
         if (!(error instanceof UsageError)) throw error;
         unsupported.push({ file, runtime: runtime.name, reason: error.message });
         done = before + measurementsPerRun(o.batches);
-        o.onProgress?.(done, total, `${runtime.name} cannot run ${file}`);
+        progress(done, `${runtime.name} cannot run ${file}`);
       }
     }
   }
@@ -112,20 +115,17 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
 }
 
 /** Options of bench(): the runtimes by name and the measurement budget, with the CLI's defaults. */
-export interface BenchRequest extends Partial<Omit<BenchOptions, 'onProgress'>> {
+export interface BenchRequest extends Partial<BenchOptions> {
   /** Runtimes, comma-separated, or 'all' (default: every available one except the browser). */
   runtime?: string;
-  /** One update per measurement; `fields.what` says which. */
-  onProgress?: OnProgress;
 }
 
 /** Every model × runtime in one run: cold start, single-observation p50/p90/p99, throughput per batch, peak memory, bytes. */
 export async function bench(files: string[], request: BenchRequest = {}): Promise<BenchRun> {
-  const { runtime, onProgress, ...rest } = request;
+  const { runtime, ...rest } = request;
   return benchModels(files, await selectRuntimes(runtime), {
     batches: [1, 32, 1024],
     seconds: 2,
     ...rest,
-    onProgress: onProgress ? (done, total, what) => onProgress({ task: 'bench', done, total, fields: { what } }) : undefined,
   });
 }

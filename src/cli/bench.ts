@@ -4,7 +4,7 @@ import { formatMicros, latencyTable, memoryNote } from '../benchmark/format.js';
 import { RUNTIME_NAMES, SLOW_TO_START } from '../infer/runtime-names.js';
 import { integerList, number } from './options.js';
 import { addRuntimeTuningOptions, runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
-import { formatTable, printJson, startProgress } from './output.js';
+import { formatTable, printJson, progressBars } from './output.js';
 import { checkEnvId } from '../envs/registry.js';
 
 interface BenchFlags extends RuntimeTuningFlags {
@@ -50,17 +50,17 @@ export function registerBench(program: Command): void {
     )
     .action(async (files: string[], flags: BenchFlags) => {
       if (flags.env) checkEnvId(flags.env);
-      const { benchModels, benchSteps, selectRuntimes } = await import('../benchmark/index.js');
+      const { benchModels, selectRuntimes } = await import('../benchmark/index.js');
       const selection = await selectRuntimes(flags.runtime);
-      const progress = startProgress('bench', benchSteps(files.length, selection.runtimes.length, flags.batch), '{what}');
+      const bars = progressBars();
       const run = await benchModels(files, selection, {
         env: flags.env,
         batches: flags.batch,
         seconds: flags.seconds,
         runtimeOptions: runtimeOptionsFrom(flags),
-        onProgress: (done, _total, what) => progress.update(done, { what }),
+        onProgress: bars,
       });
-      progress.stop();
+      bars.stop();
       if (flags.json) return printJson(run);
       process.stdout.write(benchText(run));
     });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { addLatencyOptions, skippedLines } from './bench.js';
 import { integer } from './options.js';
 import { runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
-import { formatTable, printJson, startProgress } from './output.js';
+import { formatTable, printJson, progressBars } from './output.js';
 import { checkEnvId } from '../envs/registry.js';
 import { type CompareReport } from '../pipelines/report/types.js';
 
@@ -38,7 +38,7 @@ export function registerCompare(program: Command): void {
       const { selectRuntimes } = await import('../benchmark/index.js');
       const { compareModels, writeReport } = await import('../pipelines/index.js');
       const selection = await selectRuntimes(flags.runtime);
-      let progress: ReturnType<typeof startProgress> | null = null;
+      const bars = progressBars();
       const report = await compareModels(teacher, students, {
         env: flags.env,
         episodes: flags.episodes,
@@ -46,12 +46,9 @@ export function registerCompare(program: Command): void {
         batches: flags.batch,
         seconds: flags.seconds,
         runtimeOptions: runtimeOptionsFrom(flags),
-        onProgress: (done, total, what) => {
-          progress ??= startProgress('compare', total, '{what}');
-          progress.update(done, { what });
-        },
+        onProgress: bars,
       });
-      (progress as ReturnType<typeof startProgress> | null)?.stop();
+      bars.stop();
       const written = writeReport(flags.out, report);
       if (flags.json) return printJson(report);
       process.stdout.write((await compareText(report)) + `saved ${written.join(', ')}\n`);

@@ -87,7 +87,6 @@ export function quantize(input: string, o: QuantizeOptions): Promise<CheckedPass
   if (o.mode === 'dynamic') return withRewardCheck(applyPass(dynamicQuantizationPass, input, o.out, { perChannel, keepInputLayer }, o.env), o);
   const states = o.calibrationStates ?? DEFAULT_CALIBRATION_STATES;
   const settings = { method: o.method ?? 'minmax', ...(o.percentile !== undefined ? { percentile: o.percentile } : {}) };
-  const onProgress = o.onProgress;
   const request = {
     format: o.format ?? 'qdq',
     perChannel,
@@ -95,7 +94,7 @@ export function quantize(input: string, o: QuantizeOptions): Promise<CheckedPass
     source: o.calibrate,
     states,
     settings,
-    onProgress: onProgress ? (done: number, total: number) => onProgress({ task: 'calibrating', done, total }) : undefined,
+    onProgress: o.onProgress,
   };
   return withRewardCheck(applyStaticQuantization(input, o.out, request, o.env), o);
 }

@@ -14,6 +14,7 @@ import { encodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
 import type { LoadedModel } from '../onnx/read-bytes.js';
 import { DataType } from '../onnx/tensor.js';
 import { UsageError } from '../util/errors.js';
+import type { OnProgress } from '../util/progress.js';
 import { rangeOf, type CalibrationSettings, type ValueRange } from './calibration-methods.js';
 import { DEFAULT_CALIBRATION_STATES } from './calibration-defaults.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
@@ -38,7 +39,8 @@ export interface CalibrationRequest {
   settings: CalibrationSettings;
   /** For files without qdistill.env metadata. */
   env?: string;
-  onProgress?: (done: number, total: number) => void;
+  /** One event per calibration batch (task 'calibrating'). */
+  onProgress?: OnProgress;
 }
 
 interface Calibration {
@@ -115,7 +117,7 @@ export async function calibrate(loaded: LoadedModel, probes: CalibrationProbes, 
       const data = toFileLayout(spec, info, slice, batch);
       const result = await session.run({ [info.inputName]: new ort.Tensor('float32', data, [batch, ...fileShape]) }, probes.tensors);
       for (const name of probes.tensors) observed.get(name)!.push(Float32Array.from(result[name].data as Float32Array));
-      request.onProgress?.(start + batch, states);
+      request.onProgress?.({ task: 'calibrating', done: start + batch, total: states });
     }
   } finally {
     await session.release();

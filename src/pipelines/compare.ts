@@ -43,7 +43,8 @@ export interface CompareOptions {
   /** Settings for every runtime benchmarked. */
   runtimeOptions?: RuntimeOptions;
   /** Called after each episode and each measurement with the number done, the total, and what. */
-  onProgress?: (done: number, total: number, what: string) => void;
+  /** One event per episode and per latency measurement (task 'compare'; `fields.what` names it). */
+  onProgress?: OnProgress;
 }
 
 
@@ -83,6 +84,7 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
   const spec = teacher.spec;
   const total = files.length * o.episodes + benchSteps(files.length, o.selection.runtimes.length, o.batches);
   let done = 0;
+  const progress = (count: number, what: string) => o.onProgress?.({ task: 'compare', done: count, total, fields: { what } });
   const models: ModelFigures[] = [];
   try {
     const states = await visitedStates(teacher, AGREEMENT_STATES, AGREEMENT_SEED);
@@ -90,7 +92,7 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
       const result = await evaluatePolicy(spec.id, (obs) => policy.act(obs), {
         episodes: o.episodes,
         seed: DEFAULT_EVAL_SEED,
-        onEpisode: () => o.onProgress?.(++done, total, `eval ${labels[i]}`),
+        onEpisode: () => progress(++done, `eval ${labels[i]}`),
       });
       const outputs = await policy.qValues(states.observations, AGREEMENT_STATES);
       const summary = inspectModel(decodeModel(bytes, file));
@@ -126,7 +128,7 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
     seconds: o.seconds,
     runtimeOptions: o.runtimeOptions,
     // benchModels counts its own steps (a refused model × runtime skips several at once).
-    onProgress: (benchDone, _t, what) => o.onProgress?.(files.length * o.episodes + benchDone, total, what),
+    onProgress: ({ done: benchDone, fields }) => progress(files.length * o.episodes + benchDone, String(fields?.what ?? '')),
   });
   return {
     tool: 'qdistill',
@@ -147,13 +149,11 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
 }
 
 /** Options of compare(): like CompareOptions with defaults, plus where to write the report. */
-export interface CompareRequest extends Partial<Omit<CompareOptions, 'selection' | 'onProgress'>> {
+export interface CompareRequest extends Partial<Omit<CompareOptions, 'selection'>> {
   /** Runtimes to benchmark, comma-separated, or 'all' (default: every available one except the browser). */
   runtime?: string;
   /** Folder for report.json, report.md and report.html (none written without it). */
   outDir?: string;
-  /** One update per episode and per measurement; `fields.what` says which. */
-  onProgress?: OnProgress;
 }
 
 /**
@@ -162,14 +162,13 @@ export interface CompareRequest extends Partial<Omit<CompareOptions, 'selection'
  * `written`). UsageError when a model plays another environment than the teacher.
  */
 export async function compare(teacher: string, students: string[], request: CompareRequest = {}): Promise<CompareReport & { written: string[] }> {
-  const { runtime, outDir, onProgress, ...rest } = request;
+  const { runtime, outDir, ...rest } = request;
   const report = await compareModels(teacher, students, {
     episodes: 100,
     batches: [1, 32, 1024],
     seconds: 1,
     ...rest,
     selection: await selectRuntimes(runtime),
-    onProgress: onProgress ? (done, total, what) => onProgress({ task: 'compare', done, total, fields: { what } }) : undefined,
   });
   return { ...report, written: outDir ? writeReport(outDir, report) : [] };
 }

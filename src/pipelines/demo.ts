@@ -99,7 +99,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     selection,
     batches: DEMO_BATCHES,
     seconds: o.seconds ?? 0.25,
-    onProgress: (done, total, what) => o.onProgress?.({ task: 'demo', done, total, fields: { what } }),
+    onProgress: o.onProgress && ((event) => o.onProgress!({ ...event, task: 'demo' })),
   });
   return { out, teacher, students, report, written: writeReport(out, report) };
 }
