@@ -139,8 +139,9 @@ export function describePolicyFile(
     throw new UsageError(`input '${input.name}' is float16 but output '${output.name}' is not; --allow-fp16 takes files whose input and output are both float16`, where);
   }
   if (outputDims && !(outputDims.length === 2 && (typeof outputDims[1] !== 'number' || outputDims[1] === spec.actionCount))) {
-    const gives = outputDims.length === 2 && typeof outputDims[1] === 'number' ? ` — the model gives ${outputDims[1]} actions, ${spec.id} takes ${spec.actionCount}` : '';
-    throw new UsageError(`output '${outputName}' has shape ${show(outputDims)}, but ${spec.id} has ${spec.actionCount} actions: expected [batch, ${spec.actionCount}]${gives}`, where);
+    const gives = outputDims.length === 2 && typeof outputDims[1] === 'number' ? ` — the model gives ${outputDims[1]} action${outputDims[1] === 1 ? '' : 's'}, ${spec.id} takes ${spec.actionCount}` : '';
+    const others = outputs.length > 1 ? `; --output picks another of its outputs (${outputs.map((v) => v.name).join(', ')})` : '';
+    throw new UsageError(`output '${outputName}' has shape ${show(outputDims)}, but ${spec.id} has ${spec.actionCount} actions: expected [batch, ${spec.actionCount}]${gives}${others}`, where);
   }
   if (initializerInputs) notes.push('initializers are also listed as graph inputs: the runtimes get the one observation input');
   let card: Record<string, unknown> | null = null;
