@@ -20,7 +20,8 @@ export interface BenchOptions {
   seconds: number;
   /** Settings for every runtime opened (threads, graph optimization, ...). */
   runtimeOptions?: RuntimeOptions;
-  /** Called after each measurement with the number done, the total, and what was measured. */
+  /** Settings for one file over runtimeOptions (`index` in `files`): compare reads --output from the teacher only. */
+  fileOptions?: (file: string, index: number) => RuntimeOptions;
   /** One event per measurement (task 'bench'; `fields.what` names it), starting at 0 done. */
   onProgress?: OnProgress;
 }
@@ -76,8 +77,9 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
   const unsupported: BenchRun['unsupported'] = [];
   const progress = (count: number, what: string) => o.onProgress?.({ task: 'bench', done: count, total, fields: { what } });
   progress(0, 'starting');
-  for (const file of files) {
-    const states = await benchStates(readPolicyBytes(file), file, o.env, undefined, o.runtimeOptions);
+  for (const [index, file] of files.entries()) {
+    const runtimeOptions = { ...o.runtimeOptions, ...o.fileOptions?.(file, index) };
+    const states = await benchStates(readPolicyBytes(file), file, o.env, undefined, runtimeOptions);
     for (const runtime of selection.runtimes) {
       const before = done;
       try {
@@ -87,7 +89,7 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
             batches: o.batches,
             seconds: o.seconds,
             states,
-            runtimeOptions: o.runtimeOptions,
+            runtimeOptions,
             onMeasurement: (what) => progress(++done, `${runtime.name} ${what}`),
           }),
         );

@@ -30,7 +30,7 @@ export function registerEval(program: Command): void {
 
 export async function runEval(modelPath: string, flags: EvalFlags): Promise<void> {
   if (flags.env) checkEnvId(flags.env);
-  if (modelPath.endsWith('.onnx')) flags = { ...flags, runtime: await resolveRuntime(flags.runtime, modelPath, flags.env, flags.json) };
+  if (modelPath.endsWith('.onnx')) flags = { ...flags, runtime: await resolveRuntime(flags.runtime, modelPath, flags.env, flags.json, flags) };
   const { evaluateFile } = await import('../rollout/player.js');
   const progress = startProgress('eval', flags.episodes);
   const { file, result } = await evaluateFile(modelPath, { ...flags, ...runtimeOptionsFrom(flags), onEpisode: (done) => progress.update(done) });

@@ -3,16 +3,16 @@ import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { printJson } from './output.js';
+import { addPolicyFileOptions, policyFileOptionsFrom, type PolicyFileFlags } from './runtime-option.js';
 
-interface ExportWebFlags {
+interface ExportWebFlags extends PolicyFileFlags {
   out: string;
   env?: string;
   json?: boolean;
 }
 
 export function registerExportWeb(exportCommand: Command): void {
-  exportCommand
-    .command('web')
+  addPolicyFileOptions(exportCommand.command('web'))
     .description('write a static site that plays the environment live on a canvas, the policy running in the browser (onnxruntime-web, wasm)')
     .argument('<model.onnx>', 'policy file (ours, or from elsewhere with --env)')
     .requiredOption('--out <dir>', 'folder for the site (index.html, main.js, style.css, model.onnx, the onnxruntime wasm)')
@@ -26,7 +26,7 @@ export function registerExportWeb(exportCommand: Command): void {
     .action(async (model: string, flags: ExportWebFlags) => {
       // About a second and a half (bundling, copying the 14 MB wasm): too short for a progress bar.
       const { exportWeb } = await import('../export/index.js');
-      const { out, files } = await exportWeb({ model, env: flags.env, out: flags.out });
+      const { out, files } = await exportWeb({ model, env: flags.env, out: flags.out, ...policyFileOptionsFrom(flags) });
       const bytes = files.reduce((sum, file) => sum + statSync(join(out, file)).size, 0);
       if (flags.json) printJson({ out, files, bytes });
       else {

@@ -10,11 +10,11 @@ export function runtimeOption(defaultRuntime = 'ort-cpu'): Option {
 }
 
 /** The runtime to use for `file`: the one named (checked to exist), or auto's measured pick (printed on stderr). */
-export async function resolveRuntime(name: string, file: string, env?: string, quiet = false): Promise<string> {
+export async function resolveRuntime(name: string, file: string, env?: string, quiet = false, read: PolicyFileFlags = {}): Promise<string> {
   const { readPolicyBytes, runtimeByName } = await import('../infer/open.js');
   if (name !== 'auto') return runtimeByName(name).name;
   const { chooseFastestRuntime, describeAutoChoice } = await import('../infer/auto.js');
-  const choice = await chooseFastestRuntime(readPolicyBytes(file), file, { env });
+  const choice = await chooseFastestRuntime(readPolicyBytes(file), file, { env, ...policyFileOptionsFrom(read) });
   if (!quiet) process.stderr.write(`${describeAutoChoice(choice)}\n`);
   return choice.runtime;
 }

@@ -5,10 +5,10 @@ import { DEFAULT_MAX_REQUEST_BATCH } from '../serve/limits.js';
 import { parseModelArguments } from '../serve/names.js';
 import { integer } from './options.js';
 import { startProgress } from './output.js';
-import { resolveRuntime, runtimeOption } from './runtime-option.js';
+import { addPolicyFileOptions, policyFileOptionsFrom, resolveRuntime, runtimeOption, type PolicyFileFlags } from './runtime-option.js';
 import { checkEnvId } from '../envs/registry.js';
 
-export interface ServeFlags {
+export interface ServeFlags extends PolicyFileFlags {
   port: number;
   host: string;
   runtime: string;
@@ -23,8 +23,7 @@ export interface ServeFlags {
 }
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
+  addPolicyFileOptions(program.command('serve'))
     .description('serve policies over HTTP: POST /v1/models/{name}:act, GET /v1/models, /healthz, /metrics, and each model\'s page under /web/{name}/')
     .argument('<models...>', 'ONNX policy files; the name is the file stem, or give name=path')
     .option('--port <n>', 'TCP port (0: any free port)', integer(0, 65535), 8080)
@@ -51,12 +50,13 @@ export async function runServe(modelArguments: string[], flags: ServeFlags): Pro
   if (flags.env) checkEnvId(flags.env);
   const named = parseModelArguments(modelArguments);
   const models = [];
-  for (const model of named) models.push({ ...model, runtime: await resolveRuntime(flags.runtime, model.file, flags.env, flags.json) });
+  for (const model of named) models.push({ ...model, runtime: await resolveRuntime(flags.runtime, model.file, flags.env, flags.json, flags) });
   const progress = flags.web ? startProgress('building web pages', named.length) : null;
   const { serve } = await import('../pipelines/serve.js');
   const server = await serve({
     models,
     env: flags.env,
+    read: policyFileOptionsFrom(flags),
     host: flags.host,
     port: flags.port,
     batching: { enabled: flags.batching, batchWindowUs: flags.batchWindowUs, maxBatch: flags.maxBatch },

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { describePolicyFile } from '../policy/file.js';
 import { readPolicyBytes } from '../infer/open.js';
-import { decodeModel } from '../onnx/model.js';
+import { decodeModel, encodeModel } from '../onnx/model.js';
+import { runtimePolicyModel } from '../policy/normalize.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { escapeXml } from '../util/escape.js';
 import type { SiteConfig } from './site-config.js';
@@ -32,6 +33,10 @@ export interface ExportWebOptions {
   env?: string;
   /** Folder for the site: index.html, main.js, style.css, model.onnx and onnxruntime-web's wasm. */
   out: string;
+  /** The graph output holding the Q-values, for files with several outputs. */
+  output?: string;
+  /** Accept a float16 input and output (the page's model casts float32 observations and Q-values at its boundary). */
+  allowFp16?: boolean;
 }
 
 /**
@@ -39,8 +44,13 @@ export interface ExportWebOptions {
  * folder (absolute) and the file names written. UsageError when the file is unreadable or does not fit its env.
  */
 export async function exportWebSite(options: ExportWebOptions): Promise<{ out: string; files: string[] }> {
-  const bytes = readPolicyBytes(options.model);
-  const { spec, info } = describePolicyFile(decodeModel(bytes, options.model), options.model, options.env);
+  const fileBytes = readPolicyBytes(options.model);
+  const model = decodeModel(fileBytes, options.model);
+  const { spec, info } = describePolicyFile(model, options.model, options.env, { output: options.output, allowFp16: options.allowFp16 });
+  // The page runs what the runtimes run: for exports from elsewhere (fixed batch, ArgMax, float16, …) the
+  // adapted copy whose output is the Q-values tensor the page reads.
+  const adapted = runtimePolicyModel(model, info);
+  const bytes = adapted ? encodeModel(adapted) : fileBytes;
   const out = resolve(options.out);
   const config: SiteConfig = {
     env: spec.id,

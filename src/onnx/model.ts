@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { UsageError } from '../util/errors.js';
 import { OnnxFormatError, onnxType } from './schema.js';
 import { validateModel } from './validate.js';
+import { withExternalData } from './external-data.js';
 
 export { AttributeType, OnnxFormatError } from './schema.js';
 export type { StringStringEntryProto, OperatorSetIdProto, TensorShapeDimension, TensorShapeProto, TypeProtoTensor, TypeProto, ValueInfoProto, TensorProto, AttributeProto, NodeProto, TensorAnnotation, GraphProto, ModelProto } from './proto.js';
@@ -94,6 +95,13 @@ function describeDecodeError(error: unknown): string {
 
 /** Decode and validate an ONNX model; any problem is one OnnxFormatError line. `where` names the source. */
 export function decodeModel(bytes: Uint8Array, where?: string): ModelProto {
+  const model = decodeModelUnvalidated(bytes, where);
+  validateModel(model, where);
+  return model;
+}
+
+/** Decode without validating (for readers that complete a model first, e.g. external data); still one OnnxFormatError line for bytes that are not a ModelProto. */
+export function decodeModelUnvalidated(bytes: Uint8Array, where?: string): ModelProto {
   if (bytes.byteLength === 0) throw new OnnxFormatError('not an ONNX model: empty file', where);
   if (bytes.byteLength > MAX_MODEL_BYTES) {
     throw new OnnxFormatError(`model is ${mib(bytes.byteLength)}; qdistill reads models up to ${mib(MAX_MODEL_BYTES)}`, where);
@@ -108,9 +116,7 @@ export function decodeModel(bytes: Uint8Array, where?: string): ModelProto {
   } catch (error) {
     throw new OnnxFormatError(`not an ONNX model: ${describeDecodeError(error)}`, where);
   }
-  const model = toPlain(type, message, where) as unknown as ModelProto;
-  validateModel(model, where);
-  return model;
+  return toPlain(type, message, where) as unknown as ModelProto;
 }
 
 function protobufReader(bytes: Uint8Array): protobuf.Reader {
@@ -140,7 +146,7 @@ export function readModelFile(path: string): ModelProto {
     throw new UsageError(code === 'ENOENT' ? 'no such model file' : `cannot read the model (${code ?? String(error)})`, path);
   }
   if (size > MAX_MODEL_BYTES) throw new OnnxFormatError(`model is ${mib(size)}; qdistill reads models up to ${mib(MAX_MODEL_BYTES)}`, path);
-  return decodeModel(readFileSync(path), path);
+  return decodeModel(withExternalData(readFileSync(path), path), path);
 }
 
 /** Validate, encode and write atomically. A model that fails validation here is a bug in whoever built it. */

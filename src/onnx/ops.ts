@@ -23,6 +23,8 @@ export interface OpFacts {
   kind?: OpKind;
   /** gemm, matmul, convolution: the input holding B or W. */
   weightInput?: number;
+  /** The first default-domain opset that defines the op, when later than 1 (a model importing an older opset cannot use it). */
+  since?: number;
 }
 
 const CONV_ATTRS: Record<string, AttrKind> = {
@@ -64,7 +66,7 @@ const OPS: Record<string, OpFacts> = {
   // Selu defaults alpha 1.67326…, gamma 1.0507…; Softplus is log(exp(x) + 1); Erf is the Gauss error function.
   Selu: { inputs: [1, 1], attrs: { alpha: 'float', gamma: 'float' }, kind: 'same-shape' },
   Softplus: { inputs: [1, 1], kind: 'same-shape' },
-  Erf: { inputs: [1, 1], kind: 'same-shape' },
+  Erf: { inputs: [1, 1], kind: 'same-shape', since: 9 },
   // PRelu(X, slope): slope broadcasts to X (unidirectionally), so the output has X's shape.
   PRelu: { inputs: [2, 2], kind: 'broadcast' },
   Identity: { inputs: [1, 1], kind: 'pass-through' },
@@ -85,7 +87,7 @@ const OPS: Record<string, OpFacts> = {
     inputs: [0, 0],
     attrs: { value: 'tensor', value_float: 'float', value_floats: 'floats', value_int: 'int', value_ints: 'ints', value_string: 'string', value_strings: 'strings' },
   },
-  ConstantOfShape: { inputs: [1, 1], attrs: { value: 'tensor' } },
+  ConstantOfShape: { inputs: [1, 1], attrs: { value: 'tensor' }, since: 9 },
   Dropout: { inputs: [1, 3], outputs: [1, 2], attrs: { ratio: 'float', seed: 'int' }, kind: 'pass-through' },
   Cast: { inputs: [1, 1], attrs: { to: 'int', saturate: 'int' } },
   ReduceMean: REDUCE,
@@ -94,14 +96,14 @@ const OPS: Record<string, OpFacts> = {
   Clip: { inputs: [1, 3], attrs: { min: 'float', max: 'float' }, kind: 'same-shape' },
   BatchNormalization: { inputs: [5, 5], outputs: [1, 5], attrs: { epsilon: 'float', momentum: 'float', training_mode: 'int', spatial: 'int' } },
   // Opset 17: normalizes over the axes from `axis` (default -1) on; outputs Y and optionally Mean, InvStdDev.
-  LayerNormalization: { inputs: [2, 3], outputs: [1, 3], attrs: { axis: 'int', epsilon: 'float', stash_type: 'int' } },
-  QuantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', saturate: 'int', block_size: 'int', output_dtype: 'int' }, kind: 'same-shape' },
-  DequantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', block_size: 'int' }, kind: 'same-shape' },
-  DynamicQuantizeLinear: { inputs: [1, 1], outputs: [3, 3] },
-  MatMulInteger: { inputs: [2, 4], kind: 'matmul', weightInput: 1 },
-  ConvInteger: { inputs: [2, 4], attrs: CONV_ATTRS, kind: 'convolution', weightInput: 1 },
-  QLinearMatMul: { inputs: [8, 8], kind: 'matmul', weightInput: 3 },
-  QLinearConv: { inputs: [8, 9], attrs: CONV_ATTRS, kind: 'convolution', weightInput: 3 },
+  LayerNormalization: { inputs: [2, 3], outputs: [1, 3], attrs: { axis: 'int', epsilon: 'float', stash_type: 'int' }, since: 17 },
+  QuantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', saturate: 'int', block_size: 'int', output_dtype: 'int' }, kind: 'same-shape', since: 10 },
+  DequantizeLinear: { inputs: [2, 3], attrs: { axis: 'int', block_size: 'int' }, kind: 'same-shape', since: 10 },
+  DynamicQuantizeLinear: { inputs: [1, 1], outputs: [3, 3], since: 11 },
+  MatMulInteger: { inputs: [2, 4], kind: 'matmul', weightInput: 1, since: 10 },
+  ConvInteger: { inputs: [2, 4], attrs: CONV_ATTRS, kind: 'convolution', weightInput: 1, since: 10 },
+  QLinearMatMul: { inputs: [8, 8], kind: 'matmul', weightInput: 3, since: 10 },
+  QLinearConv: { inputs: [8, 9], attrs: CONV_ATTRS, kind: 'convolution', weightInput: 3, since: 10 },
   Max: { inputs: [1, Infinity], kind: 'broadcast' },
   Min: { inputs: [1, Infinity], kind: 'broadcast' },
   ArgMax: { inputs: [1, 1], attrs: { axis: 'int', keepdims: 'int', select_last_index: 'int' } },

@@ -3,14 +3,20 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../util/errors.js';
 import { decodeModel, type ModelProto } from './model.js';
+import { withExternalData } from './external-data.js';
 
-/** A model file's bytes; a missing or unreadable file is a one-line UsageError naming it. */
+/**
+ * A model file's bytes, self-contained: tensors kept as ONNX external data are read in from beside it. A
+ * missing or unreadable file is a one-line UsageError naming it.
+ */
 export function readModelBytes(file: string): Uint8Array {
+  let bytes: Uint8Array;
   try {
-    return readFileSync(file);
+    bytes = readFileSync(file);
   } catch {
     throw new UsageError('model file not found or unreadable', file);
   }
+  return withExternalData(bytes, file);
 }
 
 /** A model's bytes with their decoded form; `where` names it in messages. */

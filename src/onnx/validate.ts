@@ -55,10 +55,10 @@ function checkModel(model: ModelProto): void {
   }
   if (!domains.has('')) fail('model imports no opset for the default ONNX domain');
   if (!model.graph) fail('model has no graph');
-  checkGraph(model.graph);
+  checkGraph(model.graph, defaultOpset(model) ?? 1);
 }
 
-function checkGraph(graph: GraphProto): void {
+function checkGraph(graph: GraphProto, opset: number): void {
   if (graph.sparseInitializer?.length) fail('graph has sparse initializers, which qdistill does not read');
 
   const inputs = new Set<string>();
@@ -91,7 +91,7 @@ function checkGraph(graph: GraphProto): void {
   });
 
   graph.node.forEach((node, i) => {
-    checkNode(node, i, graph);
+    checkNode(node, i, graph, opset);
     for (const name of node.input) {
       if (name !== '' && !inputs.has(name) && !initializers.has(name) && !producer.has(name)) {
         fail(`${describeNode(node, i)} reads ${quoteName(name)}, which no node, input or initializer produces`);
@@ -176,13 +176,16 @@ function snake(field: string): string {
   return field.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
 }
 
-function checkNode(node: NodeProto, index: number, graph: GraphProto): void {
+function checkNode(node: NodeProto, index: number, graph: GraphProto, opset: number): void {
   const label = describeNode(node, index);
   if (!node.opType) fail(`node ${nodeName(node, index)} has no op_type`);
   const facts = isDefaultDomain(node.domain) ? opFacts(node.opType) : undefined;
   if (!facts) {
     const op = isDefaultDomain(node.domain) ? node.opType : `${node.domain}.${node.opType}`;
     fail(`unsupported operator ${quoteName(op)} (node ${nodeName(node, index)})`);
+  }
+  if (facts.since !== undefined && opset < facts.since) {
+    fail(`${label}: ${node.opType} exists from opset ${facts.since}, but the model imports opset ${opset} (export with opset_version=${facts.since} or later)`);
   }
   const [minIn, maxIn] = facts.inputs;
   if (node.input.length < minIn || node.input.length > maxIn) {
@@ -292,6 +295,13 @@ function checkOpSpecifics(node: NodeProto, label: string, graph: GraphProto, fac
     }
     case 'Concat':
       if (int(node, 'axis') === undefined) fail(`${label} has no 'axis' attribute`);
+      return;
+    case 'BatchNormalization':
+      // training_mode=1 (or the running-statistics outputs) means batch statistics at run time: a policy's
+      // action would depend on the other observations in its batch.
+      if ((int(node, 'training_mode') ?? 0) !== 0 || node.output.slice(1).some((o) => o !== '')) {
+        fail(`${label} is in training mode (batch statistics); call model.eval() before torch.onnx.export`);
+      }
       return;
   }
 }

@@ -40,9 +40,8 @@ export interface CompareOptions {
   batches: number[];
   /** Time budget of each latency measurement, in seconds (compare(): 1). */
   seconds: number;
-  /** Settings for every runtime benchmarked. */
+  /** Settings for every runtime benchmarked; `output` (the graph output holding Q-values) applies to the teacher only, `allowFp16` to every file. */
   runtimeOptions?: RuntimeOptions;
-  /** Called after each episode and each measurement with the number done, the total, and what. */
   /** One event per episode and per latency measurement (task 'compare'; `fields.what` names it). */
   onProgress?: OnProgress;
 }
@@ -55,12 +54,18 @@ interface Opened {
   policy: Policy;
 }
 
-async function openAll(files: string[], env: string | undefined): Promise<Opened[]> {
+/** How each file is read: the teacher (index 0) with --output, every file with --allow-fp16. */
+function readOptions(o: CompareOptions, index: number): Pick<RuntimeOptions, 'output' | 'allowFp16'> {
+  const { output, allowFp16 } = o.runtimeOptions ?? {};
+  return { ...(index === 0 && output !== undefined ? { output } : {}), ...(allowFp16 ? { allowFp16 } : {}) };
+}
+
+async function openAll(files: string[], o: CompareOptions): Promise<Opened[]> {
   const opened: Opened[] = [];
   try {
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
       const bytes = readPolicyBytes(file);
-      opened.push({ file, bytes, policy: await openPolicyBytes(bytes, file, { env, runtime: 'ort-cpu' }) });
+      opened.push({ file, bytes, policy: await openPolicyBytes(bytes, file, { env: o.env, runtime: 'ort-cpu', ...readOptions(o, index) }) });
     }
   } catch (error) {
     await Promise.all(opened.map((o) => o.policy.dispose()));
@@ -79,7 +84,7 @@ async function openAll(files: string[], env: string | undefined): Promise<Opened
 export async function compareModels(teacherFile: string, studentFiles: string[], o: CompareOptions): Promise<CompareReport> {
   const files = [teacherFile, ...studentFiles];
   const labels = shortLabels(files);
-  const opened = await openAll(files, o.env);
+  const opened = await openAll(files, o);
   const teacher = opened[0].policy;
   const spec = teacher.spec;
   const total = files.length * o.episodes + benchSteps(files.length, o.selection.runtimes.length, o.batches);
@@ -126,7 +131,8 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
     env: o.env,
     batches: o.batches,
     seconds: o.seconds,
-    runtimeOptions: o.runtimeOptions,
+    runtimeOptions: { ...o.runtimeOptions, output: undefined },
+    fileOptions: (_file, index) => readOptions(o, index),
     // benchModels counts its own steps (a refused model × runtime skips several at once).
     onProgress: ({ done: benchDone, fields }) => progress(files.length * o.episodes + benchDone, String(fields?.what ?? '')),
   });

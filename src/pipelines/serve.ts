@@ -21,6 +21,6 @@ export function serve(request: ServeRequest): Promise<RunningServer> {
     batching: { enabled: true, batchWindowUs: 200, maxBatch: 64 },
     maxRequestBatch: DEFAULT_MAX_REQUEST_BATCH,
     ...rest,
-    webPages: web ? ({ file, env, out }) => exportWeb({ model: file, env, out }) : undefined,
+    webPages: web ? ({ file, env, out, output, allowFp16 }) => exportWeb({ model: file, env, out, output, allowFp16 }) : undefined,
   });
 }

@@ -2,5 +2,5 @@
 export { startServer, defaultBodyLimit, type RunningServer, type ServeOptions } from './server.js';
 export { DEFAULT_MAX_REQUEST_BATCH } from './limits.js';
 export { parseModelArguments, type NamedModel } from './names.js';
-export type { WebPageBuilder } from './web-pages.js';
+export type { FileReading, WebPageBuilder } from './web-pages.js';
 export type { BatchingOptions, ModelToServe, ServedModel } from './models.js';

@@ -9,6 +9,7 @@ import { decodeModel } from '../onnx/model.js';
 import { createBatcher, directBatcher, type Batcher } from './batcher.js';
 import type { ServeMetrics } from './metrics.js';
 import type { NamedModel } from './names.js';
+import type { FileReading } from './web-pages.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
 
 /** How requests for one model are grouped into inference calls. */
@@ -47,6 +48,8 @@ export interface ServedModel {
 export interface LoadModelsOptions {
   runtime?: string;
   env?: string;
+  /** How each file is read (--output, --allow-fp16). */
+  read?: FileReading;
   batching: BatchingOptions;
   metrics: ServeMetrics;
 }
@@ -70,7 +73,7 @@ async function loadServedModel({ name, file, runtime: ownRuntime }: ModelToServe
   const bytes = readPolicyBytes(file);
   const summary = inspectModel(decodeModel(bytes, file));
   const runtime = ownRuntime ?? options.runtime ?? 'ort-cpu';
-  const policy = await openPolicyBytes(bytes, file, { runtime, env: options.env });
+  const policy = await openPolicyBytes(bytes, file, { runtime, env: options.env, ...options.read });
   const size = observationSize(policy.spec);
   const { metrics } = options;
   const onBatch = (count: number) => {

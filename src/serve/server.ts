@@ -6,7 +6,7 @@ import { createServeMetrics, type ServeMetrics } from './metrics.js';
 import { disposeServedModels, loadServedModels, type BatchingOptions, type ModelToServe, type ServedModel } from './models.js';
 import { UsageError } from '../util/errors.js';
 import { checkModelNames } from './names.js';
-import { buildWebSites, type WebPageBuilder, type WebSites } from './web-pages.js';
+import { buildWebSites, type FileReading, type WebPageBuilder, type WebSites } from './web-pages.js';
 
 /** Bytes budgeted per number in the default body limit ("-0.12345678901234567," is 21). */
 const BYTES_PER_VALUE = 24;
@@ -19,6 +19,8 @@ export interface ServeOptions {
   runtime?: string;
   /** Environment id for every model file without qdistill.env metadata (or to override it). */
   env?: string;
+  /** How every model file is read: `output` names the graph output holding the Q-values, `allowFp16` accepts float16 files. */
+  read?: FileReading;
   /** Address to listen on (serve(): 127.0.0.1). */
   host: string;
   /** 0 picks a free port (serve(): 8080). */
@@ -61,10 +63,10 @@ export function defaultBodyLimit(maxRequestBatch: number, largestObservation: nu
 /** Opens the models, builds their pages and listens; a port in use or a bad host is a UsageError. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const metrics = createServeMetrics();
-  const models = await loadServedModels(checkModelNames(options.models), { runtime: options.runtime, env: options.env, batching: options.batching, metrics });
+  const models = await loadServedModels(checkModelNames(options.models), { runtime: options.runtime, env: options.env, read: options.read, batching: options.batching, metrics });
   let sites: WebSites | null = null;
   try {
-    if (options.webPages) sites = await buildWebSites(options.models, options.env, options.webPages, options.onWebSite);
+    if (options.webPages) sites = await buildWebSites(options.models, options.env, options.webPages, options.onWebSite, options.read);
     const bodyLimit = options.bodyLimit ?? defaultBodyLimit(options.maxRequestBatch, Math.max(...models.map((m) => m.observationSize)));
     const app = await buildServeApp({ models, metrics, bodyLimit, maxRequestBatch: options.maxRequestBatch, webRoots: sites?.roots });
     await listen(app, options.host, options.port);

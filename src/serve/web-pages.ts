@@ -12,16 +12,22 @@ export interface WebSites {
   remove(): void;
 }
 
-/** Builds the page of one model into `out` and returns the folder it wrote. */
-export type WebPageBuilder = (model: { file: string; env?: string; out: string }) => Promise<{ out: string }>;
+/** How a model file is read: the output holding Q-values, and whether float16 boundaries are accepted. */
+export interface FileReading {
+  output?: string;
+  allowFp16?: boolean;
+}
 
-export async function buildWebSites(models: NamedModel[], env: string | undefined, build: WebPageBuilder, onSite?: (done: number) => void): Promise<WebSites> {
+/** Builds the page of one model into `out` and returns the folder it wrote. */
+export type WebPageBuilder = (model: { file: string; env?: string; out: string } & FileReading) => Promise<{ out: string }>;
+
+export async function buildWebSites(models: NamedModel[], env: string | undefined, build: WebPageBuilder, onSite?: (done: number) => void, read: FileReading = {}): Promise<WebSites> {
   const folder = mkdtempSync(join(tmpdir(), 'qdistill-serve-web-'));
   const remove = () => rmSync(folder, { recursive: true, force: true });
   const roots = new Map<string, string>();
   try {
     for (const [i, { name, file }] of models.entries()) {
-      const { out } = await build({ file, env, out: join(folder, name) });
+      const { out } = await build({ file, env, out: join(folder, name), ...read });
       roots.set(name, out);
       onSite?.(i + 1);
     }

@@ -129,12 +129,16 @@ export function cells(manifest: Manifest): { file: string; command: Command }[] 
   return Object.entries(manifest).flatMap(([file, entry]) => commandsFor(entry).map((command) => ({ file, command })));
 }
 
+/** Files whose input and output are float16: run with --allow-fp16. */
+const FLOAT16_FILES = new Set(['half.onnx']);
+
 /** The CLI arguments of a cell and the ONNX files it will write. */
 function argvFor(dir: string, file: string, entry: CorpusEntry, command: Command): { argv: string[]; outputs: string[] } {
   const path = join(dir, file);
   const work = join(dir, 'out', `${file}.${command}`);
   mkdirSync(work, { recursive: true });
-  const env = ['--env', entry.env];
+  // Every command that opens a float16 file is told that float16 is expected, as its one-line error asks.
+  const env = ['--env', entry.env, ...(FLOAT16_FILES.has(file) ? ['--allow-fp16'] : [])];
   const image = entry.env.startsWith('MinAtar');
   const check = ['--episodes', '2'];
   switch (command) {

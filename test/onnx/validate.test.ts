@@ -273,3 +273,26 @@ test('validateModel on an object: the same checks, no location suffix', () => {
   model.graph!.node[1].opType = 'Foo';
   assert.throws(() => validateModel(model), (e: Error) => e instanceof OnnxFormatError && e.message === "unsupported operator 'Foo' (node 'relu1')");
 });
+
+test('an op newer than the opset the model imports is refused, naming the opset that defines it', () => {
+  const m = mlp();
+  m.opsetImport = [{ domain: '', version: 13 }];
+  m.graph!.node.splice(1, 0, makeNode('LayerNormalization', ['h1', 'g'], ['n1'], 'ln'));
+  m.graph!.node[2].input[0] = 'n1';
+  m.graph!.initializer.push(float32Tensor('g', [8], new Float32Array(8).fill(1)));
+  rejects(m, /LayerNormalization exists from opset 17, but the model imports opset 13 \(export with opset_version=17 or later\)/);
+  m.opsetImport = [{ domain: '', version: 17 }];
+  assert.doesNotThrow(() => decodeModel(encodeModel(m), WHERE));
+});
+
+test('BatchNormalization in training mode (batch statistics) is refused with what to do', () => {
+  const m = mlp();
+  m.opsetImport = [{ domain: '', version: 15 }];
+  const stats = ['scale', 'bias', 'mean', 'var'].map((n) => float32Tensor(n, [8], new Float32Array(8).fill(1)));
+  m.graph!.initializer.push(...stats);
+  m.graph!.node.splice(1, 0, makeNode('BatchNormalization', ['h1', 'scale', 'bias', 'mean', 'var'], ['n1'], 'bn', [intAttr('training_mode', 1)]));
+  m.graph!.node[2].input[0] = 'n1';
+  rejects(m, /BatchNormalization.* is in training mode \(batch statistics\); call model\.eval\(\) before torch\.onnx\.export/);
+  m.graph!.node[1].attribute = [];
+  assert.doesNotThrow(() => decodeModel(encodeModel(m), WHERE));
+});
