@@ -17,12 +17,17 @@ import { exportWebSite, ORT_WASM_FILE } from '../../src/export/web-site.js';
 import type { PageState } from '../../src/export/site-config.js';
 import { ourLines, runCli } from '../cli/run-cli.js';
 import { serveFolder, type StaticServer } from '../support/static-server.js';
+import type { FileReading } from '../../src/serve/index.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const TORCH_EXPORTS = fileURLToPath(new URL('../support/export_torch_policies.py', import.meta.url));
 
 const SEED = 1;
 
 /** The greedy episode in Node: onnxruntime-node and the env from src/envs, reset with `seed`. */
-async function nodeEpisode(model: string, env: string | undefined, seed: number): Promise<{ actions: number[]; episodeReturn: number }> {
-  const policy = await openPolicy(model, { env });
+async function nodeEpisode(model: string, env: string | undefined, seed: number, read: FileReading = {}): Promise<{ actions: number[]; episodeReturn: number }> {
+  const policy = await openPolicy(model, { env, ...read });
   const environment = makeEnv(policy.spec.id);
   let observation = environment.reset(seed);
   const actions: number[] = [];
@@ -73,8 +78,8 @@ describe('export web', { skip }, () => {
   let browser: Browser;
   const servers: StaticServer[] = [];
 
-  async function exportAndServe(name: string, model: string, env?: string): Promise<StaticServer> {
-    const { out } = await exportWebSite({ model, env, out: join(workDir, name) });
+  async function exportAndServe(name: string, model: string, env?: string, read: FileReading = {}): Promise<StaticServer> {
+    const { out } = await exportWebSite({ model, env, out: join(workDir, name), ...read });
     const server = await serveFolder(out);
     servers.push(server);
     return server;
@@ -82,6 +87,8 @@ describe('export web', { skip }, () => {
 
   before(async () => {
     browser = await launchChromium();
+    const r = spawnSync('/usr/bin/python3', [TORCH_EXPORTS, join(workDir, 'torch')], { encoding: 'utf8', timeout: 300_000 });
+    assert.equal(r.status, 0, r.error?.message ?? r.stderr);
   });
   after(async () => {
     await browser?.close();
@@ -133,6 +140,27 @@ describe('export web', { skip }, () => {
       const node = await nodeEpisode(site.model, site.env, SEED);
       assert.deepEqual(state.actions, node.actions);
       assert.ok(Math.abs(state.episodeReturn - node.episodeReturn) < 1e-6, `${state.episodeReturn} vs ${node.episodeReturn}`);
+      await page.close();
+    });
+  }
+
+  // Exports made the ways PyTorch / SB3 users make them: the page runs the copy the runtimes run (symbolic
+  // batch, no Cast prologue, the Q-values behind an ArgMax, float32 casts around float16, the output named).
+  const userExports: Array<{ name: string; read?: FileReading }> = [
+    { name: 'sb3-prologue' },
+    { name: 'argmax' },
+    { name: 'fp16', read: { allowFp16: true } },
+    { name: 'two-outputs', read: { output: 'values' } },
+  ];
+  for (const site of userExports) {
+    test(`torch export '${site.name}' plays in the browser and acts as in Node`, async () => {
+      const model = join(workDir, 'torch', `${site.name}.onnx`);
+      const server = await exportAndServe(`torch-${site.name}`, model, 'CartPole-v1', site.read);
+      const { page, state, problems } = await playInBrowser(browser, server.url);
+      assert.deepEqual(problems, []);
+      assert.equal(state.error, null);
+      const node = await nodeEpisode(model, 'CartPole-v1', SEED, site.read);
+      assert.deepEqual(state.actions, node.actions);
       await page.close();
     });
   }
