@@ -1,6 +1,6 @@
 // A state dict's MLP Q-network: its Linear layers (weight [out, in], bias [out]) in file order, checked to
-// chain, and the ONNX policy graph for it: obs → (Flatten) → Gemm(transB=1) → act → … → Gemm → q_values.
-import type { EnvSpec } from '../envs/types.js';
+// chain, and the ONNX policy graph for it: obs → (Mul 1/255) → (a features extractor, or Flatten) →
+// Gemm(transB=1) → act → … → Gemm → (QR-DQN: the mean over quantiles) → q_values.
 import { intAttr, intsAttr, makeModel, makeNode, tensorValueInfo } from '../onnx/graph.js';
 import type { ModelProto, NodeProto, TensorProto } from '../onnx/model.js';
 import { DataType, float32Tensor, int64Tensor } from '../onnx/tensor.js';
@@ -56,26 +56,54 @@ export function hiddenSizes(layers: LinearLayer[]): string {
   return layers.slice(0, -1).map((l) => l.outputs).join('-') || 'linear';
 }
 
+/** Parameters of the Linear layers (weights and biases). */
 export function parameterCount(layers: LinearLayer[]): number {
   return layers.reduce((a, l) => a + l.weight.length + l.bias.length, 0);
 }
 
+/** The nodes of a features extractor: from the input tensor's name to `output` [batch, features]. */
+export type FeatureNodes = (input: string) => { nodes: NodeProto[]; initializers: TensorProto[]; output: string };
+
+/** What the policy file takes and gives: observations of `observationShape` (per row) and `actionCount` Q-values. */
+export interface PolicyIo {
+  observationShape: readonly number[];
+  actionCount: number;
+}
+
+/** Options of mlpPolicyModel(). */
 export interface MlpGraphOptions {
   activation: Activation;
-  /** Quantiles per action (QR-DQN): the last layer gives actions × quantiles and Q is their mean. */
+  /**
+   * Quantiles per action (QR-DQN): the last layer gives quantiles × actions, laid out as sb3-contrib's
+   * `view(-1, n_quantiles, n_actions)` reads them, and Q is the mean over the quantiles.
+   */
   quantiles?: number;
+  /** Multiply observations by this first (SB3's image normalization: 1/255). */
+  inputScale?: number;
+  /** A features extractor before the MLP (e.g. NatureCNN); without one, observations of rank > 1 are flattened. */
+  features?: FeatureNodes;
   opset?: number;
   metadata: Record<string, string>;
   producerVersion: string;
   name: string;
 }
 
-/** The ONNX policy for `layers` playing `spec`: input 'obs' [batch, …observationShape], output 'q_values' [batch, actions]. */
-export function mlpPolicyModel(layers: LinearLayer[], spec: EnvSpec, o: MlpGraphOptions): ModelProto {
+/** The ONNX policy for `layers` (after `o.features`): input 'obs' [batch, …observationShape], output 'q_values' [batch, actions]. */
+export function mlpPolicyModel(layers: LinearLayer[], spec: PolicyIo, o: MlpGraphOptions): ModelProto {
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
   let x = 'obs';
-  if (spec.observationShape.length > 1) {
+  if (o.inputScale !== undefined) {
+    initializers.push(float32Tensor('input_scale', [1], [o.inputScale]));
+    nodes.push(makeNode('Mul', [x, 'input_scale'], ['obs_scaled'], 'scale'));
+    x = 'obs_scaled';
+  }
+  if (o.features) {
+    const features = o.features(x);
+    nodes.push(...features.nodes);
+    initializers.push(...features.initializers);
+    x = features.output;
+  } else if (spec.observationShape.length > 1) {
     nodes.push(makeNode('Flatten', [x], ['obs_flat'], 'flatten', [intAttr('axis', 1)]));
     x = 'obs_flat';
   }
@@ -95,14 +123,15 @@ export function mlpPolicyModel(layers: LinearLayer[], spec: EnvSpec, o: MlpGraph
   });
   if (o.quantiles) {
     const opset = o.opset ?? 17;
-    initializers.push(int64Tensor('quantile_shape', [3], [0, spec.actionCount, o.quantiles]));
+    // [batch, quantiles × actions] → [batch, quantiles, actions] (quantile-major, as sb3-contrib views it) → mean over axis 1.
+    initializers.push(int64Tensor('quantile_shape', [3], [0, o.quantiles, spec.actionCount]));
     nodes.push(makeNode('Reshape', [x, 'quantile_shape'], ['quantiles'], 'quantiles'));
     // ReduceMean takes its axes as an input from opset 18, as an attribute before.
     if (opset >= 18) {
-      initializers.push(int64Tensor('quantile_axes', [1], [2]));
+      initializers.push(int64Tensor('quantile_axes', [1], [1]));
       nodes.push(makeNode('ReduceMean', ['quantiles', 'quantile_axes'], ['q_values'], 'mean', [intAttr('keepdims', 0)]));
     } else {
-      nodes.push(makeNode('ReduceMean', ['quantiles'], ['q_values'], 'mean', [intAttr('keepdims', 0), intsAttr('axes', [2])]));
+      nodes.push(makeNode('ReduceMean', ['quantiles'], ['q_values'], 'mean', [intAttr('keepdims', 0), intsAttr('axes', [1])]));
     }
   }
   return makeModel({

@@ -18,7 +18,27 @@ export interface Sb3Data {
   /** QR-DQN's quantiles per action (policy_kwargs.n_quantiles), when given. */
   quantiles: number | null;
   observationShape: number[] | null;
+  /** The observation space's plain fields (what SB3 writes beside the cloudpickle blob), or null when absent. */
+  observation: Sb3Box | null;
+  /** policy_kwargs.normalize_images (SB3's default: true): divide image observations by 255. */
+  normalizeImages: boolean;
+  /** The class named by policy_kwargs.features_extractor_class, e.g. 'NatureCNN', or null when not given. */
+  featuresExtractor: string | null;
   actionCount: number | null;
+}
+
+/** A bound of a Box: one number for every element (non-finite ones as '-inf', 'inf', 'nan'), 'varies', or null (not written). */
+export type Bound = number | '-inf' | 'inf' | 'nan' | 'varies' | null;
+
+/** A Box observation space as read from `data`: its shape, dtype and bounds when every element shares them. */
+export interface Sb3Box {
+  shape: number[] | null;
+  /** numpy's name of the dtype, e.g. 'uint8', 'float32'; null when not written. */
+  dtype: string | null;
+  /** The lower bound when every element has it ('-inf', 'inf' or 'nan' when not finite), 'varies' when they differ, null when not written. */
+  low: Bound;
+  /** The upper bound, likewise. */
+  high: Bound;
 }
 
 type Json = Record<string, unknown>;
@@ -41,6 +61,35 @@ const shapeOf = (space: unknown): number[] | null => {
   const s = (space as Json).shape ?? (space as Json)._shape;
   return Array.isArray(s) && s.every((n) => Number.isInteger(n) && n > 0) ? (s as number[]) : null;
 };
+
+/**
+ * A bound as SB3 writes it: gymnasium's `low_repr` ('0', '-inf') when present, else numpy's str() of the array,
+ * which elides the middle of large arrays ('[[[0 0 0 ... 0 0 0] ...'); the values shown decide.
+ */
+function boundOf(space: Json, key: 'low' | 'high'): Bound {
+  const text = [space[`${key}_repr`], space[key]].find((v) => typeof v === 'string' || typeof v === 'number');
+  if (text === undefined) return null;
+  const values = (String(text).match(/[-+]?(?:inf|nan|\d+\.?\d*(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)/gi) ?? []).map((t) =>
+    /inf/i.test(t) ? (t.startsWith('-') ? -Infinity : Infinity) : Number(t),
+  );
+  if (values.length === 0) return null;
+  if (!values.every((v) => v === values[0] || (Number.isNaN(v) && Number.isNaN(values[0])))) return 'varies';
+  const v = values[0];
+  return Number.isFinite(v) ? v : Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+}
+
+function boxOf(space: unknown, where: string): Sb3Box | null {
+  if (!space || typeof space !== 'object') return null;
+  const s = space as Json;
+  const type = typeof s[':type:'] === 'string' ? (s[':type:'] as string) : null;
+  if (type && !/\bBox\b/.test(type)) throw new UsageError(`the observation space is ${type}; qdistill imports Box observations (not Dict, Discrete, …)`, where);
+  return { shape: shapeOf(s), dtype: typeof s.dtype === 'string' ? s.dtype : null, low: boundOf(s, 'low'), high: boundOf(s, 'high') };
+}
+
+/** The class name in a repr such as "<class 'stable_baselines3.common.torch_layers.NatureCNN'>". */
+function className(value: unknown): string | null {
+  return typeof value === 'string' ? (/([A-Za-z_][A-Za-z0-9_]*)'?>?\s*$/.exec(value)?.[1] ?? null) : null;
+}
 
 function activationOf(kwargs: Json, where: string): Activation {
   const fn = kwargs.activation_fn;
@@ -78,6 +127,8 @@ export function readSb3Data(bytes: Uint8Array, where: string): Sb3Data {
     throw new UsageError(`the action space is ${action[':type:']}; a Q-network needs a Discrete one`, where);
   }
   const n = action.n;
+  const normalize = kwargs.normalize_images;
+  if (normalize !== undefined && typeof normalize !== 'boolean') throw new UsageError(`policy_kwargs.normalize_images is ${JSON.stringify(normalize)}, not true or false`, where);
   return {
     policyClass,
     algorithm,
@@ -85,6 +136,9 @@ export function readSb3Data(bytes: Uint8Array, where: string): Sb3Data {
     activation: activationOf(kwargs, where),
     quantiles,
     observationShape: shapeOf(data.observation_space),
+    observation: boxOf(data.observation_space, where),
+    normalizeImages: normalize ?? true,
+    featuresExtractor: className(kwargs.features_extractor_class),
     actionCount: Number.isInteger(n) ? (n as number) : typeof n === 'string' && /^\d+$/.test(n) ? Number(n) : null,
   };
 }
@@ -110,4 +164,16 @@ function scalar(s: string): unknown {
   if (s === 'null' || s === '~') return null;
   const quoted = /^'(.*)'$|^"(.*)"$/.exec(s);
   return quoted ? (quoted[1] ?? quoted[2]) : s;
+}
+
+/**
+ * SB3's is_image_space (the test preprocess_obs makes before dividing by 255): a 3-D Box of dtype uint8 whose
+ * bounds are 0 and 255. 'unknown' when `data` leaves the dtype or the bounds out.
+ */
+export function isImageSpace(box: Sb3Box | null): boolean | 'unknown' {
+  if (!box?.shape || box.shape.length !== 3) return box?.shape ? false : 'unknown';
+  if (box.dtype === null) return 'unknown';
+  if (box.dtype !== 'uint8') return false;
+  if (box.low === null || box.high === null) return 'unknown';
+  return box.low === 0 && box.high === 255;
 }

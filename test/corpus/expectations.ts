@@ -23,7 +23,8 @@ export const FILES = [
   'act-layernorm.onnx', 'act-selu.onnx', 'act-softplus.onnx', 'act-prelu.onnx', 'act-gelu.onnx', 'act-silu.onnx', 'act-batchnorm.onnx',
   'two-outputs.onnx', 'nature-cnn.onnx', 'minatar-cnn.onnx', 'minatar-6actions.onnx',
   'half.onnx', 'keep-initializers.onnx', 'external-data.onnx',
-  'dqn-Acrobot-v1.zip', 'dqn-LunarLander-v3.zip', 'cleanrl-cartpole.cleanrl_model', 'mountaincar-sequential.pt',
+  'dqn-Acrobot-v1.zip', 'dqn-LunarLander-v3.zip', 'qrdqn-CartPole-v1.zip', 'dqn-cnn-84x84.zip',
+  'cleanrl-cartpole.cleanrl_model', 'mountaincar-sequential.pt',
 ] as const;
 
 // As seen on the last run: the SB3 exports at every opset (fixed and dynamic batch), keep_initializers_as_inputs,

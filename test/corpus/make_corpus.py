@@ -3,6 +3,8 @@
 
 usage: /usr/bin/python3 test/corpus/make_corpus.py OUTDIR
 
+(test/import/make_checkpoints.py imports this file for its SB3-format writers: importing it writes nothing.)
+
 OUTDIR/states.json (written by the test before this runs) names, per env id, a raw float32 file of states in
 the env's native layout and its shape, e.g. {"CartPole-v1": {"file": "states-CartPole-v1.f32", "shape": [256, 4]}}.
 This script writes into OUTDIR:
@@ -27,10 +29,8 @@ from onnx import numpy_helper
 import torch
 from torch import nn
 
-OUT = sys.argv[1]
-os.makedirs(OUT, exist_ok=True)
-with open(os.path.join(OUT, "states.json")) as f:
-    STATES_INDEX = json.load(f)
+OUT = None  # set by main()
+STATES_INDEX = {}
 MANIFEST = {}
 HERE = os.path.dirname(os.path.abspath(__file__))
 SB3_TEMPLATE = os.environ.get("QDISTILL_SB3_TEMPLATE", "/work/shared/fixtures/sb3/dqn-CartPole-v1/CartPole-v1.zip")
@@ -371,6 +371,13 @@ def option_exports():
 
 
 # --- checkpoints for `qdistill import` -------------------------------------------------------------------------
+#
+# SB3 and sb3-contrib are not installed here, so their policies are rebuilt from torch modules with SB3's own
+# attribute names (state_dict() then spells the keys as SB3's does: q_net.features_extractor.cnn.0.weight,
+# q_net.q_net.0.weight, quantile_net.quantile_net.0.weight, the *_target copies), and the zip is laid out as
+# SB3's save_to_zip_file writes it: `data` (data_to_json: JSON, with cloudpickle under ':serialized:' and the
+# first-level fields of each non-JSON object beside it, str() of what JSON cannot hold), policy.pth,
+# policy.optimizer.pth, pytorch_variables.pth, _stable_baselines3_version and system_info.txt.
 
 
 def fake_class(module_name, class_name):
@@ -404,6 +411,36 @@ def box_space(gym, obs):
     }
 
 
+def short_repr(arr):
+    """gymnasium.spaces.box._short_repr: the one value when every element has it, else str(arr)."""
+    return str(np.min(arr)) if arr.size != 0 and np.min(arr) == np.max(arr) else str(arr)
+
+
+def image_box_space(gym, shape, dtype, low, high):
+    """A Box as data_to_json writes it: its __dict__ fields, str() for the arrays (numpy elides big ones with '...').
+
+    gymnasium (SB3 2.x) Boxes also hold low_repr/high_repr; gym 0.21 (SB3 1.x) ones do not."""
+    cls = fake_class(f"{gym}.spaces.box", "Box")
+    box = cls.__new__(cls)
+    lo = np.full(shape, low, dtype=dtype)
+    hi = np.full(shape, high, dtype=dtype)
+    fields = dict(dtype=np.dtype(dtype), _shape=tuple(shape), low=lo, high=hi,
+                  bounded_below=np.isfinite(lo.astype(np.float64)), bounded_above=np.isfinite(hi.astype(np.float64)))
+    if gym == "gymnasium":
+        fields.update(low_repr=short_repr(lo), high_repr=short_repr(hi))
+    fields["_np_random"] = None
+    box.__dict__.update(fields)
+    out = {":type:": f"<class '{gym}.spaces.box.Box'>", ":serialized:": serialized(box)}
+    for key, value in fields.items():
+        try:
+            json.dumps(value)
+            out[key] = value
+        except TypeError:
+            out[key] = list(value) if isinstance(value, tuple) else str(value)
+    out["_shape"] = list(shape)
+    return out
+
+
 def discrete_space(gym, n):
     cls = fake_class(f"{gym}.spaces.discrete", "Discrete")
     d = cls.__new__(cls)
@@ -412,34 +449,117 @@ def discrete_space(gym, n):
             "_shape": [], "dtype": "int64", "_np_random": "None"}
 
 
-def sb3_zip(name, env, obs, actions, net_arch, policy_kwargs, sb3_version, gym):
-    """A DQN .zip laid out as SB3's save_to_zip_file writes it, the real RL Zoo data JSON as the template."""
+def policy_class_entry(module_name, class_name):
+    """data['policy_class'] as data_to_json writes a class: a cloudpickle reference and its plain attributes."""
+    cls = fake_class(module_name, class_name)
+    return {
+        ":type:": "<class 'abc.ABCMeta'>", ":serialized:": serialized(cls), "__module__": module_name,
+        "__doc__": f"\n    Policy class ({class_name}) written by test/corpus/make_corpus.py in SB3's layout\n    ",
+        "__init__": f"<function {class_name}.__init__ at 0x7f3a1c2b5e40>", "__abstractmethods__": "frozenset()",
+        "_abc_impl": "<_abc._abc_data object at 0x7f3a1c2c1a00>",
+    }
+
+
+class SB3NatureCNN(nn.Module):
+    """SB3's torch_layers.NatureCNN: cnn = 3 convs (8×8/4, 4×4/2, 3×3/1, no padding) with ReLU and Flatten, then
+    linear = Linear(n_flatten, features_dim) ReLU, n_flatten from one forward pass as SB3 computes it."""
+
+    def __init__(self, channels, height, width, features_dim=512, kernels=(8, 4, 3)):
+        super().__init__()
+        self.cnn = nn.Sequential(nn.Conv2d(channels, 32, kernels[0], stride=4, padding=0), nn.ReLU(),
+                                 nn.Conv2d(32, 64, kernels[1], stride=2, padding=0), nn.ReLU(),
+                                 nn.Conv2d(64, 64, kernels[2], stride=1, padding=0), nn.ReLU(), nn.Flatten())
+        with torch.no_grad():
+            n_flatten = self.cnn(torch.zeros(1, channels, height, width)).shape[1]
+        self.linear = nn.Sequential(nn.Linear(n_flatten, features_dim), nn.ReLU())
+        self.features_dim = features_dim
+
+    def forward(self, x):
+        return self.linear(self.cnn(x))
+
+
+class SB3QNet(nn.Module):
+    """SB3's dqn.policies.QNetwork (head 'q_net') or sb3-contrib's qrdqn.policies.QuantileNetwork (head
+    'quantile_net'): preprocess_obs (obs.float(), / 255 for an image space with normalize_images), the
+    features extractor (NatureCNN or FlattenExtractor), then create_mlp(features, actions [× n_quantiles],
+    net_arch). forward gives what the policy's _predict takes the argmax of: Q-values, or for QR-DQN the mean
+    over quantiles of quantile_net(features).view(-1, n_quantiles, n_actions)."""
+
+    def __init__(self, head, extractor, features_dim, actions, net_arch, divide_by_255, n_quantiles=None):
+        super().__init__()
+        self.features_extractor = extractor
+        layers, last = [], features_dim
+        for width in net_arch:
+            layers += [nn.Linear(last, width), nn.ReLU()]
+            last = width
+        layers.append(nn.Linear(last, actions * (n_quantiles or 1)))
+        self.head = head
+        setattr(self, head, nn.Sequential(*layers))
+        self.actions, self.n_quantiles, self.divide_by_255 = actions, n_quantiles, divide_by_255
+
+    def forward(self, obs):
+        x = obs.float()
+        if self.divide_by_255:
+            x = x / 255.0
+        out = getattr(self, self.head)(self.features_extractor(x))
+        if self.n_quantiles:
+            out = out.view(-1, self.n_quantiles, self.actions).mean(dim=1)
+        return out
+
+
+class SB3Policy(nn.Module):
+    """DQNPolicy / QRDQNPolicy: the online network and its target copy (same weights after _build)."""
+
+    def __init__(self, head, make_net):
+        super().__init__()
+        online, target = make_net(), make_net()
+        target.load_state_dict(online.state_dict())
+        setattr(self, head, online)
+        setattr(self, f"{head}_target", target)
+        self.online = [online]
+
+    def forward(self, obs):
+        return self.online[0](obs)
+
+
+def make_policy(algo, obs_shape, actions, net_arch=None, cnn=False, divide_by_255=False, n_quantiles=None, features_dim=512, kernels=(8, 4, 3)):
+    """The policy SB3 (algo 'dqn') or sb3-contrib (algo 'qrdqn') builds; net_arch None is its default
+    ([64, 64] for an MLP, [] after a CNN)."""
+    head = "q_net" if algo == "dqn" else "quantile_net"
+    arch = list(net_arch) if net_arch is not None else ([] if cnn else [64, 64])
+
+    def make_net():
+        if cnn:
+            extractor = SB3NatureCNN(*obs_shape, features_dim=features_dim, kernels=kernels)
+            dim = extractor.features_dim
+        else:
+            extractor = FlattenExtractor()
+            dim = int(np.prod(obs_shape))
+        return SB3QNet(head, extractor, dim, actions, arch, divide_by_255, n_quantiles if algo == "qrdqn" else None)
+
+    return SB3Policy(head, make_net)
+
+
+def write_sb3_zip(path, policy, policy_class, policy_kwargs, observation_space, action_space, sb3_version, gym, clear_last_obs=False):
+    """A model .zip laid out as SB3's save_to_zip_file writes it, the real RL Zoo data JSON as the template."""
     with zipfile.ZipFile(SB3_TEMPLATE) as z:
         data = json.loads(z.read("data"))
+    data["policy_class"] = policy_class_entry(*policy_class)
     data["policy_kwargs"] = policy_kwargs
-    data["observation_space"] = box_space(gym, obs)
-    data["action_space"] = discrete_space(gym, actions)
-    if gym == "gymnasium":
-        # SB3 2.x's shape key is "_shape" and the space stores it so; keep "shape" for readers of the 1.x layout too.
-        pass
-    data["observation_space"]["shape"] = [obs] if gym == "gym" else data["observation_space"].pop("_shape")
-    data["action_space"]["shape"] = [] if gym == "gym" else data["action_space"].pop("_shape")
+    data["observation_space"] = observation_space
+    data["action_space"] = action_space
     data["n_envs"] = 1
     data["num_timesteps"] = 100000
     data["_total_timesteps"] = 100000
-    torch.manual_seed(abs(hash(name)) % 1000)
-    q, target = QNetwork(obs, actions, net_arch), QNetwork(obs, actions, net_arch)
-    policy_state = {}
-    for prefix, net in (("q_net", q), ("q_net_target", target)):
-        for k, v in net.state_dict().items():
-            policy_state[f"{prefix}.{k}"] = v
-    optimizer = torch.optim.Adam(q.parameters(), lr=1e-3)
+    if clear_last_obs:
+        data["_last_obs"] = None
+        data["_last_original_obs"] = None
+    optimizer = torch.optim.Adam(policy.online[0].parameters(), lr=1e-3)
     buffers = {}
-    for key, obj in (("policy.pth", policy_state), ("policy.optimizer.pth", optimizer.state_dict()), ("pytorch_variables.pth", {})):
+    for key, obj in (("policy.pth", policy.state_dict()), ("policy.optimizer.pth", optimizer.state_dict()), ("pytorch_variables.pth", {})):
         b = io.BytesIO()
         torch.save(obj, b)
         buffers[key] = b.getvalue()
-    path = os.path.join(OUT, name)
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("data", json.dumps(data, indent=4))
         for key, value in buffers.items():
@@ -447,11 +567,73 @@ def sb3_zip(name, env, obs, actions, net_arch, policy_kwargs, sb3_version, gym):
         z.writestr("_stable_baselines3_version", sb3_version)
         z.writestr("system_info.txt", f"- OS: Linux-6.1.0-x86_64-with-glibc2.36 # 1 SMP Debian\n- Python: 3.11.2\n- Stable-Baselines3: {sb3_version}\n"
                    f"- PyTorch: 2.1.0\n- GPU Enabled: False\n- Numpy: 1.26.4\n- Cloudpickle: 3.0.0\n- Gymnasium: 0.29.1\n")
+
+
+def write_zoo_yaml(path, pairs):
+    """A YAML file as the RL Zoo writes config.yml and args.yml: an OrderedDict of [key, value] pairs."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    lines = ["!!python/object/apply:collections.OrderedDict"]
+    for i, (key, value) in enumerate(pairs):
+        lines.append(("- - - " if i == 0 else "  - - ") + key)
+        text = "true" if value is True else "false" if value is False else "null" if value is None else str(value)
+        lines.append("    - " + text)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def sb3_zip(name, env, obs, actions, net_arch, policy_kwargs, sb3_version, gym):
+    """A DQN MlpPolicy .zip, the real RL Zoo data JSON as the template."""
+    observation_space = box_space(gym, obs)
+    action_space = discrete_space(gym, actions)
+    # SB3 1.x with gym keeps the space's shape as "shape"; the 2.x layout here names it "shape" as well.
+    observation_space["shape"] = [obs] if gym == "gym" else observation_space.pop("_shape")
+    action_space["shape"] = [] if gym == "gym" else action_space.pop("_shape")
+    torch.manual_seed(abs(hash(name)) % 1000)
+    policy = make_policy("dqn", (obs,), actions, net_arch)
+    write_sb3_zip(os.path.join(OUT, name), policy, ("stable_baselines3.dqn.policies", "DQNPolicy"), policy_kwargs,
+                  observation_space, action_space, sb3_version, gym)
     x = states(env)
     record(name, "zip", env,
            f"SB3 {sb3_version} DQN MlpPolicy zip ({gym}), net_arch {list(net_arch)}, policy_kwargs {json.dumps(policy_kwargs)}, "
            "data JSON from the RL Zoo CartPole zip with its spaces and policy_kwargs replaced",
-           f"{obs} inputs, {actions} actions", ref=torch_ref(q, x), ref_states=env)
+           f"{obs} inputs, {actions} actions", ref=torch_ref(policy, x), ref_states=env)
+
+
+def qrdqn_zip():
+    """sb3-contrib QR-DQN MlpPolicy on CartPole-v1 with sb3-contrib's defaults: net_arch [64, 64], n_quantiles 200
+    (QRDQNPolicy's default; policy_kwargs names neither)."""
+    name = "qrdqn-CartPole-v1.zip"
+    torch.manual_seed(101)
+    policy = make_policy("qrdqn", (4,), 2, n_quantiles=200)
+    write_sb3_zip(os.path.join(OUT, name), policy, ("sb3_contrib.qrdqn.policies", "QRDQNPolicy"), {},
+                  image_box_space("gymnasium", (4,), np.float32, -np.inf, np.inf), discrete_space("gymnasium", 2), "2.3.2", "gymnasium")
+    record(name, "zip", "CartPole-v1",
+           "sb3-contrib 2.3 QR-DQN MlpPolicy zip (gymnasium): quantile_net 64-64 → 2 actions × 200 quantiles (the defaults, "
+           "policy_kwargs {}), data JSON from the RL Zoo CartPole zip with policy_class, spaces and policy_kwargs replaced",
+           "Q = mean over quantiles of quantile_net(obs).view(-1, 200, 2)", ref=torch_ref(policy, states("CartPole-v1")), ref_states="CartPole-v1")
+
+
+def cnn_states(seed, count, shape):
+    """Image observations as an Atari VecFrameStack + VecTransposeImage env gives them: uint8 values, float32 here."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(count, *shape)).astype(np.float32)
+
+
+def cnn_zip():
+    """SB3 DQN CnnPolicy (NatureCNN, normalize_images) on Atari-shaped uint8 [4, 84, 84] observations."""
+    name = "dqn-cnn-84x84.zip"
+    torch.manual_seed(102)
+    policy = make_policy("dqn", (4, 84, 84), 4, cnn=True, divide_by_255=True)
+    write_sb3_zip(os.path.join(OUT, name), policy, ("stable_baselines3.dqn.policies", "CnnPolicy"), {},
+                  image_box_space("gymnasium", (4, 84, 84), np.uint8, 0, 255), discrete_space("gymnasium", 4), "2.3.2", "gymnasium",
+                  clear_last_obs=True)
+    xs = cnn_states(102, 16, (4, 84, 84))
+    xs.tofile(os.path.join(OUT, "dqn-cnn-84x84.states.bin"))
+    record(name, "zip", None,
+           "SB3 2.3 DQN CnnPolicy zip (gymnasium): Box(0, 255, (4, 84, 84), uint8) after VecTransposeImage, NatureCNN "
+           "(random weights) → q_net Linear(512, 4), normalize_images (obs / 255)",
+           "no env of ours has [4, 84, 84] observations: import writes the teacher without one", ref=torch_ref(policy, xs),
+           ref_states=None, extra={"ownStates": "dqn-cnn-84x84.states.bin", "ownStatesShape": list(xs.shape)})
 
 
 def state_dicts():
@@ -469,7 +651,12 @@ def state_dicts():
            "2 inputs, 3 actions; keys 0/2/4", ref=torch_ref(seq, xm), ref_states="MountainCar-v0")
 
 
-if __name__ == "__main__":
+def main(out):
+    global OUT, STATES_INDEX
+    OUT = out
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "states.json")) as f:
+        STATES_INDEX = json.load(f)
     sb3_exports()
     cleanrl_exports()
     activation_exports()
@@ -478,7 +665,13 @@ if __name__ == "__main__":
     option_exports()
     sb3_zip("dqn-Acrobot-v1.zip", "Acrobot-v1", 6, 3, (64, 64), {"net_arch": [64, 64]}, "2.3.2", "gymnasium")
     sb3_zip("dqn-LunarLander-v3.zip", "LunarLander-v3", 8, 4, (64, 64), {}, "1.8.0", "gym")
+    qrdqn_zip()
+    cnn_zip()
     state_dicts()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=2)
     print(f"{len(MANIFEST)} files")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -23,7 +23,8 @@ export type Command = (typeof ONNX_COMMANDS)[number] | (typeof CHECKPOINT_COMMAN
 /** One file of manifest.json (written by make_corpus.py). */
 export interface CorpusEntry {
   kind: 'onnx' | 'zip' | 'state_dict';
-  env: string;
+  /** The env the file plays, or null for a checkpoint that fits none of ours (imported without an env). */
+  env: string | null;
   made: string;
   notes: string;
   /** Env id whose states (states-<env>.f32) the reference was computed on, or null (own states). */
@@ -138,8 +139,9 @@ function argvFor(dir: string, file: string, entry: CorpusEntry, command: Command
   const work = join(dir, 'out', `${file}.${command}`);
   mkdirSync(work, { recursive: true });
   // Every command that opens a float16 file is told that float16 is expected, as its one-line error asks.
-  const env = ['--env', entry.env, ...(FLOAT16_FILES.has(file) ? ['--allow-fp16'] : [])];
-  const image = entry.env.startsWith('MinAtar');
+  const env = [...(entry.env ? ['--env', entry.env] : []), ...(FLOAT16_FILES.has(file) ? ['--allow-fp16'] : [])];
+  // A checkpoint no env of ours fits has env null in manifest.json (only its import cell runs).
+  const image = entry.env?.startsWith('MinAtar') ?? false;
   const check = ['--episodes', '2'];
   switch (command) {
     case 'inspect':
@@ -260,6 +262,7 @@ export async function runCell(dir: string, manifest: Manifest, file: string, com
   const started = performance.now();
   let result: Spawned;
   if (command === 'serve') {
+    if (!entry.env) throw new Error(`${file}: serve cells need the file's env in manifest.json`);
     const spec = makeEnv(entry.env).spec;
     const size = spec.observationShape.reduce((a, b) => a * b, 1);
     const states = envStates(entry.env, 1);
@@ -346,62 +349,80 @@ export interface TorchComparison {
   detail: string;
 }
 
-/** Q-values from onnxruntime (openPolicy, ort-cpu) on the reference states against torch's. */
+/**
+ * Q-values from onnxruntime (openPolicy, ort-cpu) on the reference states against torch's. An entry whose env is
+ * null (an imported checkpoint no env of ours fits: its teacher records none) runs in onnxruntime itself on its
+ * own states (ownStates, in the file's input layout).
+ */
 export async function compareWithTorch(dir: string, modelPath: string, entry: CorpusEntry): Promise<TorchComparison> {
   const ref = reference(dir, entry);
-  const states = referenceStates(dir, entry);
+  const ownStates = () => {
+    if (!entry.ownStates || !entry.ownStatesShape) return null;
+    const bytes = readFileSync(join(dir, entry.ownStates));
+    return { states: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), count: entry.ownStatesShape[0] };
+  };
+  const states = entry.env ? referenceStates(dir, entry) : ownStates();
   if (!ref || !states) throw new Error('no reference for this file');
-  const { openPolicy } = await import('../../src/infer/open.js');
-  const policy = await openPolicy(modelPath, { runtime: 'ort-cpu', env: entry.env });
-  try {
-    let q: Float32Array;
-    let batched = true;
+  let q: Float32Array;
+  let batched = true;
+  let actionCount: number;
+  if (!entry.env) {
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(modelPath);
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', states.states, entry.ownStatesShape!) });
+    q = out[session.outputNames[0]].data as Float32Array;
+    actionCount = ref.shape[1];
+  } else {
+    const { openPolicy } = await import('../../src/infer/open.js');
+    const policy = await openPolicy(modelPath, { runtime: 'ort-cpu', env: entry.env });
     try {
-      q = await policy.qValues(states.states, states.count);
-    } catch {
-      // A file with a fixed batch of 1 (torch's default export) answers one state at a time; the batched
-      // failure itself is what the file's command cells report.
-      batched = false;
-      const size = states.states.length / states.count;
-      q = new Float32Array(states.count * policy.spec.actionCount);
-      for (let i = 0; i < states.count; i++) q.set(await policy.qValues(states.states.subarray(i * size, (i + 1) * size), 1), i * policy.spec.actionCount);
-    }
-    const actionsOut = ref.actions;
-    const a = actionsOut ? 1 : ref.shape[1];
-    let agree = 0;
-    let maxDiff = 0;
-    let maxRef = 0;
-    const actionCount = policy.spec.actionCount;
-    for (let i = 0; i < states.count; i++) {
-      const row = q.subarray(i * actionCount, (i + 1) * actionCount);
-      let best = 0;
-      for (let j = 1; j < actionCount; j++) if (row[j] > row[best]) best = j;
-      let refBest: number;
-      if (actionsOut) refBest = ref.values[i];
-      else {
-        refBest = 0;
-        for (let j = 0; j < a; j++) {
-          const r = ref.values[i * a + j];
-          if (r > ref.values[i * a + refBest]) refBest = j;
-          maxRef = Math.max(maxRef, Math.abs(r));
-          maxDiff = Math.max(maxDiff, Math.abs((row[j] ?? NaN) - r));
-        }
+      try {
+        q = await policy.qValues(states.states, states.count);
+      } catch {
+        // A file with a fixed batch of 1 (torch's default export) answers one state at a time; the batched
+        // failure itself is what the file's command cells report.
+        batched = false;
+        const size = states.states.length / states.count;
+        q = new Float32Array(states.count * policy.spec.actionCount);
+        for (let i = 0; i < states.count; i++) q.set(await policy.qValues(states.states.subarray(i * size, (i + 1) * size), 1), i * policy.spec.actionCount);
       }
-      if (best === refBest) agree++;
+      actionCount = policy.spec.actionCount;
+    } finally {
+      await policy.dispose();
     }
-    const agreement = agree / states.count;
-    if (actionsOut) {
-      return { maxRelative: NaN, agreement, tolerance: entry.tolerance, ok: agreement === 1, detail: `actions equal torch's on ${agree}/${states.count} states${batched ? '' : ', one state per call'}` };
-    }
-    if (q.length !== states.count * a) {
-      return { maxRelative: NaN, agreement, tolerance: entry.tolerance, ok: false, detail: `onnxruntime gave ${q.length} values, torch ${states.count * a}` };
-    }
-    const maxRelative = maxDiff / Math.max(maxRef, 1e-12);
-    const ok = Number.isFinite(maxRelative) && maxRelative <= entry.tolerance;
-    return { maxRelative, agreement, tolerance: entry.tolerance, ok, detail: `max |Δ|/max|q| = ${maxRelative.toExponential(2)} (≤ ${entry.tolerance}), agreement ${agree}/${states.count}${batched ? '' : ', one state per call'}` };
-  } finally {
-    await policy.dispose();
   }
+  const actionsOut = ref.actions;
+  const a = actionsOut ? 1 : ref.shape[1];
+  let agree = 0;
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < states.count; i++) {
+    const row = q.subarray(i * actionCount, (i + 1) * actionCount);
+    let best = 0;
+    for (let j = 1; j < actionCount; j++) if (row[j] > row[best]) best = j;
+    let refBest: number;
+    if (actionsOut) refBest = ref.values[i];
+    else {
+      refBest = 0;
+      for (let j = 0; j < a; j++) {
+        const r = ref.values[i * a + j];
+        if (r > ref.values[i * a + refBest]) refBest = j;
+        maxRef = Math.max(maxRef, Math.abs(r));
+        maxDiff = Math.max(maxDiff, Math.abs((row[j] ?? NaN) - r));
+      }
+    }
+    if (best === refBest) agree++;
+  }
+  const agreement = agree / states.count;
+  if (actionsOut) {
+    return { maxRelative: NaN, agreement, tolerance: entry.tolerance, ok: agreement === 1, detail: `actions equal torch's on ${agree}/${states.count} states${batched ? '' : ', one state per call'}` };
+  }
+  if (q.length !== states.count * a) {
+    return { maxRelative: NaN, agreement, tolerance: entry.tolerance, ok: false, detail: `onnxruntime gave ${q.length} values, torch ${states.count * a}` };
+  }
+  const maxRelative = maxDiff / Math.max(maxRef, 1e-12);
+  const ok = Number.isFinite(maxRelative) && maxRelative <= entry.tolerance;
+  return { maxRelative, agreement, tolerance: entry.tolerance, ok, detail: `max |Δ|/max|q| = ${maxRelative.toExponential(2)} (≤ ${entry.tolerance}), agreement ${agree}/${states.count}${batched ? '' : ', one state per call'}` };
 }
 
 /** The one-line summary of a cell for tables and todo reasons. */

@@ -3,11 +3,13 @@
 // the reference ONNX checker and 100 evaluation episodes. Hostile and broken files are one line, exit 2.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { unzipSync } from 'fflate';
 import { importModel } from '../../src/import/index.js';
 import { openPolicy } from '../../src/infer/open.js';
 import { metadataOf } from '../../src/onnx/graph.js';
@@ -77,6 +79,21 @@ test('RL Zoo DQN CartPole-v1 zip → teacher.onnx: checker, 500 over 100 episode
   assert.equal(card.kind, 'teacher');
   assert.equal(card.source.sha256, spawnSync('sha256sum', [ZOO_ZIP], { encoding: 'utf8' }).stdout.split(' ')[0]);
   assert.equal(card.config.batch_size, 64);
+
+  // card.json beside it: the same card, the zip's hash as node computes it, the version the zip itself records.
+  assert.equal(result.cardPath, join(dir, 'zoo', 'card.json'));
+  const cardJson = JSON.parse(readFileSync(result.cardPath, 'utf8'));
+  assert.deepEqual(cardJson, card);
+  assert.equal(cardJson.source.sha256, createHash('sha256').update(readFileSync(ZOO_ZIP)).digest('hex'));
+  assert.equal(cardJson.source.sb3Version, new TextDecoder().decode(unzipSync(readFileSync(ZOO_ZIP))['_stable_baselines3_version']).trim());
+  assert.equal(cardJson.source.format, 'sb3');
+  assert.equal(cardJson.source.policyClass, 'stable_baselines3.dqn.policies.DQNPolicy');
+  assert.equal(cardJson.source.envSource, "the name 'CartPole-v1.zip'");
+  assert.equal(cardJson.source.zooConfig, join(ZOO, 'config.yml'));
+  assert.equal(Object.keys(cardJson.config).length, readFileSync(join(ZOO, 'config.yml'), 'utf8').split('\n').filter((l) => /^(- |  )- - /.test(l)).length);
+  assert.equal(cardJson.config.n_timesteps, 50000);
+  assert.equal(cardJson.config.policy, 'MlpPolicy');
+  assert.deepEqual(cardJson.input, { shape: [4], layout: 'flat', preprocessing: null });
 
   const policy = await openPolicy(out, { runtime: 'ort-cpu' });
   try {
