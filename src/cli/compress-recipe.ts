@@ -1,4 +1,4 @@
-// `qdistill compress`: the one-command recipe (see src/compress/recipe.ts).
+// `qdistill compress`: the one-command recipe (see src/pipelines/compress-recipe.ts).
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { COLLECTORS, type CollectMode } from '../distill/collect.js';
 import type { Candidate, RecipeOptions } from '../pipelines/compress-recipe.js';
@@ -7,8 +7,9 @@ import type { StudentSize } from '../distill/index.js';
 import { integer, number, oneOf } from './options.js';
 import { formatTable, printJson } from './output.js';
 import { DEFAULT_DISTILL } from '../distill/config.js';
+import { policyFileOptionsFrom } from './runtime-option.js';
 
-interface RecipeFlags extends Pick<RecipeOptions, 'env' | 'keep' | 'out' | 'episodes' | 'sizes' | 'seed' | 'latencySeconds'> {
+interface RecipeFlags extends Pick<RecipeOptions, 'env' | 'keep' | 'out' | 'episodes' | 'sizes' | 'seed' | 'latencySeconds' | 'output' | 'allowFp16'> {
   students: number;
   rounds: number;
   collect: CollectMode;
@@ -44,6 +45,8 @@ export function registerCompressRecipe(program: Command): void {
     .argument('<teacher.onnx>', 'the teacher policy (any ONNX policy; --env for files without qdistill metadata)')
     .requiredOption('--out <dir>', 'output folder: policy.onnx, card.json, the students and every variant tried')
     .option('--env <id>', "environment (default: the teacher's qdistill.env metadata)")
+    .option('--output <name>', "the teacher's graph output holding the Q-values, for files with several outputs (default: q_values, logits, else the first)")
+    .option('--allow-fp16', 'accept a float16 teacher (torch model.half()): it runs with float32 casts at its boundary, measured and distilled from as it is')
     .option('--keep <share>', "least share of the teacher's gain over a random policy to keep", number(0, 1), 0.98)
     .option('--sizes <list>', 'student sizes to distill', sizeList, DEFAULT_RECIPE_SIZES)
     .option('--episodes <n>', 'evaluation episodes per candidate (same seeds for all)', integer(1), 100)
@@ -59,6 +62,7 @@ export function registerCompressRecipe(program: Command): void {
       const { runRecipe } = await import('../pipelines/compress-recipe.js');
       const result = await runRecipe(teacher, {
         env: flags.env,
+        ...policyFileOptionsFrom(flags),
         keep: flags.keep,
         out: flags.out,
         episodes: flags.episodes,

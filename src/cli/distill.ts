@@ -8,8 +8,9 @@ import { BACKEND_NAMES } from '../tfjs/backend-names.js';
 import { integer, integerList, number, oneOf } from './options.js';
 import { printJson, progressBars } from './output.js';
 import { DEFAULT_DISTILL } from '../distill/config.js';
+import { addPolicyFileOptions, policyFileOptionsFrom, type PolicyFileFlags } from './runtime-option.js';
 
-interface DistillFlags extends DistillOptions {
+interface DistillFlags extends Omit<DistillOptions, 'output' | 'allowFp16'>, PolicyFileFlags {
   student: number[];
   width?: number;
   gradientSteps: number;
@@ -18,10 +19,10 @@ interface DistillFlags extends DistillOptions {
 
 /** The flags distill and sweep share. */
 function addDistillOptions(command: Command): Command {
-  return command
-    .option('--env <id>', "environment (default: the teacher's qdistill.env metadata)")
-    .requiredOption('--out <dir>', 'output folder')
-    .addOption(new Option('--loss <name>', 'distillation loss').argParser(oneOf(LOSSES)).default(DEFAULT_DISTILL.loss))
+  command.option('--env <id>', "environment (default: the teacher's qdistill.env metadata)").requiredOption('--out <dir>', 'output folder');
+  return addPolicyFileOptions(command)
+    // No commander default: left out, the stage takes kl, or nll (behaviour cloning) for a teacher that gives actions only.
+    .addOption(new Option('--loss <name>', `distillation loss (default ${DEFAULT_DISTILL.loss}; nll — behaviour cloning — for demonstrations and teachers that give actions only)`).argParser(oneOf(LOSSES)))
     .option('--temperature <t>', 'teacher temperature τ for kl', number(1e-6), DEFAULT_DISTILL.temperature)
     .option('--lambda <l>', 'weight of the KL term in dqn+kl', number(0), DEFAULT_DISTILL.lambda)
     .addOption(new Option('--collect <who>', 'who acts while states are collected').argParser(oneOf(COLLECTORS)).default(DEFAULT_DISTILL.collect))
@@ -43,10 +44,10 @@ function addDistillOptions(command: Command): Command {
 }
 
 function options(flags: DistillFlags): DistillOptions {
-  const { student: _s, width: _w, gradientSteps, json, ...rest } = flags;
+  const { student: _s, width: _w, gradientSteps, json, output: _o, allowFp16: _f, ...rest } = flags;
   // --json keeps stderr for errors only; otherwise bars and the stage's notes go there.
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  return { ...rest, gradientStepsPerRound: gradientSteps, onProgress: progressBars(), onLog: json ? undefined : say };
+  return { ...rest, ...policyFileOptionsFrom(flags), gradientStepsPerRound: gradientSteps, onProgress: progressBars(), onLog: json ? undefined : say };
 }
 
 /** "64x64,32x32,8,4" → [[64, 64], [32, 32], [8], [4]] */
@@ -67,7 +68,7 @@ export function registerDistill(program: Command): void {
     program
       .command('distill')
       .description('distill an ONNX teacher (or demonstrations) into a small student policy: student.onnx, dataset.qdb, card.json')
-      .argument('[teacher.onnx]', 'the teacher: any ONNX Q-network (ours, PyTorch, SB3, tf2onnx)')
+      .argument('[teacher.onnx]', 'the teacher: any ONNX Q-network (ours, PyTorch, SB3, tf2onnx), or a file that gives actions only (behaviour cloning)')
       .requiredOption('--student <sizes>', 'student hidden layer sizes, e.g. 16,16', integerList)
       .option('--width <w>', 'MinAtar CNN students: conv filters = 16 × w', number(0.01, 16))
       .option('--from-demos <file>', 'behaviour cloning on recorded observation–action pairs (`qdistill record`) instead of a teacher'),

@@ -2,10 +2,11 @@
 import { Option, type Command } from 'commander';
 import { oneOf } from './options.js';
 import { printJson } from './output.js';
+import { addPolicyFileOptions, policyFileOptionsFrom, type PolicyFileFlags } from './runtime-option.js';
 
 const WEIGHT_FORMATS = ['float32', 'int8'] as const;
 
-interface ExportCodeFlags {
+interface ExportCodeFlags extends PolicyFileFlags {
   out: string;
   weights: 'float32' | 'int8';
   env?: string;
@@ -16,19 +17,22 @@ type Language = 'js' | 'c';
 
 async function exportCode(language: Language, input: string, flags: ExportCodeFlags): Promise<void> {
   const { exportC, exportJs } = await import('../export/index.js');
-  const summary = (language === 'js' ? exportJs : exportC)(input, flags);
-  if (flags.json) printJson(summary);
-  else process.stdout.write(`wrote ${summary.out} (${summary.bytes} bytes): ${summary.env}, ${summary.steps.length} steps (${summary.steps.join(', ')}), ${summary.weights} weights\n`);
+  const { output: _o, allowFp16: _f, ...rest } = flags;
+  const summary = (language === 'js' ? exportJs : exportC)(input, { ...rest, ...policyFileOptionsFrom(flags) });
+  if (flags.json) return printJson(summary);
+  for (const note of summary.notes) process.stderr.write(`${input}: ${note}\n`);
+  process.stdout.write(`wrote ${summary.out} (${summary.bytes} bytes): ${summary.env}, ${summary.steps.length} steps (${summary.steps.join(', ')}), ${summary.weights} weights\n`);
 }
 
 function registerLanguage(exportCommand: Command, language: Language, description: string, outHelp: string, example: string): void {
-  exportCommand
+  const command = exportCommand
     .command(language)
     .description(description)
-    .argument('<model.onnx>', 'any ONNX policy (float32, float16 or weights-only int8)')
+    .argument('<model.onnx>', 'any ONNX Q-network (float32, float16 with --allow-fp16, weights-only int8; an ArgMax output compiles its Q-values)')
     .requiredOption('--out <file>', outHelp)
     .addOption(new Option('--weights <format>', 'number format of the inlined weights').argParser(oneOf(WEIGHT_FORMATS)).default('float32'))
-    .option('--env <id>', 'environment, for files without qdistill.env metadata')
+    .option('--env <id>', 'environment, for files without qdistill.env metadata');
+  addPolicyFileOptions(command)
     .option('--json', 'print what was written as JSON')
     .addHelpText('after', `\nExample:\n  ${example}`)
     .action((input: string, flags: ExportCodeFlags) => exportCode(language, input, flags));

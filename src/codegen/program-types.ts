@@ -138,6 +138,8 @@ export interface Program {
   fileLayout: 'native' | 'nchw';
   weights: WeightFormat;
   source: { file: string; sha256: string };
+  /** How the file was adapted before lowering (its ArgMax output read as Q-values, float16 widened, …), one line each; empty for our own files. */
+  notes: string[];
   /** Float32 buffer sizes; buffer 0 holds the observation. */
   buffers: number[];
   steps: Step[];

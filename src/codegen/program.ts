@@ -6,11 +6,13 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { EnvSpec } from '../envs/types.js';
-import { describePolicyFile } from '../policy/file.js';
+import { describePolicyFile, type DescribeOptions } from '../policy/file.js';
+import { runtimePolicyModel } from '../policy/normalize.js';
 import { getFloatAttr, getIntAttr, getIntsAttr, getStringAttr, topologicalOrder } from '../onnx/graph.js';
-import { decodeModel, type ModelProto, type NodeProto } from '../onnx/model.js';
+import { decodeModel, type GraphProto, type ModelProto, type NodeProto } from '../onnx/model.js';
 import { isDefaultDomain, PASS_THROUGH_OPS } from '../onnx/ops.js';
 import { DataType } from '../onnx/tensor.js';
+import { widenFloat16 } from '../onnx/widen-float16.js';
 import { UsageError } from '../util/errors.js';
 import { ConstantTable, type Constant } from './constants.js';
 import { compact, fuse, setWeightFormat } from './peephole.js';
@@ -19,19 +21,32 @@ import type { WeightFormat, Activation, WeightMatrix, Step, Program, DenseStep, 
 export type { WeightFormat, Activation, WeightMatrix, Step, Program } from './program-types.js';
 import { type PolicyFileInfo } from '../policy/file.js';
 
-interface LowerOptions {
+/** How to lower a policy: the weights' number format and how messages name what is built. */
+export interface LowerOptions {
+  /** Number format of the inlined weights (default float32). */
   weights?: WeightFormat;
   /** How messages name what is being built: 'export js', 'export c', 'the js runtime'. */
   target?: string;
 }
 
-/** Decode, check against the env (describePolicyFile), lower. */
-export function programFromBytes(bytes: Uint8Array, where: string, options: LowerOptions & { env?: string } = {}): Program {
-  const model = decodeModel(bytes, where);
-  const { spec, info } = describePolicyFile(model, where, options.env);
-  return lowerPolicy(model, spec, info, { file: basename(where), sha256: sha256(bytes) }, options);
+/** Options of programFromBytes(): lowering, the environment, and how to read a file from elsewhere (--output, --allow-fp16). */
+export interface ProgramOptions extends LowerOptions, DescribeOptions {
+  /** Environment id for files without qdistill.env metadata. */
+  env?: string;
 }
 
+/**
+ * Decode, check against the env (describePolicyFile), lower what the runtimes run: the file as
+ * runtimePolicyModel adapts it (the Q-values behind an ArgMax output, the SB3 Cast prologue dropped, the
+ * batch made symbolic), float16 widened to float32 by lowerPolicy.
+ */
+export function programFromBytes(bytes: Uint8Array, where: string, options: ProgramOptions = {}): Program {
+  const model = decodeModel(bytes, where);
+  const { spec, info } = describePolicyFile(model, where, options.env, { output: options.output, allowFp16: options.allowFp16 });
+  return lowerPolicy(runtimePolicyModel(model, info) ?? model, spec, info, { file: basename(where), sha256: sha256(bytes) }, options);
+}
+
+/** Hex SHA-256 of the input model's bytes (recorded in the generated code's header). */
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -423,10 +438,9 @@ const lowerPRelu: Lowerer = (node, l) => {
 };
 
 // Inference form (training_mode 0): y = (x − mean) / sqrt(var + ε) · scale + B per channel (axis 1), computed
-// as onnxruntime does: x · s + (B − mean · s) with s = scale / sqrt(var + ε) in float32.
+// as onnxruntime does: x · s + (B − mean · s) with s = scale / sqrt(var + ε) in float32. (Validation refuses the
+// training form.)
 const lowerBatchNormalization: Lowerer = (node, l) => {
-  if (getIntAttr(node, 'training_mode', 0) !== 0) l.fail(node, 'has training_mode 1; only the inference form (running statistics) is supported');
-  if (node.output.slice(1).some((name) => name !== '')) l.fail(node, 'has running-statistics outputs, which only the training form computes');
   const x = l.placed(node, 0);
   const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => l.constant(node, i, ['scale', 'B', 'input_mean', 'input_var'][i - 1]));
   const channels = x.shape[0];
@@ -510,9 +524,35 @@ const LOWERERS: Record<string, Lowerer> = {
 /** The op types the generators accept, for messages. */
 const COMPILABLE_OPS = [...Object.keys(LOWERERS).map((op) => (op === 'Cast' ? 'Cast (of constants, or to FLOAT)' : op)), 'Constant', 'DequantizeLinear (of constants)'];
 
+/** The nodes `output` depends on, in topological order (a second output's head is not compiled). */
+function nodesFor(graph: GraphProto, output: string): NodeProto[] {
+  const order = topologicalOrder(graph);
+  const needed = new Set([output]);
+  const kept: NodeProto[] = [];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i];
+    if (!node.output.some((o) => needed.has(o))) continue;
+    kept.push(node);
+    for (const input of node.input) if (input) needed.add(input);
+  }
+  return kept.reverse();
+}
+
+/**
+ * The program of `model` — the model the runtimes run, from runtimePolicyModel, for files from elsewhere —
+ * for the env `spec`. A float16 model is widened to float32 first (widenFloat16: the same weights, float32
+ * arithmetic), so no float16 cast reaches the lowering. An actions-only file (no Q-values) or an op outside
+ * COMPILABLE_OPS is a UsageError naming it.
+ */
 export function lowerPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileInfo, source: Program['source'], options: LowerOptions = {}): Program {
-  const graph = model.graph!;
   const target = options.target ?? 'code generation';
+  if (info.output === 'actions') {
+    throw new UsageError(
+      `${target}: output '${info.outputName}' gives actions only (no float Q-values can be read behind it), and the generated code computes Q-values; export the network's Q-values (without the step that turns them into actions)`,
+    );
+  }
+  const widened = widenFloat16(model);
+  const graph = (widened ?? model).graph!;
   const l = new Lowering(new ConstantTable(graph.initializer ?? []), target);
   const observationSize = sizeOf(spec.observationShape);
   const observation = l.buffer(observationSize);
@@ -523,7 +563,7 @@ export function lowerPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileIn
   } else {
     l.values.set(info.inputName, { buffer: observation, shape: spec.observationShape });
   }
-  for (const node of topologicalOrder(graph)) {
+  for (const node of nodesFor(graph, info.outputName)) {
     const defaultDomain = isDefaultDomain(node.domain);
     const lower = defaultDomain ? LOWERERS[node.opType] : undefined;
     if (lower) {
@@ -545,6 +585,7 @@ export function lowerPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileIn
     fileLayout: info.inputLayout,
     weights: options.weights ?? 'float32',
     source,
+    notes: [...info.notes, ...(widened ? ['float16 weights widened to float32: the code computes in float32'] : [])],
     buffers: l.buffers,
     steps: l.steps,
     result: out.buffer,

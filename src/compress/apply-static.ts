@@ -1,18 +1,17 @@
 // `quantize --mode static` from file to file: calibrate the activation ranges the pass will need (the slow,
 // asynchronous part), then run the synchronous pass like every other pass, on the model decoded once.
-import { loadModel } from '../onnx/read-bytes.js';
-import { applyPassToModel, checkOutput, type PassResult } from './apply.js';
-import { calibrate, type CalibrationRequest } from './calibrate.js';
-import { probesForStaticPass, staticQuantizationPass, type StaticQuantOptions } from './quantize-static.js';
+// quantize-file.ts does the work for all three int8 modes; this is its static form with its own request type.
+import type { PassResult } from './apply.js';
+import type { CalibrationRequest } from './calibrate.js';
+import type { PolicyRead } from './pass-input.js';
+import type { StaticQuantOptions } from './quantize-static.js';
+import { quantizeFile } from './quantize-file.js';
 
-export type StaticQuantRequest = Omit<StaticQuantOptions, 'ranges' | 'calibration'> & Omit<CalibrationRequest, 'env'>;
+/** A static int8 request: the pass's options without the ranges, and where to calibrate. */
+export type StaticQuantRequest = Omit<StaticQuantOptions, 'ranges' | 'calibration'> & Omit<CalibrationRequest, 'env' | 'output'>;
 
-export async function applyStaticQuantization(input: string, out: string, request: StaticQuantRequest, env?: string): Promise<PassResult> {
-  checkOutput(input, out);
-  const loaded = loadModel(input);
-  const { format, perChannel, keepInputLayer, ...calibration } = request;
-  const probes = probesForStaticPass(loaded.model, { format, keepInputLayer });
-  const { source, states, ranges } = await calibrate(loaded, probes, { ...calibration, env });
-  const options: StaticQuantOptions = { format, perChannel, keepInputLayer, ranges, calibration: { source, states, method: request.settings.method } };
-  return applyPassToModel(staticQuantizationPass, loaded, out, options, env);
+/** Static int8 of `input` into `out`; `env` for files without metadata, `read` for how to read the input. */
+export async function applyStaticQuantization(input: string, out: string, request: StaticQuantRequest, env?: string, read: PolicyRead = {}): Promise<PassResult> {
+  const { format, perChannel, keepInputLayer, keepFloat, perChannelLayers, source, states, settings, onProgress } = request;
+  return quantizeFile(input, out, { mode: 'static', format, perChannel, perChannelLayers, keepInputLayer, keepFloat, source, states, settings, onProgress }, env, read);
 }

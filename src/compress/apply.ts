@@ -2,16 +2,14 @@
 // input), and measure before/after — bytes, parameters, multiply-accumulates, and how close the outputs stay.
 import { resolve } from 'node:path';
 import { inspectModel } from '../onnx/inspect.js';
-import { metadataOf } from '../onnx/graph.js';
 import { encodeModel, type ModelProto } from '../onnx/model.js';
-import { loadModel, type LoadedModel } from '../onnx/read-bytes.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { openPolicy } from '../infer/open.js';
 import { evaluatePolicy } from '../rollout/evaluate.js';
 import { UsageError } from '../util/errors.js';
 import { compareOnEnvStates, type OutputComparison } from './compare.js';
 import { runPass, type Pass, type PassReport } from './pass.js';
-import { METADATA_KEYS } from '../policy/metadata.js';
+import { readPassInput, type PassInput, type PolicyRead } from './pass-input.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
@@ -34,6 +32,8 @@ export interface PassResult {
   out: string;
   /** What the pass changed and what it left alone. */
   report: PassReport;
+  /** One line per way the input was read before the pass ran (a float16 file widened to float32); empty for most files. */
+  inputNotes: string[];
   /** The input's size. */
   before: SizeFigures;
   /** The output's size. */
@@ -45,10 +45,13 @@ export interface PassResult {
 /** Work on the pass's output before it is written (finetuning after pruning); gets the input file's path. */
 export type AfterPass = (output: ModelProto, input: string) => Promise<ModelProto>;
 
-/** Runs `pass` on the file `input` and writes the result to `out` (never the input). */
-export async function applyPass<O>(pass: Pass<O>, input: string, out: string, options: O, env?: string, after?: AfterPass): Promise<PassResult> {
+/**
+ * Runs `pass` on the file `input` and writes the result to `out` (never the input). `read` says which output
+ * holds the Q-values and whether a float16 file is accepted (it is widened to float32 first).
+ */
+export async function applyPass<O>(pass: Pass<O>, input: string, out: string, options: O, env?: string, after?: AfterPass, read: PolicyRead = {}): Promise<PassResult> {
   checkOutput(input, out);
-  return applyPassToModel(pass, loadModel(input), out, options, env, after);
+  return applyPassToInput(pass, readPassInput(input, pass.name, env, read), out, options, after);
 }
 
 /** Passes never modify their input: writing over it is refused before any work. */
@@ -56,20 +59,19 @@ export function checkOutput(input: string, out: string): void {
   if (resolve(input) === resolve(out)) throw new UsageError('--out must differ from the input: passes never modify their input', out);
 }
 
-/** applyPass on a model its caller has already read and decoded. */
-export async function applyPassToModel<O>(pass: Pass<O>, loaded: LoadedModel, out: string, options: O, env?: string, after?: AfterPass): Promise<PassResult> {
-  const { where: input, bytes, model } = loaded;
-  const { model: passed, report } = runPass(pass, model, options); // runPass validates what it returns
-  const result = after ? await after(passed, input) : passed;
+/** applyPass on an input its caller has already read and checked (readPassInput). */
+export async function applyPassToInput<O>(pass: Pass<O>, input: PassInput, out: string, options: O, after?: AfterPass): Promise<PassResult> {
+  const { original, model: view } = input;
+  const { model: passed, report } = runPass(pass, view.model, options); // runPass validates what it returns
+  const result = after ? await after(passed, original.where) : passed;
   const resultBytes = encodeModel(result);
   writeFileAtomic(out, resultBytes);
-  const figures = (m: typeof model, size: number): SizeFigures => {
+  const figures = (m: ModelProto, size: number): SizeFigures => {
     const s = inspectModel(m);
     return { bytes: size, parameters: s.parameters, macs: s.macs };
   };
-  const hasEnv = env !== undefined || metadataOf(model)[METADATA_KEYS.env] !== undefined;
-  const comparison = hasEnv ? await compareOnEnvStates(loaded, { where: `${pass.name} output`, bytes: resultBytes, model: result }, env) : null;
-  return { input, out, report, before: figures(model, bytes.length), after: figures(result, resultBytes.length), comparison };
+  const comparison = input.hasEnv ? await compareOnEnvStates(original, { where: `${pass.name} output`, bytes: resultBytes, model: result }, input.env, undefined, undefined, input.read) : null;
+  return { input: original.where, out, report, inputNotes: input.notes, before: figures(original.model, original.bytes.length), after: figures(result, resultBytes.length), comparison };
 }
 
 /** A return drop larger than this share of the input's gain over a random policy is reported as a warning. */
@@ -93,12 +95,16 @@ export interface RewardBeforeAfter {
   warning: string | null;
 }
 
-/** Greedy return of the input and the output file over the same evaluation seeds (onnxruntime-node CPU), with the loss warning. */
-export async function rewardBeforeAfter(input: string, out: string, env: string | undefined, episodes: number): Promise<RewardBeforeAfter> {
+/**
+ * Greedy return of the input and the output file over the same evaluation seeds (onnxruntime-node CPU), with the
+ * loss warning. Both files are opened with `read` (the output holding the Q-values, float16 accepted), so the
+ * input is the user's own file even when the pass ran on its float32 widening.
+ */
+export async function rewardBeforeAfter(input: string, out: string, env: string | undefined, episodes: number, read: PolicyRead = {}): Promise<RewardBeforeAfter> {
   let actionCount = 0;
   let envId = '';
   const play = async (file: string) => {
-    const policy = await openPolicy(file, { env });
+    const policy = await openPolicy(file, { env, output: read.output, allowFp16: read.allowFp16 });
     try {
       ({ id: envId, actionCount } = policy.spec);
       const r = await evaluatePolicy(policy.spec.id, (o) => policy.act(o), { episodes, seed: DEFAULT_EVAL_SEED });

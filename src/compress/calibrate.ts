@@ -23,7 +23,7 @@ import { runtimePolicyModel } from '../policy/normalize.js';
 import { visitedStates } from '../rollout/visited-states.js';
 
 /** Differs from the seed compare.ts evaluates on, so calibration and the agreement check see different states. */
-const CALIBRATION_SEED = 4242;
+export const CALIBRATION_SEED = 4242;
 const BATCH = 256;
 
 /** What a pass needs observed: existing float tensors, plus nodes computing values the float graph lacks. */
@@ -32,13 +32,22 @@ export interface CalibrationProbes {
   extraNodes: NodeProto[];
 }
 
-export interface CalibrationRequest {
+/** Where calibration states come from, and how many. */
+export interface StateRequest {
   /** A .qdb dataset path or an env id; the model's own env when absent. */
   source?: string;
+  /** How many states (default DEFAULT_CALIBRATION_STATES). */
   states?: number;
-  settings: CalibrationSettings;
   /** For files without qdistill.env metadata. */
   env?: string;
+  /** The graph output holding the Q-values, for files with several outputs. */
+  output?: string;
+}
+
+/** Where calibration states come from, and how observed values become ranges. */
+export interface CalibrationRequest extends StateRequest {
+  /** The range method (minmax, percentile, entropy) and its parameter. */
+  settings: CalibrationSettings;
   /** One event per calibration batch (task 'calibrating'). */
   onProgress?: OnProgress;
 }
@@ -50,6 +59,20 @@ interface Calibration {
   ranges: Record<string, ValueRange>;
 }
 
+/** Representative states of a policy: its env, how its file takes them, and `states` observations in the env's layout. */
+export interface CalibrationStates {
+  /** The dataset path or env id they came from. */
+  source: string;
+  /** The environment the states belong to. */
+  spec: EnvSpec;
+  /** How the model's file takes them (input name, layout, output read). */
+  info: PolicyFileInfo;
+  /** states × observation size, in the env's own layout. */
+  observations: Float32Array;
+  /** How many states. */
+  states: number;
+}
+
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 function isDatasetSource(source: string): boolean {
@@ -57,11 +80,11 @@ function isDatasetSource(source: string): boolean {
 }
 
 /** Up to `count` observations spread evenly over a dataset whose observation shape must be the model's. */
-function datasetStates(path: string, model: ModelProto, where: string, count: number, env: string | undefined, hasEnv: boolean): { spec: EnvSpec; info: PolicyFileInfo; observations: Float32Array; states: number } {
+function datasetStates(path: string, model: ModelProto, where: string, count: number, env: string | undefined, hasEnv: boolean, output: string | undefined) {
   if (!existsSync(path)) throw new UsageError('calibration dataset not found', path);
   const dataset = readDataset(path);
   const shape = dataset.header.observationShape;
-  const { spec, info } = describePolicyFile(model, where, env ?? (hasEnv ? undefined : dataset.header.env));
+  const { spec, info } = describePolicyFile(model, where, env ?? (hasEnv ? undefined : dataset.header.env), { output });
   if (!sameShape(shape, spec.observationShape)) {
     throw new UsageError(`the dataset's observations have shape [${shape.join(', ')}] but the model takes [${spec.observationShape.join(', ')}] (${spec.id})`, path);
   }
@@ -75,8 +98,8 @@ function datasetStates(path: string, model: ModelProto, where: string, count: nu
   return { spec, info, observations, states };
 }
 
-async function envStates({ bytes, model, where }: LoadedModel, env: string | undefined, count: number) {
-  const policy = await openPolicyModel(bytes, model, where, { env });
+async function envStates({ bytes, model, where }: LoadedModel, env: string | undefined, count: number, output: string | undefined) {
+  const policy = await openPolicyModel(bytes, model, where, { env, output });
   try {
     const { observations } = await visitedStates(policy, count, CALIBRATION_SEED);
     return { spec: policy.spec, info: policy.info, observations, states: count };
@@ -92,16 +115,31 @@ function withProbeOutputs(model: ModelProto, probes: CalibrationProbes): Uint8Ar
   return encodeModel({ ...model, graph: { ...graph, node: [...graph.node, ...probes.extraNodes], output: outputs } } as ModelProto);
 }
 
-/** Activation ranges of the probed tensors on states from a dataset or from the env, for a model read once. */
-export async function calibrate(loaded: LoadedModel, probes: CalibrationProbes, request: CalibrationRequest): Promise<Calibration> {
+/**
+ * `request.states` states for calibrating (or searching) a model read once: from a dataset, or visited by the
+ * model playing its env (ε-greedy, CALIBRATION_SEED) — the env given, the source named, or its own.
+ */
+export async function calibrationStates(loaded: LoadedModel, request: StateRequest): Promise<CalibrationStates> {
   const { model, where } = loaded;
   const count = request.states ?? DEFAULT_CALIBRATION_STATES;
   const ownEnv = metadataOf(model)[METADATA_KEYS.env];
   const source = request.source ?? request.env ?? ownEnv;
   if (!source) throw new UsageError('the model has no qdistill.env metadata; pass --env <id> or --calibrate <dataset.qdb | env id>', where);
-  const { spec, info, observations, states } = isDatasetSource(source)
-    ? datasetStates(source, model, where, count, request.env, ownEnv !== undefined)
-    : await envStates(loaded, source, count);
+  const found = isDatasetSource(source)
+    ? datasetStates(source, model, where, count, request.env, ownEnv !== undefined, request.output)
+    : await envStates(loaded, source, count, request.output);
+  return { source, ...found };
+}
+
+/** Activation ranges of the probed tensors on states from a dataset or from the env, for a model read once. */
+export async function calibrate(loaded: LoadedModel, probes: CalibrationProbes, request: CalibrationRequest): Promise<Calibration> {
+  return rangesOn(loaded, probes, await calibrationStates(loaded, request), request);
+}
+
+/** Activation ranges of the probed tensors of `loaded` on states already collected. */
+export async function rangesOn(loaded: LoadedModel, probes: CalibrationProbes, found: CalibrationStates, request: Pick<CalibrationRequest, 'settings' | 'onProgress'>): Promise<Calibration> {
+  const { model } = loaded;
+  const { source, spec, info, observations, states } = found;
   const ranges: Record<string, ValueRange> = {};
   if (probes.tensors.length === 0) return { source, states, settings: request.settings, ranges };
 

@@ -1,9 +1,12 @@
 // How far a compressed policy is from the original: max |Δoutput| and argmax agreement on states the
-// original visits when it plays its environment (ε = 0.05), both run in onnxruntime-node.
+// original visits when it plays its environment (ε = 0.05), both run in onnxruntime-node as they run when
+// they act (one state per call for dynamic int8, see deployed-q.ts).
 import { openPolicyModel } from '../infer/open.js';
 import type { LoadedModel } from '../onnx/read-bytes.js';
 import { visitedStates } from '../rollout/visited-states.js';
 import { actionAgreement } from '../policy/agreement.js';
+import type { DescribeOptions } from '../policy/file.js';
+import { deployedQValues } from './deployed-q.js';
 
 /** How close a pass's output stays to its input, on states the input visits playing its environment (ε = 0.05). */
 export interface OutputComparison {
@@ -17,14 +20,18 @@ export interface OutputComparison {
   agreement: number;
 }
 
-/** OutputComparison of `compressed` with `original`, both run in onnxruntime-node (ort-cpu). */
-export async function compareOnEnvStates(original: LoadedModel, compressed: LoadedModel, env: string | undefined, states = 1000, seed = 31337): Promise<OutputComparison> {
-  const a = await openPolicyModel(original.bytes, original.model, original.where, { env });
-  const b = await openPolicyModel(compressed.bytes, compressed.model, compressed.where, { env });
+/**
+ * OutputComparison of `compressed` with `original`, both run in onnxruntime-node (ort-cpu). `read` names the
+ * output holding the Q-values and accepts float16 files, for both: the original is the user's file as given.
+ */
+export async function compareOnEnvStates(original: LoadedModel, compressed: LoadedModel, env: string | undefined, states = 1000, seed = 31337, read: DescribeOptions = {}): Promise<OutputComparison> {
+  const options = { env, output: read.output, allowFp16: read.allowFp16 };
+  const a = await openPolicyModel(original.bytes, original.model, original.where, options);
+  const b = await openPolicyModel(compressed.bytes, compressed.model, compressed.where, options);
   try {
     const { observations } = await visitedStates(a, states, seed);
-    const x = await a.qValues(observations, states);
-    const y = await b.qValues(observations, states);
+    const x = await deployedQValues(a, original.model, observations, states);
+    const y = await deployedQValues(b, compressed.model, observations, states);
     let maxAbsError = 0;
     let maxAbsOutput = 0;
     for (let i = 0; i < x.length; i++) {

@@ -12,8 +12,11 @@ import { weightAsKN } from './matrix.js';
 import type { Pass, Rewriter } from './pass.js';
 import { addInt8Weight } from './quant-tensors.js';
 import { defaultOpsetOf, opsetUpgradeBlocker, upgradeOpset } from '../onnx/opset-upgrade.js';
+import { keptFloat, perChannelFor, type LayerPlanOptions } from './layer-plan.js';
 
-interface DynamicQuantOptions {
+/** Options of the dynamic int8 pass. */
+export interface DynamicQuantOptions extends LayerPlanOptions {
+  /** One weight scale per output channel (layers not in perChannelLayers). */
   perChannel: boolean;
   /** Keep layers that read the observation itself in float (its features span very different ranges). */
   keepInputLayer: boolean;
@@ -26,6 +29,7 @@ function integerMatMul(editor: GraphEditor, before: NodeProto, a: string, weight
 }
 
 const gemm: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
+  if (keptFloat(node, editor, options)) return null;
   const [a, w, c] = node.input;
   const weight = editor.initializers.get(w);
   if (!weight || weight.dataType !== DataType.FLOAT || weight.dims.length !== 2) return null;
@@ -35,26 +39,28 @@ const gemm: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
   const base = editor.fresh(node.name || 'gemm');
   const [output] = node.output;
   const product = c ? `${base}_product` : output;
-  integerMatMul(editor, node, a, kn, k, n, product, options.perChannel, base);
+  integerMatMul(editor, node, a, kn, k, n, product, perChannelFor(node, options), base);
   editor.replace(node, c ? [makeNode('Add', [product, c], [output], `${base}_bias_Add`)] : []);
   return `Gemm '${node.name ?? ''}' ${k}×${n} → DynamicQuantizeLinear + MatMulInteger`;
 };
 
 const matmul: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
+  if (keptFloat(node, editor, options)) return null;
   const [a, w] = node.input;
   const weight = editor.initializers.get(w);
   if (!weight || weight.dataType !== DataType.FLOAT || weight.dims.length !== 2) return null;
   if (options.keepInputLayer && editor.readsObservation(node.input[0])) return null;
   const [k, n] = weight.dims;
   const base = editor.fresh(node.name || 'matmul');
-  integerMatMul(editor, node, a, tensorToFloat32(weight), k, n, node.output[0], options.perChannel, base);
+  integerMatMul(editor, node, a, tensorToFloat32(weight), k, n, node.output[0], perChannelFor(node, options), base);
   editor.remove(node);
   return `MatMul '${node.name ?? ''}' ${k}×${n} → DynamicQuantizeLinear + MatMulInteger`;
 };
 
 const conv: Rewriter<DynamicQuantOptions> = (node, editor, options) => {
+  if (keptFloat(node, editor, options)) return null;
   if (options.keepInputLayer && editor.readsObservation(node.input[0])) return null;
-  return rewriteConvInteger(node, editor, options.perChannel);
+  return rewriteConvInteger(node, editor, perChannelFor(node, options));
 };
 
 /** DynamicQuantizeLinear is an opset-11 op (MatMulInteger and ConvInteger opset 10). */

@@ -8,25 +8,31 @@ import { DataType, tensorToFloat32 } from '../onnx/tensor.js';
 import type { GraphEditor } from './editor.js';
 import type { Pass, Rewriter } from './pass.js';
 import { addInt8Weight } from './quant-tensors.js';
+import { keptFloat, layerName, perChannelFor, type LayerPlanOptions } from './layer-plan.js';
 
-interface WeightQuantOptions {
+/** Options of the weights-only int8 pass. */
+export interface WeightQuantOptions extends LayerPlanOptions {
+  /** One weight scale per output channel (layers not in perChannelLayers). */
   perChannel: boolean;
 }
 
 /** Replaces float initializer input `index` of `node` by int8 + DequantizeLinear; `axis` is its output-channel axis. */
 function quantizeInput(node: NodeProto, index: number, axis: number, editor: GraphEditor, options: WeightQuantOptions): string | null {
+  if (keptFloat(node, editor, options)) return null;
   const name = node.input[index];
   const weight: TensorProto | undefined = editor.initializers.get(name);
   if (!weight || weight.dataType !== DataType.FLOAT || weight.dims.length < 2) return null;
-  const perChannel = options.perChannel ? axis : null;
+  const perChannel = perChannelFor(node, options) ? axis : null;
   const base = editor.fresh(name);
   const w = addInt8Weight(editor, `${base}_`, tensorToFloat32(weight), weight.dims, perChannel);
   const dequantized = `${base}_dequant`;
   editor.insertBefore(node, [
     makeNode('DequantizeLinear', [w.name, w.scale, w.zeroPoint], [dequantized], `${base}_DequantizeLinear`, perChannel === null ? [] : [intAttr('axis', perChannel)]),
   ]);
-  // Other readers of the same weight share the dequantized value.
-  editor.renameReads(name, dequantized);
+  // Other readers of the same weight share the dequantized value, except layers kept float.
+  for (const reader of editor.consumers(name)) {
+    if (reader === node || !options.keepFloat?.includes(layerName(reader))) reader.input = reader.input.map((i) => (i === name ? dequantized : i));
+  }
   return `${node.opType} '${node.name ?? ''}': ${weight.dims.join('×')} weights → int8 (${perChannel === null ? 'per tensor' : `per channel, axis ${perChannel}`})`;
 }
 

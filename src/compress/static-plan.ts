@@ -6,13 +6,17 @@ import { DataType } from '../onnx/tensor.js';
 import { opsetUpgradeBlocker } from '../onnx/opset-upgrade.js';
 import type { ValueRange } from './calibration-methods.js';
 import type { GraphEditor } from './editor.js';
+import type { LayerPlanOptions } from './layer-plan.js';
 
 export const STATIC_FORMATS = ['qdq', 'qoperator'] as const;
 /** How a static int8 graph is written: QuantizeLinear/DequantizeLinear pairs (qdq), or QLinear* operators (qoperator). */
 export type StaticFormat = (typeof STATIC_FORMATS)[number];
 
-export interface StaticQuantOptions {
+/** Options of the static int8 pass. */
+export interface StaticQuantOptions extends LayerPlanOptions {
+  /** QDQ pairs or QOperator ops. */
   format: StaticFormat;
+  /** One weight scale per output channel (layers not in perChannelLayers). */
   perChannel: boolean;
   /** Keep layers that read the observation itself in float (its features span very different ranges). */
   keepInputLayer: boolean;

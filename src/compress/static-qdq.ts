@@ -8,6 +8,7 @@ import type { GraphEditor } from './editor.js';
 import { activationParams, dequantizeNode, int32Bias, quantizeActivation, quantizeWeight } from './int8-nodes.js';
 import { makeNode } from '../onnx/graph.js';
 import { quantTarget, rangesNeeded, type StaticQuantOptions } from './static-plan.js';
+import { keptFloat, perChannelFor } from './layer-plan.js';
 
 /** Float activation → Q → DQ (shared by all readers); returns the dequantized name. */
 function fakeQuantized(editor: GraphEditor, reader: NodeProto, tensor: string, options: StaticQuantOptions): { name: string; scale: number } {
@@ -18,13 +19,14 @@ function fakeQuantized(editor: GraphEditor, reader: NodeProto, tensor: string, o
 }
 
 export function rewriteQdq(node: NodeProto, editor: GraphEditor, options: StaticQuantOptions): string | null {
+  if (keptFloat(node, editor, options)) return null;
   const target = quantTarget(node, editor, options.keepInputLayer);
   if (!target) return null;
   const needed = rangesNeeded(target, 'qdq', editor);
   if (!options.ranges[needed.input] || (needed.output && !options.ranges[needed.output])) return null;
 
   const input = fakeQuantized(editor, node, target.input, options);
-  const weight = quantizeWeight(editor, target, options.perChannel);
+  const weight = quantizeWeight(editor, target, perChannelFor(node, options));
   const weightFloat = `${weight.name}_dequant`;
   const added: NodeProto[] = [dequantizeNode(weight.name, weight.scale, weight.zeroPoint, weightFloat, weight.perChannelAxis)];
   const inputs = [input.name, weightFloat, ...node.input.slice(2)];

@@ -11,6 +11,7 @@ import type { GraphEditor } from './editor.js';
 import { activationParams, dequantizeNode, int32Bias, quantizeActivation, quantizeWeight, type QuantizedValue } from './int8-nodes.js';
 import { weightAsKN } from './matrix.js';
 import { productName, quantTarget, rangesNeeded, type QuantTarget, type StaticQuantOptions } from './static-plan.js';
+import { keptFloat, perChannelFor } from './layer-plan.js';
 
 /**
  * When the biased product only feeds a Relu, product values below min_j(−bias_j) end at 0 whatever they
@@ -64,6 +65,7 @@ function integerMatMul(node: NodeProto, editor: GraphEditor, target: QuantTarget
 }
 
 export function rewriteQOperator(node: NodeProto, editor: GraphEditor, options: StaticQuantOptions): string | null {
+  if (keptFloat(node, editor, options)) return null;
   const target = quantTarget(node, editor, options.keepInputLayer);
   if (!target) return null;
   const needed = rangesNeeded(target, 'qoperator', editor);
@@ -72,12 +74,13 @@ export function rewriteQOperator(node: NodeProto, editor: GraphEditor, options: 
 
   const x = quantizeActivation(editor, node, target.input, options.ranges[target.input]);
   const base = editor.fresh(node.name || node.opType);
-  const kind = options.perChannel ? 'per channel' : 'per tensor';
+  const perChannel = perChannelFor(node, options);
+  const kind = perChannel ? 'per channel' : 'per tensor';
   if (node.opType === 'Conv') {
-    qlinearConv(node, editor, target, x, outputRange!, options.perChannel, base);
+    qlinearConv(node, editor, target, x, outputRange!, perChannel, base);
     return `Conv '${node.name ?? ''}' → QLinearConv (int8 weights ${kind}, int32 bias)`;
   }
-  integerMatMul(node, editor, target, x, outputRange, options.perChannel, base);
+  integerMatMul(node, editor, target, x, outputRange, perChannel, base);
   const op = outputRange ? 'QLinearMatMul' : 'MatMulInteger (int32 Q-values, rescaled)';
   const [k, n] = getIntAttr(node, 'transB', 0) && node.opType === 'Gemm' ? [...target.weight.dims].reverse() : target.weight.dims;
   return `${node.opType} '${node.name ?? ''}' ${k}×${n} → ${op} (int8 weights ${kind})${target.bias ? ' + float bias' : ''}`;

@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { checkEnvId, envSpec, makeEnv } from '../envs/registry.js';
 import { deriveSeed, Rng } from '../envs/rng.js';
 import { observationSize, type EnvSpec } from '../envs/types.js';
-import { openPolicy } from '../infer/open.js';
+import { openPolicyModel } from '../infer/open.js';
+import { inspectModel } from '../onnx/inspect.js';
+import { loadModel } from '../onnx/read-bytes.js';
 import type { Policy } from '../infer/policy.js';
 import { tfjsToOnnx } from '../onnx/export-tfjs.js';
 import { policyMetadata } from '../policy/metadata.js';
@@ -31,13 +33,24 @@ import { DistillMemory } from './memory.js';
 import { distillStudent, type DistillResult } from './student.js';
 import { collectSteps } from '../rollout/visited-states.js';
 import { DEFAULT_DISTILL, type DistillConfig } from './config.js';
+import type { LossName } from './loss-names.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 import { type BackendName } from '../tfjs/backend-names.js';
 
 /** The distill and sweep stages' options: the trainer's settings (DistillConfig) plus where the data comes from and goes. */
-export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilters'> {
+export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilters' | 'loss'> {
+  /**
+   * What the student learns from the teacher. Left out: kl, or nll (behaviour cloning) when the teacher gives
+   * actions only or the data are demonstrations. A loss that needs Q-values (kl, mse, dqn+kl) with a teacher
+   * that gives actions only is a UsageError.
+   */
+  loss?: LossName;
   /** Environment id for teacher files without qdistill.env metadata (or to override it). */
   env?: string;
+  /** The teacher file's graph output holding its Q-values (or actions), for files with several outputs. */
+  output?: string;
+  /** Accept a teacher file with a float16 input and output (run with float32 casts at its boundary). */
+  allowFp16?: boolean;
   /** Folder for student.onnx, card.json and dataset.qdb (a sweep: dataset.qdb, sweep.md/json and one folder per size). */
   out: string;
   /** Greedy episodes of the final evaluation on the shared seeds, also used for the teacher's and a random policy's return (distill() and sweep(): 100). */
@@ -68,6 +81,12 @@ export interface StudentSize {
 interface Prepared {
   teacher?: Policy;
   teacherPath?: string;
+  /** The teacher's parameters: from its card, else counted in its graph; null without a teacher. */
+  teacherParameters: number | null;
+  /** The teacher gives actions only (or the reused dataset holds such a teacher's actions): behaviour cloning. */
+  actionsOnly: boolean;
+  /** The loss every student trains with (chooseLoss). */
+  loss: LossName;
   dataset?: Dataset;
   spec: EnvSpec;
   goal: { mean: number; std: number; episodes: number } | null;
@@ -91,14 +110,43 @@ async function prepare(teacherPath: string | undefined, o: DistillOptions): Prom
   const datasetFile = o.fromDemos ?? o.dataset;
   const dataset = datasetFile ? readDataset(datasetFile) : undefined;
   if (o.fromDemos && dataset!.header.targets !== 'none') throw new UsageError('--from-demos expects a file written by `qdistill record`', o.fromDemos);
-  const teacher = teacherPath ? await openPolicy(teacherPath, { env: o.env ?? dataset?.header.env }) : undefined;
+  const loaded = teacherPath ? loadModel(teacherPath) : undefined;
+  const teacher = loaded
+    ? await openPolicyModel(loaded.bytes, loaded.model, teacherPath!, { env: o.env ?? dataset?.header.env, output: o.output, allowFp16: o.allowFp16, onLog: o.onLog })
+    : undefined;
+  const cardParameters = (teacher?.info.card as { parameters?: unknown } | null)?.parameters;
+  const teacherParameters = !loaded ? null : typeof cardParameters === 'number' ? cardParameters : inspectModel(loaded.model).parameters;
   const spec = envSpec(checkEnvId(teacher?.spec.id ?? o.env ?? dataset!.header.env));
   if (dataset && (dataset.header.env !== spec.id || dataset.header.observationShape.join() !== spec.observationShape.join())) {
     throw new UsageError(`the dataset holds ${dataset.header.env} states [${dataset.header.observationShape}], not ${spec.id} [${spec.observationShape}]`, datasetFile);
   }
+  const actionsOnly = teacher?.info.output === 'actions' || (dataset !== undefined && dataset.header.targets === 'actions');
+  const log = o.onLog ?? (() => {});
+  let loss: LossName;
+  try {
+    loss = chooseLoss({ teacher, teacherPath, actionsOnly, log }, o);
+  } catch (error) {
+    await teacher?.dispose();
+    throw error;
+  }
   const goal = teacher ? await teacherReward(teacher, o.finalEpisodes, o.onProgress) : null;
   const randomReward = await randomPolicyReward(spec.id, o.finalEpisodes, spec.actionCount);
-  return { teacher, teacherPath, dataset, spec, goal, randomReward, log: o.onLog ?? (() => {}) };
+  return { teacher, teacherPath, teacherParameters, actionsOnly, loss, dataset, spec, goal, randomReward, log };
+}
+
+/**
+ * The loss to train with: nll for demonstrations; nll — behaviour cloning, said in one log line — for a teacher
+ * that gives actions only, where a loss that needs Q-values is a UsageError; else the one asked for (default kl).
+ */
+function chooseLoss(p: Pick<Prepared, 'teacher' | 'teacherPath' | 'actionsOnly' | 'log'>, o: DistillOptions): LossName {
+  if (o.fromDemos) return 'nll';
+  if (!p.actionsOnly) return o.loss ?? DEFAULT_DISTILL.loss;
+  const source = p.teacher ? `${p.teacherPath} gives actions only (output '${p.teacher.info.outputName}', no Q-values)` : `the dataset holds a teacher's actions only, no Q-values`;
+  if (o.loss !== undefined && o.loss !== 'nll') {
+    throw new UsageError(`--loss ${o.loss} needs the teacher's Q-values, but ${source}; leave --loss out (or pass --loss nll) to distil it by behaviour cloning`, p.teacherPath ?? o.dataset);
+  }
+  p.log(`distilling by behaviour cloning (cross-entropy on the teacher's actions): ${source}`);
+  return 'nll';
 }
 
 /** The return at which a run stops early; unreachable without a teacher or with earlyStop false. */
@@ -106,14 +154,14 @@ function stopGoal(p: Prepared, o: DistillOptions): { mean: number; std: number }
   return p.goal && o.earlyStop !== false ? p.goal : { mean: Infinity, std: 0 };
 }
 
-function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize): DistillConfig {
-  const { env: _env, out: _out, finalEpisodes: _f, backend: _b, fromDemos, dataset: _d, onProgress: _p, onLog: _l, earlyStop: _e, ...config } = o;
+function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize, loss: LossName): DistillConfig {
+  const { env: _env, output: _output, allowFp16: _fp16, out: _out, finalEpisodes: _f, backend: _b, fromDemos: _demos, dataset: _d, onProgress: _p, onLog: _l, earlyStop: _e, ...config } = o;
   return {
     ...DEFAULT_DISTILL,
     ...config,
     hidden: size.hidden,
     convFilters: spec.observationShape.length === 3 ? Math.max(1, Math.round(16 * (size.width ?? 1))) : 0,
-    loss: fromDemos ? 'nll' : o.loss,
+    loss,
   };
 }
 
@@ -155,6 +203,7 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     env: spec.id,
     teacher: p.teacherPath ? { file: p.teacherPath, hash: fileHash(p.teacherPath), reward: p.goal } : null,
     demonstrations: o.fromDemos ?? null,
+    method: methodOf(p, o),
     student: describeStudent(config),
     parameters: result.student.countParams(),
     config,
@@ -178,7 +227,8 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     student: card.student,
     parameters: card.parameters,
     bytes: statSync(studentFile).size,
-    teacherParameters: (teacher?.info.card as { parameters?: number } | null)?.parameters ?? null,
+    teacherParameters: p.teacherParameters,
+    method: card.method,
     loss: config.loss,
     collect,
     reward: card.evalReward,
@@ -191,6 +241,12 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     wallSeconds: result.wallSeconds,
     backend,
   };
+}
+
+/** How the student learnt: from the teacher's outputs, or by behaviour cloning (demonstrations, or a teacher that gives actions only). */
+function methodOf(p: Prepared, o: DistillOptions): StudentSummary['method'] {
+  if (o.fromDemos) return 'behaviour cloning (demonstrations)';
+  return p.actionsOnly ? 'behaviour cloning (the teacher gives actions only)' : 'distillation';
 }
 
 function datasetHeader(p: Prepared, memory: DistillMemory, source: Dataset['header']['source']) {
@@ -214,7 +270,7 @@ function roundProgress(onProgress: OnProgress | undefined, rounds: number) {
 /** `qdistill distill`: one student. */
 export async function distillToFolder(teacherPath: string | undefined, size: StudentSize, o: DistillOptions): Promise<StudentSummary> {
   const p = await prepare(teacherPath, o);
-  const config = configFor(o, p.spec, size);
+  const config = configFor(o, p.spec, size, p.loss);
   const choice = await selectBackend(o.backend, p.spec, config);
   p.log(`backend: ${choice.backend} (${choice.reason})`);
   p.log(`distilling ${teacherPath ?? o.fromDemos} into a ${describeStudent(config)} student on ${p.spec.id} (${config.loss}, ${p.dataset ? 'fixed dataset' : `${config.collect} collects`})`);
@@ -256,7 +312,7 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
   writeDataset(join(o.out, 'dataset.qdb'), datasetHeader(p, memory, p.dataset?.header.source ?? 'teacher'));
   const summaries: StudentSummary[] = [];
   for (const size of sizes) {
-    const config = configFor(o, p.spec, size);
+    const config = configFor(o, p.spec, size, p.loss);
     const choice = await selectBackend(o.backend, p.spec, config);
     p.log(`${describeStudent(config)}: backend ${choice.backend}`);
     const result = await distillStudent({ envId: p.spec.id, goal: stopGoal(p, o), config, dataset: memory, onRound: roundProgress(o.onProgress, config.rounds) });
@@ -270,7 +326,7 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
 
 /** Options of distill(): the teacher, the student's shape and where to write it; the rest has defaults. */
 export interface DistillRequest extends Partial<Omit<DistillOptions, 'out' | 'env'>> {
-  /** The teacher: any ONNX Q-network file (ours, PyTorch, SB3, tf2onnx); leave it out to clone `fromDemos`. */
+  /** The teacher: any ONNX Q-network file (ours, PyTorch, SB3, tf2onnx) or a file that gives actions only (cloned by behaviour cloning); leave it out to clone `fromDemos`. */
   teacher?: string;
   /** Environment id, needed when the teacher file has no qdistill.env metadata. */
   env?: string;
@@ -295,7 +351,9 @@ export interface DistillOutcome extends StudentSummary {
 }
 
 function withDefaults(o: Partial<DistillOptions> & { out: string; env?: string }): DistillOptions {
-  return { ...DEFAULT_DISTILL, finalEpisodes: 100, backend: 'wasm', ...o };
+  // No default loss here: left out, the stage picks kl, or nll for a teacher that gives actions only.
+  const { loss: _loss, ...defaults } = DEFAULT_DISTILL;
+  return { ...defaults, finalEpisodes: 100, backend: 'wasm', ...o };
 }
 
 /**

@@ -15,6 +15,10 @@ import { DistillMemory } from './memory.js';
 export interface RecordOptions {
   /** Environment id for files without qdistill.env metadata. */
   env?: string;
+  /** The graph output holding the Q-values (or actions), for files with several outputs. */
+  output?: string;
+  /** Accept a file with a float16 input and output (run with float32 casts at its boundary). */
+  allowFp16?: boolean;
   /** Episodes to record (default 10). */
   episodes?: number;
   /** Episode i starts from deriveSeed(seed, i); the default differs from the evaluation seed. */
@@ -45,7 +49,7 @@ export interface RecordResult {
 export async function recordDemonstrations(policyFile: string, o: RecordOptions): Promise<RecordResult> {
   const episodes = o.episodes ?? 10;
   const seed = o.seed ?? DEFAULT_RECORD_SEED;
-  const policy = await openPolicy(policyFile, { env: o.env });
+  const policy = await openPolicy(policyFile, { env: o.env, output: o.output, allowFp16: o.allowFp16 });
   const env = makeEnv(policy.spec.id);
   const memory = new DistillMemory(episodes * env.spec.maxEpisodeSteps, observationSize(env.spec), env.spec.actionCount, false);
   const noTarget = new Float32Array(0);

@@ -15,10 +15,12 @@ export interface StudentSummary {
   parameters: number;
   /** Size of student.onnx in bytes. */
   bytes: number;
-  /** Parameters of the teacher, from its card; null when it has none. */
+  /** Parameters of the teacher: from its card, else counted in its graph (weights, not shape constants); null without a teacher. */
   teacherParameters: number | null;
   /** The loss it was trained with. */
   loss: LossName;
+  /** How it learnt: from the teacher's outputs, or by behaviour cloning on actions (demonstrations, or a teacher file that gives actions only). */
+  method: 'distillation' | 'behaviour cloning (demonstrations)' | 'behaviour cloning (the teacher gives actions only)';
   /** Who played while collecting; 'dataset' when labels were reused (--dataset, and every sweep student), 'demonstrations' for behaviour cloning. */
   collect: CollectMode | 'dataset' | 'demonstrations';
   /** The student's greedy return over finalEpisodes on the shared evaluation seeds. */

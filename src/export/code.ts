@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { commandLine } from '../util/command-line.js';
 import { UsageError } from '../util/errors.js';
 
-/** Options of exportJs() and exportC(): the file to write, the weights' format, the environment. */
+/** Options of exportJs() and exportC(): the file to write, the weights' format, the environment, which output to read. */
 export interface ExportCodeOptions {
   /** The file to write (.mjs / .js for JavaScript, .h for C). */
   out: string;
@@ -17,6 +17,10 @@ export interface ExportCodeOptions {
   weights?: WeightFormat;
   /** Environment id for files without qdistill.env metadata. */
   env?: string;
+  /** The graph output holding the Q-values, for files with several outputs (default: q_values, logits, else the first). */
+  output?: string;
+  /** Accept a file with a float16 input and output; the generated code computes in float32 with its float16 weights. */
+  allowFp16?: boolean;
 }
 
 /** What an export wrote. */
@@ -39,12 +43,20 @@ export interface ExportCodeResult {
   actionCount: number;
   /** The compiled program's steps (gemm, relu, ...). */
   steps: string[];
+  /** How the file was adapted before compiling (an ArgMax output read as its Q-values, float16 widened, …). */
+  notes: string[];
 }
 
 function exportCode(language: 'js' | 'c', model: string, o: ExportCodeOptions): ExportCodeResult {
   if (resolve(model) === resolve(o.out)) throw new UsageError('--out must differ from the input model', o.out);
   if (o.env) checkEnvId(o.env);
-  const program = programFromBytes(readPolicyBytes(model), model, { env: o.env, weights: o.weights ?? 'float32', target: `export ${language}` });
+  const program = programFromBytes(readPolicyBytes(model), model, {
+    env: o.env,
+    weights: o.weights ?? 'float32',
+    target: `export ${language}`,
+    output: o.output,
+    allowFp16: o.allowFp16,
+  });
   const command = commandLine();
   const code = language === 'js' ? generateJs(program, { command }) : generateC(program, { command, fileName: basename(o.out) });
   writeFileAtomic(o.out, code);
@@ -58,6 +70,7 @@ function exportCode(language: 'js' | 'c', model: string, o: ExportCodeOptions): 
     observationSize: program.observationSize,
     actionCount: program.actionCount,
     steps: program.steps.map((s) => s.kind),
+    notes: program.notes,
   };
 }
 

@@ -13,7 +13,7 @@ import { ORT_WEB_FILES, pageHtml, type BrowserBackend, type PageSession } from '
 import { contentTypeOf, servePage, type PageServer, type ServedFile } from './browser-server.js';
 import { type Policy } from './policy.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
-import { checkObservationLength, fileObservationShape, toFileLayout } from './session-policy.js';
+import { checkActionRows, checkObservationLength, fileObservationShape, toFileLayout } from './session-policy.js';
 import { argmax } from '../policy/agreement.js';
 import { type PolicyFileInfo } from '../policy/file.js';
 
@@ -157,7 +157,7 @@ export async function openBrowserPolicy(bytes: Uint8Array, spec: EnvSpec, info: 
 
   async function qValues(observations: Float32Array, batch: number): Promise<Float32Array> {
     const input = encode(observations, batch);
-    return fromBase64(await page.evaluate(([b64, dims]) => (globalThis as unknown as PageGlobal).qdistill.run(b64, dims), [input, [batch, ...shape]] as [string, number[]]));
+    return checkActionRows(fromBase64(await page.evaluate(([b64, dims]) => (globalThis as unknown as PageGlobal).qdistill.run(b64, dims), [input, [batch, ...shape]] as [string, number[]])), info, batch);
   }
 
   return {

@@ -6,6 +6,7 @@ import { type Policy } from './policy.js';
 import { argmax } from '../policy/agreement.js';
 import { type PolicyFileInfo } from '../policy/file.js';
 import { hwcToChw } from '../envs/layout.js';
+import { UsageError } from '../util/errors.js';
 
 export interface SessionLike {
   run(feeds: Record<string, never>): Promise<Record<string, { data: unknown }>>;
@@ -33,6 +34,23 @@ export function toFileLayout(spec: EnvSpec, info: PolicyFileInfo, observations: 
   return info.inputLayout === 'nchw' ? hwcToChw(observations, batch, spec.observationShape) : observations;
 }
 
+/**
+ * For an actions policy (info.output 'actions'), throws a UsageError when its one-hot output does not hold
+ * one action of 0..actionCount−1 for each of the `batch` observations (the file gave an action the env does
+ * not have, or not one action per observation); returns `rows` unchanged.
+ */
+export function checkActionRows(rows: Float32Array, info: PolicyFileInfo, batch: number): Float32Array {
+  if (info.output !== 'actions') return rows;
+  const n = info.actionCount;
+  if (rows.length !== batch * n) throw new UsageError(`output '${info.outputName}' gave ${rows.length / n} actions for ${batch} observation${batch === 1 ? '' : 's'}; an actions output holds one action per observation`);
+  for (let r = 0; r < batch; r++) {
+    let ones = 0;
+    for (let a = 0; a < n; a++) ones += rows[r * n + a];
+    if (ones !== 1) throw new UsageError(`output '${info.outputName}' gave an action outside 0..${n - 1} (observation ${r} of the batch), which the env does not have`);
+  }
+  return rows;
+}
+
 export function sessionPolicy(session: SessionLike, makeTensor: Float32TensorMaker, spec: EnvSpec, info: PolicyFileInfo): Policy {
   const shape = fileObservationShape(spec, info);
   let disposed = false;
@@ -56,7 +74,7 @@ export function sessionPolicy(session: SessionLike, makeTensor: Float32TensorMak
   async function run(observations: Float32Array, batch: number): Promise<Float32Array> {
     const input = makeTensor(toFileLayout(spec, info, observations, batch), [batch, ...shape]);
     const result = await session.run({ [info.inputName]: input as never });
-    return result[info.outputName].data as Float32Array;
+    return checkActionRows(result[info.outputName].data as Float32Array, info, batch);
   }
 
   async function loop(observations: Float32Array, batch: number): Promise<Float32Array> {

@@ -107,6 +107,11 @@ const OPS: Record<string, OpFacts> = {
   Max: { inputs: [1, Infinity], kind: 'broadcast' },
   Min: { inputs: [1, Infinity], kind: 'broadcast' },
   ArgMax: { inputs: [1, 1], attrs: { axis: 'int', keepdims: 'int', select_last_index: 'int' } },
+  // Exported actions: torch.topk(q, 1).indices (k an attribute before opset 10, an input after), and
+  // comparisons of Q-values such as (q[:, 1] > q[:, 0]).long().
+  TopK: { inputs: [1, 2], outputs: [2, 2], attrs: { axis: 'int', k: 'int', largest: 'int', sorted: 'int' } },
+  Greater: { inputs: [2, 2] },
+  Less: { inputs: [2, 2] },
   Pad: { inputs: [1, 4], attrs: { mode: 'string', pads: 'ints', value: 'float' } },
 };
 

@@ -15,9 +15,16 @@ import { join } from 'node:path';
 import { describePolicyFile } from '../policy/file.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
 import { distillToFolder, type DistillOptions, type StudentSize, DEFAULT_DISTILL } from '../distill/index.js';
+
+/** The distill stage's defaults without its loss: the stage picks KL, or behaviour cloning for a teacher that gives actions only. */
+function distillDefaults(): Omit<typeof DEFAULT_DISTILL, 'loss'> {
+  const { loss: _loss, ...rest } = DEFAULT_DISTILL;
+  return rest;
+}
 import { fileHash } from '../policy/dataset.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
+import type { PolicyRead } from '../compress/index.js';
 import { setMetadata } from '../onnx/graph.js';
 import { evaluatePolicy } from '../rollout/evaluate.js';
 import { benchPolicyFile, benchStates } from '../benchmark/index.js';
@@ -31,6 +38,10 @@ import { randomPolicyReward } from '../rollout/random-baseline.js';
 export interface RecipeOptions {
   /** Environment id for teacher files without qdistill.env metadata (or to override it). */
   env?: string;
+  /** The teacher's graph output holding the Q-values, for teacher files with several outputs (default: q_values, logits, else the first). */
+  output?: string;
+  /** Accept a float16 teacher (torch's `model.half()` export; default false): it runs with float32 casts at its boundary, for its own figures and for distillation. */
+  allowFp16?: boolean;
   /** Least share of the teacher's gain over random the pick must keep, in [0, 1] (compress(): 0.98). */
   keep: number;
   /** Folder for policy.onnx, card.json, students/ and variants/. */
@@ -47,7 +58,7 @@ export interface RecipeOptions {
   closeSize: number;
   /** How many of the smallest students that keep enough reward get the passes (compress(): 2). */
   studentsToCompress: number;
-  /** Distillation settings for every student (default: student collects, wasm); the recipe sets env, seed, out, finalEpisodes and earlyStop. */
+  /** Distillation settings for every student (default: student collects, wasm); the recipe sets env, output, allowFp16, seed, out, finalEpisodes and earlyStop. */
   distill: Partial<DistillOptions>;
   /** What the recipe is doing, one line at a time. */
   log: (line: string) => void;
@@ -107,16 +118,17 @@ interface Context {
   teacherHash: string;
 }
 
-async function measure(ctx: Context, file: string, steps: string[], name: string, agreementWithParent: number | null): Promise<Candidate> {
+/** Evaluates and times one candidate; `read` says how to read its file (the teacher's --output, --allow-fp16). */
+async function measure(ctx: Context, file: string, steps: string[], name: string, agreementWithParent: number | null, read: PolicyRead = {}): Promise<Candidate> {
   const { o, env, random, teacherMean } = ctx;
   const original = readPolicyBytes(file);
-  const policy = await openPolicyBytes(original, file, { env });
+  const policy = await openPolicyBytes(original, file, { env, ...read });
   const reward = await evaluatePolicy(env, (obs) => policy.act(obs), { episodes: o.episodes, seed: DEFAULT_EVAL_SEED });
   await policy.dispose();
   const bytes = deployableBytes(original, file, steps, reward, o, ctx.teacherHash);
   const summary = inspectModel(decodeModel(bytes, file));
-  const states = await benchStates(original, file, env, 256);
-  const latency = await benchPolicyFile(file, 'ort-cpu', { env, batches: [], seconds: o.latencySeconds, states });
+  const states = await benchStates(original, file, env, 256, read);
+  const latency = await benchPolicyFile(file, 'ort-cpu', { env, batches: [], seconds: o.latencySeconds, states, runtimeOptions: read });
   const teacher = teacherMean ?? reward.mean;
   // A teacher no better than random has no gain to lose: every candidate keeps all of it.
   const ofTeacher = shareOfTeacherGain(reward.mean, teacher, random) ?? 1;
@@ -140,8 +152,10 @@ export const MEANINGFULLY_FASTER = 0.9;
 
 /** Smallest file that keeps; among candidates within `closeSize` of it, the fastest if meaningfully faster. */
 export function pickCandidate(candidates: Candidate[], closeSize: number): { pick: Candidate; why: string } {
+  // Only candidates that keep the reward compete; the teacher always does (it keeps all of its own gain).
   const keeping = candidates.filter((c) => c.keeps).sort((a, b) => a.bytes - b.bytes);
   const smallest = keeping[0];
+  if (!smallest) throw new Error('pickCandidate: no candidate keeps the reward (the teacher, which always does, is missing)');
   const close = keeping.filter((c) => c.bytes <= smallest.bytes * closeSize && c.p50Us <= smallest.p50Us * MEANINGFULLY_FASTER);
   const fastest = [smallest, ...close].sort((a, b) => a.p50Us - b.p50Us)[0];
   if (fastest.steps.length === 0) {
@@ -155,23 +169,26 @@ export function pickCandidate(candidates: Candidate[], closeSize: number): { pic
   return { pick: fastest, why };
 }
 
-async function applyVariant(variant: Variant, parent: Candidate, dir: string, env: string): Promise<{ file: string; agreement: number | null; step: string }> {
+async function applyVariant(variant: Variant, parent: Candidate, dir: string, env: string): Promise<{ file: string; agreement: number | null; step: string; skip?: string }> {
   // Named after the candidate (every student's file is student.onnx), e.g. student-8-8.pruned50.int8-dynamic.onnx.
   const file = join(dir, `${parent.name.replace(/ \+ /g, '.').replace(/ /g, '-')}.${variant.name}.onnx`);
-  const { result, step } = await variant.apply(parent.file, file, env);
-  return { file, agreement: result.comparison?.agreement ?? null, step };
+  const { result, step, skip } = await variant.apply(parent.file, file, env);
+  return { file, agreement: result.comparison?.agreement ?? null, step, skip };
 }
 
 /** The compress recipe on `teacherFile` (see the file comment); writes policy.onnx and card.json in `o.out`. */
 export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<RecipeResult> {
   if (!(o.keep >= 0 && o.keep <= 1)) throw new UsageError(`keep must be a share of the teacher's gain between 0 and 1, got ${o.keep}`);
-  const { spec } = describePolicyFile(decodeModel(readPolicyBytes(teacherFile), teacherFile), teacherFile, o.env);
+  const read: PolicyRead = { ...(o.output !== undefined ? { output: o.output } : {}), ...(o.allowFp16 ? { allowFp16: true } : {}) };
+  const teacherModel = decodeModel(readPolicyBytes(teacherFile), teacherFile);
+  const { spec, info } = describePolicyFile(teacherModel, teacherFile, o.env, read);
   const env = spec.id;
   mkdirSync(o.out, { recursive: true });
+  if (info.float16) o.log(`the teacher is float16: it runs with float32 casts at its boundary (${teacherFile})`);
   const random = await randomPolicyReward(env, o.episodes, spec.actionCount);
   o.log(`teacher: evaluating ${o.episodes} episodes and timing it`);
   const ctx: Context = { o, env, random, teacherMean: null, teacherHash: fileHash(teacherFile).slice(0, 16) };
-  const teacher = await measure(ctx, teacherFile, [], 'teacher', null);
+  const teacher = await measure(ctx, teacherFile, [], 'teacher', null, read);
   ctx.teacherMean = teacher.reward.mean;
   o.onCandidate?.(teacher);
 
@@ -181,11 +198,12 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
   for (const size of o.sizes) {
     o.log(`distilling a ${size.hidden.join('-')} student`);
     const s = await distillToFolder(teacherFile, size, {
-      ...DEFAULT_DISTILL,
+      ...distillDefaults(),
       backend: 'wasm',
       collect: 'student',
       ...o.distill,
       env,
+      ...read,
       seed: o.seed,
       out: join(o.out, 'students', size.hidden.join('x')),
       finalEpisodes: o.episodes,
@@ -206,7 +224,12 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
     const parents: Candidate[] = [student];
     for (const variant of RECIPE_VARIANTS) {
       for (const parent of variant.chain ? [...parents] : [student]) {
-        const { file, agreement, step } = await applyVariant(variant, parent, variantsDir, env);
+        const { file, agreement, step, skip } = await applyVariant(variant, parent, variantsDir, env);
+        if (skip) {
+          // Not a candidate: the same network as its parent under another name.
+          o.log(`${parent.name} + ${variant.name}: ${skip}`);
+          continue;
+        }
         const c = await measure(ctx, file, [...parent.steps, step], `${parent.name} + ${variant.name}`, agreement);
         candidates.push(c);
         o.onCandidate?.(c);
@@ -222,7 +245,7 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
   writeJsonAtomic(join(o.out, 'card.json'), {
     kind: 'compressed',
     env,
-    teacher: { file: teacherFile, hash: fileHash(teacherFile), reward: teacher.reward, bytes: teacher.bytes, parameters: teacher.parameters },
+    teacher: { file: teacherFile, hash: fileHash(teacherFile), reward: teacher.reward, bytes: teacher.bytes, parameters: teacher.parameters, ...read },
     keep: o.keep,
     keepMeasure: '(reward − random) / (teacher − random) over the same evaluation seeds',
     randomReward: random,

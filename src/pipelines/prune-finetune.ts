@@ -61,9 +61,17 @@ export function networkFromLayers(spec: EnvSpec, layers: DenseLayer[]): tf.Layer
   return network;
 }
 
+/** How to fine-tune a pruned policy, and how to read the unpruned file it learns from. */
 export interface FinetuneOptions {
+  /** Environment id for files without qdistill.env metadata. */
   env?: string;
+  /** The unpruned file's graph output holding the Q-values, for files with several outputs. */
+  output?: string;
+  /** The unpruned file may be float16 (the pruned model is its float32 widening). */
+  allowFp16?: boolean;
+  /** Distillation rounds at most. */
   rounds: number;
+  /** Random seed of the distillation. */
   seed: number;
 }
 
@@ -78,12 +86,12 @@ export interface FinetuneResult {
 /** Finetunes the pruned model (bytes) by distilling from the reference (unpruned) file; returns the new model. */
 export async function finetunePruned(pruned: Uint8Array, referenceFile: string, where: string, o: FinetuneOptions): Promise<FinetuneResult> {
   const model = decodeModel(pruned, where);
-  const { spec } = describePolicyFile(model, where, o.env);
+  const { spec } = describePolicyFile(model, where, o.env, { output: o.output });
   const layers = mlpLayers(model, where);
   quietTfjs();
   await activateBackend('wasm');
   const student = networkFromLayers(spec, layers);
-  const reference = await openPolicy(referenceFile, { env: spec.id });
+  const reference = await openPolicy(referenceFile, { env: spec.id, output: o.output, allowFp16: o.allowFp16 });
   try {
     const config: DistillConfig = { ...DEFAULT_DISTILL, hidden: layers.slice(0, -1).map((l) => l.n), convFilters: 0, rounds: o.rounds, seed: o.seed, learningRate: 3e-4 };
     const goal = await evaluatePolicy(spec.id, (obs) => reference.act(obs), { episodes: config.evalEpisodes, seed: o.seed });

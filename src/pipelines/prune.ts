@@ -12,6 +12,6 @@ export interface PruneRequest extends PassFileOptions, PruneOptions {
 export function prune(input: string, request: PruneRequest): Promise<CheckedPassResult> {
   const { finetune, ...pass } = request;
   const tuning = typeof finetune === 'object' ? finetune : {};
-  const after = finetune ? finetuneAfterPrune(pass, { env: pass.env, rounds: tuning.rounds ?? 3, seed: tuning.seed ?? 1 }) : undefined;
+  const after = finetune ? finetuneAfterPrune(pass, { env: pass.env, output: pass.output, allowFp16: pass.allowFp16, rounds: tuning.rounds ?? 3, seed: tuning.seed ?? 1 }) : undefined;
   return prunePolicy(input, { ...pass, after });
 }

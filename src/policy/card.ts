@@ -82,6 +82,8 @@ export interface StudentCard extends Provenance {
   teacher: { file: string; hash: string; reward: { mean: number; std: number; episodes: number } | null } | null;
   /** The demonstrations file it was cloned from, or null. */
   demonstrations: string | null;
+  /** How it learnt: 'distillation' from the teacher's outputs, or 'behaviour cloning (…)' on actions — demonstrations, or a teacher file that gives actions only; older cards leave it out. */
+  method?: string;
   /** Hidden layer sizes, e.g. '16-16'. */
   student: string;
   /** Parameters of the student. */

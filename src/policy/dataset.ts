@@ -15,8 +15,11 @@ export interface DatasetHeader {
   count: number;
   /** sha256 (first 16 hex digits) of the teacher file, or of the policy that recorded demonstrations. */
   teacherHash: string;
-  /** What `targets` holds: the teacher's Q-values (or logits), or nothing for demonstrations. */
-  targets: 'q_values' | 'logits' | 'none';
+  /**
+   * What `targets` holds: the teacher's Q-values (or logits); 'actions': one-hot rows of the actions of a
+   * teacher that gives actions only (learnt by behaviour cloning); or nothing for demonstrations.
+   */
+  targets: 'q_values' | 'logits' | 'actions' | 'none';
   /** Who chose the actions while collecting. */
   source: 'teacher' | 'student' | 'mixed' | 'demonstrations';
 }
@@ -24,7 +27,7 @@ export interface DatasetHeader {
 export interface Dataset {
   header: DatasetHeader;
   observations: Float32Array;
-  /** count × actionCount teacher outputs (empty for demonstrations). */
+  /** count × actionCount teacher outputs (one-hot rows for an actions-only teacher; empty for demonstrations). */
   targets: Float32Array;
   actions: Int32Array;
   rewards: Float32Array;

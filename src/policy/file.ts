@@ -4,29 +4,40 @@
 import { checkEnvId, makeEnv } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/types.js';
 
-import { getIntAttr, metadataOf, valueInfoDims } from '../onnx/graph.js';
+import { metadataOf, valueInfoDims } from '../onnx/graph.js';
 import type { ModelProto } from '../onnx/model.js';
 import { DataType, dataTypeName, isIntegerType } from '../onnx/tensor.js';
-import type { NodeProto, ValueInfoProto } from '../onnx/proto.js';
+import type { ValueInfoProto } from '../onnx/proto.js';
 import { UsageError } from '../util/errors.js';
+import { traceActions } from './actions-trace.js';
 import { METADATA_KEYS } from './metadata.js';
 
 /** What a policy file holds, read from its graph and its qdistill.* metadata. */
 export interface PolicyFileInfo {
   /** The environment named by qdistill.env metadata, or null for files from elsewhere. */
   env: string | null;
-  /** What the output holds: Q-values, or logits of a student trained on actions. */
-  output: 'q_values' | 'logits';
+  /**
+   * What the output holds: Q-values, logits of a student trained on actions, or — 'actions' — only the
+   * actions: an integer output that no float Q-values of the env's actions can be traced behind (an action
+   * table looked up after the ArgMax, a comparison, a network computed in float64). An actions policy's
+   * act() gives the file's action; its qValues() gives one-hot rows of those actions (1 for the chosen
+   * action, 0 elsewhere), so argmax-based figures (agreement, evaluation) hold, but it has no Q-values:
+   * losses and measures that need them (KL, MSE) refuse it.
+   */
+  output: 'q_values' | 'logits' | 'actions';
+  /** The env's number of actions: the width of the Q-values (or of an actions policy's one-hot rows). */
+  actionCount: number;
   /** How the file takes image observations: the env's own layout, or NCHW (transposed by the policy). */
   inputLayout: 'native' | 'nchw';
   /** Name of the graph's observation input. */
   inputName: string;
   /**
    * Name of the tensor read: the output named by --output, else 'q_values' or 'logits' when present, else the
-   * first output; for a file whose output is int64 actions (ArgMax), the Q-values tensor the ArgMax reads.
+   * first output; for a file whose output is integer actions (ArgMax, TopK k = 1), the Q-values tensor the
+   * ArgMax reads; for an actions policy, the actions output itself.
    */
   outputName: string;
-  /** The int64 actions output whose ArgMax input is read as the Q-values, or null. */
+  /** The integer actions output (whose ArgMax input is read as the Q-values, unless output is 'actions'), or null. */
   actionsOutput: string | null;
   /** The file's input and output are float16 (run with float32 at its boundary; only with allowFp16). */
   float16: boolean;
@@ -58,6 +69,26 @@ export interface DescribeOptions {
 
 const FP16_HINT = 'pass --allow-fp16 to run it with float32 casts at its boundary, or export the model with a float32 input (model.float())';
 
+/** The one-line refusal of a float16 input or output read without allowFp16. */
+export function float16Refusal(role: 'input' | 'output', name: string, where: string): UsageError {
+  return new UsageError(`${role} '${name}' is float16; ${FP16_HINT}`, where);
+}
+
+/**
+ * The graph output read as the policy's output: the one --output names (UsageError when there is none of that
+ * name), else 'q_values' or 'logits' when present, else the first. `note` says which was read when there are several.
+ */
+export function chooseOutput(outputs: readonly ValueInfoProto[], requested: string | undefined, where: string): { output: ValueInfoProto | undefined; note: string | null } {
+  if (requested !== undefined) {
+    const output = outputs.find((v) => v.name === requested);
+    if (!output) throw new UsageError(`--output '${requested}' is not an output of the model (outputs: ${outputs.map((v) => v.name).join(', ')})`, where);
+    return { output, note: null };
+  }
+  const output = outputs.find((v) => v.name === 'q_values' || v.name === 'logits') ?? outputs[0];
+  const note = output && outputs.length > 1 ? `reading output '${output.name}' of ${outputs.length} (${outputs.map((v) => v.name).join(', ')}); --output <name> picks another` : null;
+  return { output, note };
+}
+
 /** The environment spec and PolicyFileInfo of a decoded policy; UsageError (one line) when it does not fit the env. */
 export function describePolicyFile(
   model: ModelProto,
@@ -80,7 +111,7 @@ export function describePolicyFile(
   const initializerInputs = inputs.length !== (graph.input ?? []).length;
   const inputType = input.type?.tensorType?.elemType;
   const float16 = inputType === DataType.FLOAT16;
-  if (float16 && !options.allowFp16) throw new UsageError(`input '${input.name}' is float16; ${FP16_HINT}`, where);
+  if (float16 && !options.allowFp16) throw float16Refusal('input', input.name, where);
   if (inputType !== DataType.FLOAT && !float16) {
     throw new UsageError(`input '${input.name}' is ${dataTypeName(inputType)}, but observations are float32; export the model with a float32 input`, where);
   }
@@ -104,41 +135,40 @@ export function describePolicyFile(
     }
   }
   const outputs = graph.output ?? [];
-  let output: ValueInfoProto | undefined;
-  if (options.output !== undefined) {
-    output = outputs.find((v) => v.name === options.output);
-    if (!output) throw new UsageError(`--output '${options.output}' is not an output of the model (outputs: ${outputs.map((v) => v.name).join(', ')})`, where);
-  } else {
-    output = outputs.find((v) => v.name === 'q_values' || v.name === 'logits') ?? outputs[0];
-    if (output && outputs.length > 1) notes.push(`reading output '${output.name}' of ${outputs.length} (${outputs.map((v) => v.name).join(', ')}); --output <name> picks another`);
-  }
+  const { output, note } = chooseOutput(outputs, options.output, where);
+  if (note) notes.push(note);
   if (!output) throw new UsageError('the model has no output', where);
   let actionsOutput: string | null = null;
+  let actionsOnly = false;
   let outputName = output.name;
   let outputDims = valueInfoDims(output);
   const outputType = output.type?.tensorType?.elemType;
   if (outputType !== undefined && isIntegerType(outputType)) {
-    const qValues = qValuesBeforeArgMax(model, output.name);
-    if (!qValues) {
-      throw new UsageError(
-        `output '${output.name}' holds ${dataTypeName(outputType).toLowerCase()} actions and no Q-values feed it (no ArgMax over a float tensor); export the Q-values instead (the network without its argmax)`,
-        where,
-      );
-    }
+    const actions = `${dataTypeName(outputType).toLowerCase()} actions`;
+    const trace = traceActions(model, output.name, float16 ? DataType.FLOAT16 : DataType.FLOAT);
     actionsOutput = output.name;
-    outputName = qValues;
-    const info = [...(graph.valueInfo ?? []), ...outputs].find((v) => v.name === qValues);
-    outputDims = info ? valueInfoDims(info) : null;
-    notes.push(`output '${output.name}' holds ${dataTypeName(outputType).toLowerCase()} actions: reading the Q-values '${qValues}' its ArgMax takes`);
+    if (trace.qValues !== null) {
+      outputName = trace.qValues;
+      const info = [...(graph.valueInfo ?? []), ...outputs].find((v) => v.name === trace.qValues);
+      outputDims = info ? valueInfoDims(info) : null;
+      notes.push(`output '${output.name}' holds ${actions}: reading the Q-values '${trace.qValues}' its ${trace.via} takes`);
+    } else {
+      actionsOnly = true;
+      if (outputDims && !(outputDims.length === 1 || (outputDims.length === 2 && (typeof outputDims[1] !== 'number' || outputDims[1] === 1)))) {
+        throw new UsageError(`output '${output.name}' holds ${actions} of shape ${show(outputDims)}; an actions output holds one action per observation ([batch] or [batch, 1])`, where);
+      }
+      outputDims = null;
+      notes.push(`output '${output.name}' holds ${actions} and no float Q-values can be read behind them (${trace.why}): it runs as an actions-only policy, whose Q-values are unavailable`);
+    }
   } else if (outputType === DataType.FLOAT16) {
-    if (!options.allowFp16) throw new UsageError(`output '${output.name}' is float16; ${FP16_HINT}`, where);
+    if (!options.allowFp16) throw float16Refusal('output', output.name, where);
     if (!float16) throw new UsageError(`output '${output.name}' is float16 but input '${input.name}' is not; --allow-fp16 takes files whose input and output are both float16`, where);
   } else if (outputType !== undefined && outputType !== DataType.FLOAT) {
     throw new UsageError(`output '${output.name}' is ${dataTypeName(outputType)}; a policy's output holds float32 Q-values (or logits)`, where);
   } else if (float16) {
     throw new UsageError(`input '${input.name}' is float16 but output '${output.name}' is not; --allow-fp16 takes files whose input and output are both float16`, where);
   }
-  if (outputDims && !(outputDims.length === 2 && (typeof outputDims[1] !== 'number' || outputDims[1] === spec.actionCount))) {
+  if (!actionsOnly && outputDims && !(outputDims.length === 2 && (typeof outputDims[1] !== 'number' || outputDims[1] === spec.actionCount))) {
     const gives = outputDims.length === 2 && typeof outputDims[1] === 'number' ? ` — the model gives ${outputDims[1]} action${outputDims[1] === 1 ? '' : 's'}, ${spec.id} takes ${spec.actionCount}` : '';
     const others = outputs.length > 1 ? `; --output picks another of its outputs (${outputs.map((v) => v.name).join(', ')})` : '';
     throw new UsageError(`output '${outputName}' has shape ${show(outputDims)}, but ${spec.id} has ${spec.actionCount} actions: expected [batch, ${spec.actionCount}]${gives}${others}`, where);
@@ -154,7 +184,8 @@ export function describePolicyFile(
     spec,
     info: {
       env: metadata[METADATA_KEYS.env] ?? null,
-      output: metadata[METADATA_KEYS.output] === 'logits' || output.name === 'logits' ? 'logits' : 'q_values',
+      output: actionsOnly ? 'actions' : metadata[METADATA_KEYS.output] === 'logits' || output.name === 'logits' ? 'logits' : 'q_values',
+      actionCount: spec.actionCount,
       inputLayout,
       inputName: input.name,
       outputName,
@@ -167,22 +198,4 @@ export function describePolicyFile(
       metadata,
     },
   };
-}
-
-/** The float tensor an ArgMax reads when `output` is that ArgMax's result (through Cast / Identity / Squeeze / Reshape), or null. */
-export function qValuesBeforeArgMax(model: ModelProto, output: string): string | null {
-  const producers = new Map<string, NodeProto>();
-  for (const node of model.graph!.node) for (const out of node.output) producers.set(out, node);
-  let value = output;
-  for (let hops = 0; hops < 8; hops++) {
-    const node = producers.get(value);
-    if (!node) return null;
-    if (node.opType === 'ArgMax') {
-      const axis = getIntAttr(node, 'axis', 0);
-      return axis === 1 || axis === -1 ? node.input[0] : null;
-    }
-    if (!['Cast', 'Identity', 'Squeeze', 'Unsqueeze', 'Reshape', 'Flatten'].includes(node.opType ?? '')) return null;
-    value = node.input[0];
-  }
-  return null;
 }

@@ -2,7 +2,8 @@
 // CleanRL users export them: a copy of the decoded model with the batch dimension made symbolic (and a
 // Reshape's hard-coded leading batch of 1 turned into "copy the batch" where the batch provably leads), the
 // initializers that are also listed as inputs dropped from the inputs, an int64 actions output replaced by the
-// Q-values its ArgMax reads, and float16 boundaries cast from and to float32. Our own files need none of it
+// Q-values its ArgMax reads (or, for an actions-only file, by one-hot float rows of its actions under the same
+// name), and float16 boundaries cast from and to float32. Our own files need none of it
 // and get null, so their sessions see their bytes unchanged. Files written by passes keep the user's graph:
 // this copy only ever reaches a runtime.
 import { getIntAttr, intAttr, makeNode, tensorValueInfo } from '../onnx/graph.js';
@@ -34,7 +35,9 @@ export function runtimePolicyModel(model: ModelProto, info: PolicyFileInfo): Mod
   }
   const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
   if (info.initializerInputs) graph.input = graph.input.filter((v) => !initializers.has(v.name));
-  if (info.actionsOutput) {
+  if (info.output === 'actions') {
+    oneHotActions(copy, info);
+  } else if (info.actionsOutput) {
     const known = [...(graph.valueInfo ?? []), ...graph.output].find((v) => v.name === info.outputName);
     graph.output = [known ? clone(known) : tensorValueInfo(info.outputName, info.float16 ? DataType.FLOAT16 : DataType.FLOAT)];
     keepNodesFor(copy, info.outputName);
@@ -121,20 +124,58 @@ function copyBatchInReshapes(model: ModelProto, inputName: string, initializers:
   }
 }
 
-/** float32 observations cast to the file's float16 input, and its float16 output cast to float32, under the same names. */
+/**
+ * float32 observations cast to the file's float16 input, and its float16 output cast to float32, under the same
+ * names (an actions policy's output is float32 one-hot rows already).
+ */
 function castBoundary(model: ModelProto, info: PolicyFileInfo): void {
   const graph = model.graph!;
   const inner = `${info.inputName}__fp16`;
   const outer = `${info.outputName}__fp16`;
+  const castOutput = info.output !== 'actions';
   for (const node of graph.node) {
     node.input = node.input.map((i) => (i === info.inputName ? inner : i));
+    if (!castOutput) continue;
     node.output = node.output.map((o) => (o === info.outputName ? outer : o));
     node.input = node.input.map((i) => (i === info.outputName ? outer : i));
   }
   const input = graph.input.find((v) => v.name === info.inputName)!;
   input.type!.tensorType!.elemType = DataType.FLOAT;
+  graph.node.unshift(makeNode('Cast', [info.inputName], [inner], `${inner}_cast`, [intAttr('to', DataType.FLOAT16)]));
+  if (!castOutput) return;
   const output = graph.output.find((v) => v.name === info.outputName);
   if (output) output.type!.tensorType!.elemType = DataType.FLOAT;
-  graph.node.unshift(makeNode('Cast', [info.inputName], [inner], `${inner}_cast`, [intAttr('to', DataType.FLOAT16)]));
   graph.node.push(makeNode('Cast', [outer], [info.outputName], `${outer}_cast`, [intAttr('to', DataType.FLOAT)]));
+}
+
+/**
+ * An actions-only file's integer actions ([batch] or [batch, 1]) as float32 one-hot rows [batch, actionCount]
+ * under the output's own name: Reshape to [batch, 1], Equal against 0..actionCount−1, Cast to float. An
+ * action outside that range gives a row of zeros, which the runtimes refuse (checkActionRows).
+ */
+function oneHotActions(model: ModelProto, info: PolicyFileInfo): void {
+  const graph = model.graph!;
+  const name = info.outputName;
+  const raw = `${name}__actions`;
+  const declared = graph.output.find((v) => v.name === name)?.type?.tensorType?.elemType;
+  for (const node of graph.node) {
+    node.output = node.output.map((o) => (o === name ? raw : o));
+    node.input = node.input.map((i) => (i === name ? raw : i));
+  }
+  if (graph.valueInfo) graph.valueInfo = graph.valueInfo.filter((v) => v.name !== name);
+  let actions = raw;
+  if (declared !== DataType.INT64) {
+    actions = `${name}__int64`;
+    graph.node.push(makeNode('Cast', [raw], [actions], `${actions}_cast`, [intAttr('to', DataType.INT64)]));
+  }
+  const column = `${name}__column`;
+  const ids = `${name}__action_ids`;
+  const hits = `${name}__hits`;
+  graph.initializer.push(int64Tensor(`${column}_shape`, [2], [-1, 1]), int64Tensor(ids, [1, info.actionCount], [...Array(info.actionCount).keys()]));
+  graph.node.push(
+    makeNode('Reshape', [actions, `${column}_shape`], [column], `${column}_reshape`),
+    makeNode('Equal', [column, ids], [hits], `${hits}_equal`),
+    makeNode('Cast', [hits], [name], `${name}_one_hot`, [intAttr('to', DataType.FLOAT)]),
+  );
+  graph.output = [tensorValueInfo(name, DataType.FLOAT, ['batch', info.actionCount])];
 }

@@ -107,7 +107,7 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
       return reply.code(500).send({ error: `inference failed: ${firstLine(error)}` });
     }
     metrics.observations.inc({ model: model.name }, parsed.count);
-    return actResponse(outputs, parsed.count, model.policy.spec.actionCount, parsed.single);
+    return actResponse(outputs, parsed.count, model.policy.spec.actionCount, parsed.single, model.policy.info.output === 'actions');
   });
 
   app.get('/', async (_request, reply) => {
@@ -130,15 +130,20 @@ function actModel(request: FastifyRequest, byName: Map<string, ServedModel>): Se
   return target.endsWith(ACT_SUFFIX) ? byName.get(target.slice(0, -ACT_SUFFIX.length)) : undefined;
 }
 
-function actResponse(outputs: Float32Array, count: number, actionCount: number, single: boolean): Record<string, unknown> {
-  if (single) return { action: argmax(outputs, 0, actionCount), q_values: Array.from(outputs) };
+/**
+ * The actions and the outputs they are the argmax of. A file that gives actions only has no Q-values: its
+ * outputs are one-hot rows the runtime made, so q_values is null rather than numbers the file never computed.
+ */
+function actResponse(outputs: Float32Array, count: number, actionCount: number, single: boolean, actionsOnly: boolean): Record<string, unknown> {
+  const row = (i: number) => (actionsOnly ? null : Array.from(outputs.subarray(i * actionCount, (i + 1) * actionCount)));
+  if (single) return { action: argmax(outputs, 0, actionCount), q_values: row(0) };
   const actions: number[] = [];
-  const qValues: number[][] = [];
+  const qValues: (number[] | null)[] = [];
   for (let i = 0; i < count; i++) {
     actions.push(argmax(outputs, i * actionCount, actionCount));
-    qValues.push(Array.from(outputs.subarray(i * actionCount, (i + 1) * actionCount)));
+    qValues.push(row(i));
   }
-  return { actions, q_values: qValues };
+  return { actions, q_values: actionsOnly ? null : qValues };
 }
 
 function unknownModel(name: string, byName: Map<string, ServedModel>): string {

@@ -8,14 +8,6 @@ export type Expectation = 'ok' | RegExp | { todo: string };
 /** Per file: '*' for every command, then per-command overrides. Files not listed expect 'ok' everywhere. */
 type Row = Partial<Record<Command | '*', Expectation>>;
 
-const EXPORTS: Command[] = ['export-js', 'export-c'];
-
-function row(commands: Command[], expectation: Expectation, rest: Row = {}): Row {
-  return { ...Object.fromEntries(commands.map((c) => [c, expectation])), ...rest };
-}
-
-const ARGMAX_EXPORT: Expectation = { todo: "export js/c lower the file's own graph, not the Q-values behind its ArgMax: node '/q_net/Cast' is Cast" };
-
 export const FILES = [
   'sb3-opset9-fixed.onnx', 'sb3-opset9-dynamic.onnx', 'sb3-opset11-fixed.onnx', 'sb3-opset11-dynamic.onnx',
   'sb3-opset13-fixed.onnx', 'sb3-opset13-dynamic.onnx', 'sb3-opset17-fixed.onnx', 'sb3-opset17-dynamic.onnx',
@@ -27,14 +19,12 @@ export const FILES = [
   'cleanrl-cartpole.cleanrl_model', 'mountaincar-sequential.pt',
 ] as const;
 
-// As seen on the last run: the SB3 exports at every opset (fixed and dynamic batch), keep_initializers_as_inputs,
-// the unbracketed dueling head, LayerNorm, PReLU, GELU, SiLU and BatchNorm run everywhere, the exports included.
+// As seen on the last run: the SB3 exports at every opset (fixed and dynamic batch, ArgMax actions),
+// keep_initializers_as_inputs, the unbracketed dueling head, LayerNorm, PReLU, GELU, SiLU, BatchNorm, float16
+// (with --allow-fp16) and external data run everywhere, the exports included.
 export const EXPECTATIONS: Record<string, Row> = {
-  'sb3-argmax.onnx': row(EXPORTS, ARGMAX_EXPORT),
   'nature-cnn.onnx': { '*': /^input 'input' has shape \[batch_size, 4, 84, 84\], but MinAtar\/Breakout observations are \[batch, 10, 10, 4\]/, inspect: 'ok' },
   'minatar-6actions.onnx': { '*': /^output 'output' has shape \[batch_size, 6\], but MinAtar\/Breakout has 3 actions: expected \[batch, 3\]/, inspect: 'ok' },
-  'half.onnx': { '*': { todo: 'float16 input and output: "input \'input\' is float16; pass --allow-fp16 to run it with float32 casts at its boundary"' }, inspect: 'ok' },
-  'external-data.onnx': { '*': { todo: 'external data: "initializer … keeps its data in an external file; qdistill reads self-contained models only"' } },
 };
 
 export function expectationOf(file: string, command: Command): Expectation {

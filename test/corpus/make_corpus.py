@@ -335,7 +335,12 @@ def half_export():
             init.CopyFrom(numpy_helper.from_array(arr, init.name))
     for v in list(model.graph.input) + list(model.graph.output):
         v.type.tensor_type.elem_type = onnx.TensorProto.FLOAT16
-    onnx.checker.check_model(model)
+    # SB3's obs.float() prologue: in a half network the cast is to the network's own dtype
+    for node in model.graph.node:
+        for a in node.attribute:
+            if node.op_type == "Cast" and a.name == "to" and a.i == onnx.TensorProto.FLOAT:
+                a.i = onnx.TensorProto.FLOAT16
+    onnx.checker.check_model(model, full_check=True)
     onnx.save(model, os.path.join(OUT, name))
     # reference: float16 inputs, float16 weights, each layer's output rounded to float16 (what fp16 kernels give)
     h = x.astype(np.float16).astype(np.float32)

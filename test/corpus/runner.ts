@@ -3,7 +3,7 @@
 // does (the built CLI, bin/qdistill, in a child process) and records each (file, command) outcome.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeEnv } from '../../src/envs/registry.js';
 import { deriveSeed, Rng } from '../../src/envs/rng.js';
@@ -374,7 +374,7 @@ export async function compareWithTorch(dir: string, modelPath: string, entry: Co
     actionCount = ref.shape[1];
   } else {
     const { openPolicy } = await import('../../src/infer/open.js');
-    const policy = await openPolicy(modelPath, { runtime: 'ort-cpu', env: entry.env });
+    const policy = await openPolicy(modelPath, { runtime: 'ort-cpu', env: entry.env, allowFp16: FLOAT16_FILES.has(basename(modelPath)) });
     try {
       try {
         q = await policy.qValues(states.states, states.count);
