@@ -5,9 +5,7 @@
 // returns the Q-values behind the actions, like for any other file: they equal torch's within 1e-5
 // (relative to the largest), and its actions equal onnxruntime's run of the file itself.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +19,7 @@ import { argmax } from '../../src/policy/agreement.js';
 import { runCli } from '../cli/run-cli.js';
 import { compile, runCompiled } from '../support/c-harness.js';
 import { readFloat32 } from '../support/float32-file.js';
+import { torchFixtures, worstRelative } from '../support/torch-fixtures.js';
 
 const SCRIPT = fileURLToPath(new URL('../support/export_action_policies.py', import.meta.url));
 let dir = '';
@@ -28,10 +27,7 @@ let states: Float32Array = new Float32Array(0);
 let count = 0;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'qdistill-torch-codegen-'));
-  const r = spawnSync('/usr/bin/python3', [SCRIPT, dir], { encoding: 'utf8', timeout: 300_000 });
-  if (r.error) throw new Error(`cannot run /usr/bin/python3: ${r.error.message}`);
-  assert.equal(r.status, 0, r.stderr);
+  dir = torchFixtures(SCRIPT, 'qdistill-torch-codegen-');
   states = readFloat32(join(dir, 'states.f32'));
   count = states.length / 4;
 });
@@ -39,18 +35,6 @@ before(() => {
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Largest |a − b| relative to the largest |b|. */
-function worstRelative(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return worst / scale;
-}
 
 /** An IEEE float16 bit pattern's value. */
 function float16ToFloat32(bits: number): number {

@@ -5,9 +5,7 @@
 // the one a bare onnxruntime session computes against the user's own file. Without --allow-fp16 a float16
 // file is the one-line error, with or without an environment.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +22,7 @@ import { runCli } from '../cli/run-cli.js';
 import { agreementOf, directOutputs, maxAbsDifference } from '../support/direct-ort.js';
 import { readFloat32 } from '../support/float32-file.js';
 import { referenceCheck } from '../support/onnx-checker.js';
+import { torchFixtures, worstRelative } from '../support/torch-fixtures.js';
 
 const SCRIPT = fileURLToPath(new URL('../support/export_half_policies.py', import.meta.url));
 const ENV = 'CartPole-v1';
@@ -34,23 +33,12 @@ let dir = '';
 const file = (name: string) => join(dir, name);
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'qdistill-half-'));
-  const r = spawnSync('/usr/bin/python3', [SCRIPT, dir], { encoding: 'utf8', timeout: 300_000 });
-  if (r.error) throw new Error(`cannot run /usr/bin/python3: ${r.error.message}`);
-  assert.equal(r.status, 0, r.stderr);
+  dir = torchFixtures(SCRIPT, 'qdistill-half-');
 });
 
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Largest |a − b| relative to the largest |b|. */
-function worstRelative(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let scale = 0;
-  for (const v of b) scale = Math.max(scale, Math.abs(v));
-  return maxAbsDifference(a, b) / scale;
-}
 
 /** Q-values of a file on the torch states, through qdistill's ort-cpu runtime. */
 async function qValuesOf(path: string, output?: string): Promise<Float32Array> {

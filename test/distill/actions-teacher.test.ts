@@ -6,9 +6,7 @@
 // Also: --output and --allow-fp16 reach distill and record, and teacherParameters is counted from the graph
 // of a teacher without a card.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,15 +16,13 @@ import { deriveSeed, Rng } from '../../src/envs/rng.js';
 import { argmax } from '../../src/policy/agreement.js';
 import { readDataset } from '../../src/policy/dataset.js';
 import { ourLines, runCli } from '../cli/run-cli.js';
+import { torchFixtures } from '../support/torch-fixtures.js';
 
 const SCRIPT = fileURLToPath(new URL('../support/export_action_policies.py', import.meta.url));
 let dir = '';
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'qdistill-actions-teacher-'));
-  const r = spawnSync('/usr/bin/python3', [SCRIPT, dir], { encoding: 'utf8', timeout: 300_000 });
-  if (r.error) throw new Error(`cannot run /usr/bin/python3: ${r.error.message}`);
-  assert.equal(r.status, 0, r.stderr);
+  dir = torchFixtures(SCRIPT, 'qdistill-actions-teacher-');
 });
 
 after(() => {

@@ -7,9 +7,7 @@
 // actions-only policies — act() gives the file's actions, qValues() their one-hot rows — on every runtime
 // that runs onnxruntime, and the code generators refuse them in one line.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +18,7 @@ import { DataType, float32Tensor, int64Tensor } from '../../src/onnx/tensor.js';
 import { UsageError } from '../../src/util/errors.js';
 import { readFloat32 } from '../support/float32-file.js';
 import { ourLines, runCli } from '../cli/run-cli.js';
+import { torchFixtures, worstRelative } from '../support/torch-fixtures.js';
 
 const SCRIPT = fileURLToPath(new URL('../support/export_action_policies.py', import.meta.url));
 let dir = '';
@@ -27,10 +26,7 @@ let states: Float32Array = new Float32Array(0);
 let count = 0;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'qdistill-actions-'));
-  const r = spawnSync('/usr/bin/python3', [SCRIPT, dir], { encoding: 'utf8', timeout: 300_000 });
-  if (r.error) throw new Error(`cannot run /usr/bin/python3: ${r.error.message}`);
-  assert.equal(r.status, 0, r.stderr);
+  dir = torchFixtures(SCRIPT, 'qdistill-actions-');
   states = readFloat32(join(dir, 'states.f32'));
   count = states.length / 4;
 });
@@ -42,16 +38,6 @@ after(() => {
 function torchActions(name: string): number[] {
   const b = readFileSync(join(dir, `${name}.actions.i64`));
   return Array.from(new BigInt64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)), Number);
-}
-
-function worstRelative(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return worst / scale;
 }
 
 const ACTIONS_ONLY = [

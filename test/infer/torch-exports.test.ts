@@ -4,9 +4,7 @@
 // outputs, float16 boundaries, initializers listed as inputs, a hard-coded Reshape(1, -1). Each runs batched
 // with torch's own Q-values (≤ 1e-5 relative), goes through the int8 passes, or fails with one clear line.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -15,28 +13,14 @@ import { readModelFile } from '../../src/onnx/model.js';
 import { applyPass, dynamicQuantizationPass } from '../../src/compress/index.js';
 import { defaultOpsetOf } from '../../src/onnx/opset-upgrade.js';
 import { readFloat32 } from '../support/float32-file.js';
+import { torchFixtures, worstRelative } from '../support/torch-fixtures.js';
 
 const SCRIPT = fileURLToPath(new URL('../support/export_torch_policies.py', import.meta.url));
 let dir = '';
 
 
-/** Largest |a − b| relative to the largest |b| (torch's Q-values). */
-function worstRelative(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return worst / scale;
-}
-
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'qdistill-torch-'));
-  const r = spawnSync('/usr/bin/python3', [SCRIPT, dir], { encoding: 'utf8', timeout: 300_000 });
-  if (r.error) throw new Error(`cannot run /usr/bin/python3: ${r.error.message}`);
-  assert.equal(r.status, 0, r.stderr);
+  dir = torchFixtures(SCRIPT, 'qdistill-torch-');
 });
 
 after(() => {

@@ -3,9 +3,7 @@
 // /usr/bin/python3) are served with torch's Q-values, and compared side by side with the teacher's output
 // picked by name.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,16 +11,14 @@ import { compare } from '../../src/pipelines/compare.js';
 import { serve } from '../../src/pipelines/serve.js';
 import { UsageError } from '../../src/util/errors.js';
 import { readFloat32 } from '../support/float32-file.js';
+import { torchFixtures } from '../support/torch-fixtures.js';
 
 const SCRIPT = fileURLToPath(new URL('../support/export_torch_policies.py', import.meta.url));
 const STUDENT = 'models/cartpole-v1-student-16x16/student.onnx';
 let dir = '';
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'qdistill-file-reading-'));
-  const r = spawnSync('/usr/bin/python3', [SCRIPT, dir], { encoding: 'utf8', timeout: 300_000 });
-  if (r.error) throw new Error(`cannot run /usr/bin/python3 (apt-get install python3-torch python3-onnx): ${r.error.message}`);
-  assert.equal(r.status, 0, r.stderr);
+  dir = torchFixtures(SCRIPT, 'qdistill-file-reading-');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
