@@ -22,6 +22,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_nets import Mlp, TwoOutputs  # noqa: E402
+
 warnings.filterwarnings('ignore')  # the kernel override below warns once per op
 torch.manual_seed(3)
 OUT = sys.argv[1]
@@ -43,35 +46,16 @@ _lib.impl('addmm', _addmm, 'CPU')
 _lib.impl('relu', _relu, 'CPU')
 
 
-class Mlp(nn.Module):
-    def __init__(self, obs=4, actions=2, hidden=64):
-        super().__init__()
-        self.q_net = nn.Sequential(nn.Linear(obs, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, actions))
-
-    def forward(self, x):
-        return self.q_net(x)
-
-
-class TwoOutputs(nn.Module):
-    def __init__(self, mlp):
-        super().__init__()
-        self.mlp = mlp
-
-    def forward(self, x):
-        q = self.mlp(x)
-        return torch.softmax(q, dim=1), q
-
-
 states = (np.random.RandomState(5).randn(N, 4) * 0.5).astype(np.float32)
 states.tofile(os.path.join(OUT, 'states.f32'))
 
-half = Mlp().half().eval()
+half = Mlp(hidden=64).half().eval()
 torch.onnx.export(half, torch.zeros(1, 4).half(), os.path.join(OUT, 'half.onnx'), input_names=['obs'], output_names=['q_values'], opset_version=13,
                   dynamic_axes={'obs': {0: 'batch'}, 'q_values': {0: 'batch'}})
 with torch.no_grad():
     half(torch.from_numpy(states).half()).float().numpy().astype(np.float32).tofile(os.path.join(OUT, 'half.q.f32'))
 
-two = TwoOutputs(Mlp()).eval()
+two = TwoOutputs(Mlp(hidden=64)).eval()
 torch.onnx.export(two, torch.zeros(1, 4), os.path.join(OUT, 'two-outputs.onnx'), input_names=['obs'], output_names=['probs', 'values'], opset_version=13,
                   dynamic_axes={'obs': {0: 'batch'}, 'probs': {0: 'batch'}, 'values': {0: 'batch'}})
 with torch.no_grad():

@@ -12,19 +12,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_nets import Mlp, TwoOutputs  # noqa: E402
+
 torch.manual_seed(0)
 OUT = sys.argv[1]
 os.makedirs(OUT, exist_ok=True)
 N = 64
-
-
-class Mlp(nn.Module):
-    def __init__(self, obs=4, actions=2, hidden=32):
-        super().__init__()
-        self.q_net = nn.Sequential(nn.Linear(obs, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, actions))
-
-    def forward(self, x):
-        return self.q_net(x)
 
 
 class Sb3Prologue(nn.Module):
@@ -48,16 +42,6 @@ class ArgMaxOnly(nn.Module):
 
     def forward(self, x):
         return torch.argmax(self.mlp(x), dim=1)
-
-
-class TwoOutputs(nn.Module):
-    def __init__(self, mlp):
-        super().__init__()
-        self.mlp = mlp
-
-    def forward(self, x):
-        q = self.mlp(x)
-        return torch.softmax(q, dim=1), q
 
 
 class MinAtarCnn(nn.Module):
