@@ -33,7 +33,7 @@ export async function runEval(modelPath: string, flags: EvalFlags): Promise<void
   if (modelPath.endsWith('.onnx')) flags = { ...flags, runtime: await resolveRuntime(flags.runtime, modelPath, flags.env, flags.json, flags) };
   const { evaluateFile } = await import('../rollout/player.js');
   const progress = startProgress('eval', flags.episodes);
-  const { file, result } = await evaluateFile(modelPath, { ...flags, ...runtimeOptionsFrom(flags), onEpisode: (done) => progress.update(done) });
+  const { file, result } = await evaluateFile(modelPath, { ...flags, ...runtimeOptionsFrom(flags), onEpisode: (done) => progress.update(done), onLog: (line) => process.stderr.write(`${line}\n`) });
   progress.stop();
   if (flags.json) {
     printJson({ model: file, runtime: modelPath.endsWith('.onnx') ? flags.runtime : 'tfjs', workers: flags.workers, ...result });

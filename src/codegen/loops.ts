@@ -38,6 +38,16 @@ function activationExpression(a: Activation | null, s: string, d: Dialect): stri
       return `(${s} > ${n(30)} ? ${s} : ${d.math('log1p', d.math('exp', s))})`;
     case 'erf':
       return d.math('erf', s);
+    case 'hard-sigmoid':
+      return clamp01(`${n(a.alpha)} * ${s} + ${n(a.beta)}`, d);
+    case 'hard-swish':
+      // ONNX HardSwish: x · HardSigmoid(x) with alpha 1/6, beta 0.5.
+      return `(${s} * ${clamp01(`${n(1 / 6)} * ${s} + ${n(0.5)}`, d)})`;
+    case 'abs':
+      return `(${s} < ${n(0)} ? -${s} : ${s})`;
+    case 'softsign':
+      return `(${s} / (${n(1)} + (${s} < ${n(0)} ? -${s} : ${s})))`;
+
     case 'clip': {
       let e = s;
       if (Number.isFinite(a.max)) e = `(${e} > ${n(a.max)} ? ${n(a.max)} : ${e})`;
@@ -45,6 +55,12 @@ function activationExpression(a: Activation | null, s: string, d: Dialect): stri
       return e;
     }
   }
+}
+
+/** max(0, min(1, t)) of an expression. */
+function clamp01(t: string, d: Dialect): string {
+  const n = (v: number) => d.number(v);
+  return `(${t} < ${n(0)} ? ${n(0)} : (${t} > ${n(1)} ? ${n(1)} : ${t}))`;
 }
 
 /** `s` after the sum: scaled back from int8, plus the bias. */

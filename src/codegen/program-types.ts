@@ -12,6 +12,10 @@ export type Activation =
   | { kind: 'sigmoid' }
   | { kind: 'softplus' }
   | { kind: 'erf' }
+  | { kind: 'hard-sigmoid'; alpha: number; beta: number }
+  | { kind: 'hard-swish' }
+  | { kind: 'abs' }
+  | { kind: 'softsign' }
   | { kind: 'clip'; min: number; max: number };
 
 /** Row-major [rows, columns]: one row per output unit (dense) or output channel (conv). */

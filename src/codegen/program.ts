@@ -508,6 +508,10 @@ const LOWERERS: Record<string, Lowerer> = {
   Sigmoid: activationLowerer(() => ({ kind: 'sigmoid' })),
   Softplus: activationLowerer(() => ({ kind: 'softplus' })),
   Erf: activationLowerer(() => ({ kind: 'erf' })),
+  HardSigmoid: activationLowerer((n) => ({ kind: 'hard-sigmoid', alpha: getFloatAttr(n, 'alpha', 0.2), beta: getFloatAttr(n, 'beta', 0.5) })),
+  HardSwish: activationLowerer(() => ({ kind: 'hard-swish' })),
+  Abs: activationLowerer(() => ({ kind: 'abs' })),
+  Softsign: activationLowerer(() => ({ kind: 'softsign' })),
   // Clip before opset 11 has min/max attributes, from 11 on optional constant inputs.
   Clip: activationLowerer((n, l) => ({
     kind: 'clip',

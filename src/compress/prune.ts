@@ -17,20 +17,56 @@ export interface PruneOptions {
   structured: boolean;
 }
 
-const ELEMENTWISE = new Set(['Relu', 'LeakyRelu', 'Elu', 'Tanh', 'Sigmoid']);
+/** Ops that act on each hidden unit on its own (with at most scalar constants beside it). */
+const UNARY = new Set(['Relu', 'LeakyRelu', 'Elu', 'Selu', 'Tanh', 'Sigmoid', 'Softplus', 'Erf', 'HardSigmoid', 'HardSwish', 'Abs', 'Softsign', 'Neg', 'Exp', 'Sqrt', 'Identity', 'Dropout', 'Clip']);
+const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 
-/** The single Gemm that reads `value` as its A input through elementwise ops only, or undefined. */
+/** A constant holding a single value (an initializer or a Constant node): broadcast to every unit alike. */
+function isScalarConstant(value: string, editor: GraphEditor): boolean {
+  const producer = editor.producer(value);
+  const t = editor.initializers.get(value) ?? (producer?.opType === 'Constant' ? producer.attribute.find((a) => a.name === 'value')?.t : undefined);
+  return t !== undefined && t.dims.reduce((a, b) => a * b, 1) === 1;
+}
+
+/**
+ * The single Gemm that reads `value` as its A input through per-unit ops only (activations written as one op,
+ * and those torch writes as several: SiLU x·σ(x), GELU x·½(1+erf(x/√2)), Mish x·tanh(softplus(x))), or
+ * undefined. Every value on the way must be read only inside that region, so unit j stays unit j up to the Gemm.
+ */
 function nextGemm(value: string, editor: GraphEditor): NodeProto | undefined {
-  for (let current = value, depth = 0; depth < 16; depth++) {
-    if (editor.isGraphOutput(current)) return undefined;
-    const readers = editor.consumers(current);
-    if (readers.length !== 1) return undefined;
-    const [reader] = readers;
-    if (reader.opType === 'Gemm') return reader.input[0] === current && !getIntAttr(reader, 'transA', 0) ? reader : undefined;
-    if (!ELEMENTWISE.has(reader.opType)) return undefined;
-    current = reader.output[0];
+  const region = new Set([value]);
+  const work = [value];
+  let exit: NodeProto | undefined;
+  while (work.length) {
+    const current = work.pop()!;
+    if (editor.isGraphOutput(current) || region.size > 64) return undefined;
+    for (const reader of editor.consumers(current)) {
+      if (reader.opType === 'Gemm') {
+        if (reader.input[0] !== current || getIntAttr(reader, 'transA', 0) || (exit && exit !== reader)) return undefined;
+        exit = reader;
+        continue;
+      }
+      const clipOk = reader.opType !== 'Clip' || reader.input.slice(1).every((i) => !i || isScalarConstant(i, editor));
+      const unary = UNARY.has(reader.opType) && reader.input[0] === current && clipOk;
+      const binary = BINARY.has(reader.opType) && reader.input.every((i) => region.has(i) || isScalarConstant(i, editor) || (i !== current && pendingInRegion(i, region, editor)));
+      if (!unary && !binary) return undefined;
+      const out = reader.output[0];
+      if (!region.has(out)) {
+        region.add(out);
+        work.push(out);
+      }
+    }
   }
-  return undefined;
+  // The Gemm's A input must be a value of the region (checked above), and it must be the only exit.
+  return exit;
+}
+
+/** A value that will join the region: produced by a per-unit op from values of the region (x·σ(x) reads σ(x) before it is visited). */
+function pendingInRegion(value: string, region: Set<string>, editor: GraphEditor, depth = 0): boolean {
+  if (depth > 8) return false;
+  const producer = editor.producer(value);
+  if (!producer || !(UNARY.has(producer.opType) || BINARY.has(producer.opType))) return false;
+  return producer.input.every((i) => !i || region.has(i) || isScalarConstant(i, editor) || pendingInRegion(i, region, editor, depth + 1));
 }
 
 function replaceWeight(editor: GraphEditor, node: NodeProto, index: number, tensor: TensorProto): void {
@@ -85,6 +121,25 @@ const unstructured: Rewriter<PruneOptions> = (node, editor, { sparsity }) => {
   return `${node.opType} '${node.name ?? ''}': ${zeros} of ${values.length} weights set to 0`;
 };
 
-const prune: Rewriter<PruneOptions> = (node, editor, options) => (options.structured ? (node.opType === 'Gemm' ? structuredGemm(node, editor, options) : null) : unstructured(node, editor, options));
+/** Editors in which structured pruning removed units (to say so when it removed none). */
+const shrunk = new WeakSet<GraphEditor>();
 
-export const prunePass: Pass<PruneOptions> = { name: 'prune', rewriters: { Gemm: prune, MatMul: prune, Conv: prune } };
+const prune: Rewriter<PruneOptions> = (node, editor, options) => {
+  if (!options.structured) return unstructured(node, editor, options);
+  const change = node.opType === 'Gemm' ? structuredGemm(node, editor, options) : null;
+  if (change) shrunk.add(editor);
+  return change;
+};
+
+export const prunePass: Pass<PruneOptions> = {
+  name: 'prune',
+  rewriters: { Gemm: prune, MatMul: prune, Conv: prune },
+  after: (editor, options) => {
+    if (options.structured && !shrunk.has(editor)) {
+      editor.notes.push(
+        'nothing pruned: --structured removes hidden units of Gemm → per-unit ops → Gemm chains, and this graph has none (a normalization, a concatenation, a head that reads a layer twice, or MatMul/Conv layers end a chain); run optimize first for MatMul + Add, or prune without --structured',
+      );
+    }
+    return [];
+  },
+};

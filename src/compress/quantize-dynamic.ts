@@ -11,7 +11,7 @@ import { dynamicIntegerNodes } from './dynamic-nodes.js';
 import { weightAsKN } from './matrix.js';
 import type { Pass, Rewriter } from './pass.js';
 import { addInt8Weight } from './quant-tensors.js';
-import { defaultOpsetOf, opsetUpgradeBlocker, upgradeOpset } from '../onnx/opset-upgrade.js';
+import { opsetGuard } from './opset-guard.js';
 import { keptFloat, perChannelFor, type LayerPlanOptions } from './layer-plan.js';
 
 /** Options of the dynamic int8 pass. */
@@ -70,18 +70,5 @@ const WRITTEN = new Set(['DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger'
 export const dynamicQuantizationPass: Pass<DynamicQuantOptions> = {
   name: 'quantize-dynamic',
   rewriters: { Gemm: gemm, MatMul: matmul, Conv: conv },
-  before: (editor) => {
-    const from = defaultOpsetOf(editor.model);
-    const blocker = opsetUpgradeBlocker(editor.model, DYNAMIC_OPSET);
-    if (blocker) {
-      editor.refused = true;
-      editor.notes.push(`not quantized: the file is opset ${from}, DynamicQuantizeLinear needs opset ${DYNAMIC_OPSET}, and the opset cannot be raised (${blocker}); export with opset_version ≥ ${DYNAMIC_OPSET}`);
-    }
-    return [];
-  },
-  after: (editor) => {
-    if (!editor.nodes.some((n) => WRITTEN.has(n.opType))) return [];
-    const line = upgradeOpset(editor.model, DYNAMIC_OPSET);
-    return line ? [line] : [];
-  },
+  ...opsetGuard<DynamicQuantOptions>(DYNAMIC_OPSET, WRITTEN, `DynamicQuantizeLinear needs opset ${DYNAMIC_OPSET}`, `export with opset_version ≥ ${DYNAMIC_OPSET}`),
 };

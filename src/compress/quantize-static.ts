@@ -9,7 +9,7 @@ import type { Pass, Rewriter } from './pass.js';
 import { rewriteQdq } from './static-qdq.js';
 import { rewriteQOperator } from './static-qoperator.js';
 import { MIN_OPSET, staticCalibrationProbes, type StaticQuantOptions } from './static-plan.js';
-import { defaultOpsetOf, opsetUpgradeBlocker, upgradeOpset } from '../onnx/opset-upgrade.js';
+import { opsetGuard } from './opset-guard.js';
 
 export { STATIC_FORMATS, type StaticFormat, type StaticQuantOptions } from './static-plan.js';
 
@@ -21,20 +21,7 @@ const WRITTEN = new Set(['QuantizeLinear', 'DequantizeLinear', 'QLinearMatMul', 
 export const staticQuantizationPass: Pass<StaticQuantOptions> = {
   name: 'quantize-static',
   rewriters: { Gemm: rewrite, MatMul: rewrite, Conv: rewrite },
-  before: (editor) => {
-    const blocker = opsetUpgradeBlocker(editor.model, MIN_OPSET);
-    if (blocker) {
-      editor.notes.push(
-        `not quantized: the file is opset ${defaultOpsetOf(editor.model)}, static int8 needs opset ${MIN_OPSET} (per-axis QuantizeLinear), and the opset cannot be raised (${blocker}); export with opset_version ≥ ${MIN_OPSET} or use --mode dynamic`,
-      );
-    }
-    return [];
-  },
-  after: (editor) => {
-    if (!editor.nodes.some((n) => WRITTEN.has(n.opType))) return [];
-    const line = upgradeOpset(editor.model, MIN_OPSET);
-    return line ? [line] : [];
-  },
+  ...opsetGuard<StaticQuantOptions>(MIN_OPSET, WRITTEN, `static int8 needs opset ${MIN_OPSET} (per-axis QuantizeLinear)`, `export with opset_version ≥ ${MIN_OPSET} or use --mode dynamic`),
 };
 
 /** The tensors calibration must observe for the pass to rewrite `model` with these options. */

@@ -1,5 +1,5 @@
 // `quantize --weights-only`: each weight matrix or conv kernel is stored as int8 with a DequantizeLinear in
-// front of its consumer, so the file shrinks about 4× and every runtime with opset 13 runs it (compute stays
+// front of its consumer, so the file shrinks about 4× and every runtime runs it (the file is raised to opset 13 where needed) (compute stays
 // float32). Symmetric quantization: scale = max|w| / 127 per tensor, or per output channel with --per-channel;
 // zero point 0. Biases stay float32 (they are small and add directly to the output).
 import { getIntAttr, intAttr, makeNode } from '../onnx/graph.js';
@@ -8,6 +8,7 @@ import { DataType, tensorToFloat32 } from '../onnx/tensor.js';
 import type { GraphEditor } from './editor.js';
 import type { Pass, Rewriter } from './pass.js';
 import { addInt8Weight } from './quant-tensors.js';
+import { opsetGuard } from './opset-guard.js';
 import { keptFloat, layerName, perChannelFor, type LayerPlanOptions } from './layer-plan.js';
 
 /** Options of the weights-only int8 pass. */
@@ -44,4 +45,11 @@ const rewriters: Record<string, Rewriter<WeightQuantOptions>> = {
   Conv: (node, editor, o) => quantizeInput(node, 1, 0, editor, o),
 };
 
-export const weightQuantizationPass: Pass<WeightQuantOptions> = { name: 'quantize-weights', rewriters };
+/** DequantizeLinear's per-axis form (the `axis` attribute) is opset 13; the per-tensor form opset 10. */
+const WEIGHTS_OPSET = 13;
+
+export const weightQuantizationPass: Pass<WeightQuantOptions> = {
+  name: 'quantize-weights',
+  rewriters,
+  ...opsetGuard<WeightQuantOptions>(WEIGHTS_OPSET, new Set(['DequantizeLinear']), `weights-only int8 needs opset ${WEIGHTS_OPSET} (per-axis DequantizeLinear)`, `export with opset_version ≥ ${WEIGHTS_OPSET}`),
+};

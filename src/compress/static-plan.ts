@@ -1,8 +1,8 @@
 // What static int8 quantization rewrites and which activation ranges it needs: shared by the calibration
 // (to know what to observe) and by the QDQ and QOperator rewriters (to find the ranges they were given).
-import { getFloatAttr, getIntAttr, makeNode } from '../onnx/graph.js';
+import { getFloatAttr, getIntAttr, makeNode, tensorAttr } from '../onnx/graph.js';
 import type { NodeProto, TensorProto } from '../onnx/model.js';
-import { DataType } from '../onnx/tensor.js';
+import { DataType, float32Tensor } from '../onnx/tensor.js';
 import { opsetUpgradeBlocker } from '../onnx/opset-upgrade.js';
 import type { ValueRange } from './calibration-methods.js';
 import type { GraphEditor } from './editor.js';
@@ -111,7 +111,10 @@ export function staticCalibrationProbes(editor: GraphEditor, options: Pick<Stati
     tensors.add(input);
     if (output) tensors.add(output);
     if (output && output !== target.output) {
-      extraNodes.push(makeNode('Gemm', [target.input, target.node.input[1]], [output], `${output}_calibration`, target.node.attribute));
+      // The product without the bias; C is an explicit zero because Gemm requires it before opset 11.
+      const zero = `${output}_calibration_zero`;
+      extraNodes.push(makeNode('Constant', [], [zero], zero, [tensorAttr('value', float32Tensor(zero, [], [0]))]));
+      extraNodes.push(makeNode('Gemm', [target.input, target.node.input[1], zero], [output], `${output}_calibration`, target.node.attribute));
     }
   }
   return { tensors: [...tensors], extraNodes };

@@ -66,6 +66,12 @@ const OPS: Record<string, OpFacts> = {
   // Selu defaults alpha 1.67326…, gamma 1.0507…; Softplus is log(exp(x) + 1); Erf is the Gauss error function.
   Selu: { inputs: [1, 1], attrs: { alpha: 'float', gamma: 'float' }, kind: 'same-shape' },
   Softplus: { inputs: [1, 1], kind: 'same-shape' },
+  // PyTorch's Hardsigmoid / Hardswish (HardSwish from opset 14; before it torch writes x · HardSigmoid(x)) and
+  // Softsign (torch writes x / (1 + |x|) with Abs). Mish comes as x · tanh(softplus(x)) from torch's exporter.
+  HardSigmoid: { inputs: [1, 1], attrs: { alpha: 'float', beta: 'float' }, kind: 'same-shape' },
+  HardSwish: { inputs: [1, 1], kind: 'same-shape', since: 14 },
+  Abs: { inputs: [1, 1], kind: 'same-shape' },
+  Softsign: { inputs: [1, 1], kind: 'same-shape' },
   Erf: { inputs: [1, 1], kind: 'same-shape', since: 9 },
   // PRelu(X, slope): slope broadcasts to X (unidirectionally), so the output has X's shape.
   PRelu: { inputs: [2, 2], kind: 'broadcast' },

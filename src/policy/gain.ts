@@ -6,5 +6,5 @@
  * undefined then; callers say what that means for them).
  */
 export function shareOfTeacherGain(model: number, teacher: number, random: number): number | null {
-  return teacher === random ? null : (model - random) / (teacher - random);
+  return teacher <= random ? null : (model - random) / (teacher - random);
 }

@@ -13,7 +13,7 @@ import type { PolicyFileInfo } from './file.js';
 
 /** Ops through which a tensor whose dim 0 is the batch keeps the batch at dim 0 (for input 0). */
 const BATCH_LEADING = new Set([
-  'Relu', 'LeakyRelu', 'Elu', 'Tanh', 'Sigmoid', 'Neg', 'Sqrt', 'Exp', 'Clip', 'Identity', 'Dropout', 'Cast',
+  'Relu', 'LeakyRelu', 'Elu', 'Selu', 'Tanh', 'Sigmoid', 'Softplus', 'Erf', 'HardSigmoid', 'HardSwish', 'Abs', 'Softsign', 'Neg', 'Sqrt', 'Exp', 'Clip', 'Identity', 'Dropout', 'Cast',
   'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'MatMul', 'ConvInteger', 'MatMulInteger',
   'QuantizeLinear', 'DequantizeLinear', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min',
 ]);

@@ -25,12 +25,14 @@ export interface EvaluateFileOptions extends RuntimeOptions {
   /** Worker threads (ONNX files only); results do not depend on the count. */
   workers: number;
   onEpisode?: (done: number) => void;
+  /** How the file was read (an ArgMax's Q-values, a fixed batch made symbolic, …), one line each. */
+  onLog?: (line: string) => void;
 }
 
 /** A greedy player for a model file: ONNX through onnxruntime, or a tfjs folder through tfjs. */
 async function openPlayer(modelPath: string, flags: EvaluateFileOptions): Promise<{ envId: string; file: string; act: ActFn; close(): Promise<void> }> {
   if (modelPath.endsWith('.onnx')) {
-    const policy = await openPolicy(modelPath, { ...runtimeOptionsOf(flags), env: flags.env, runtime: flags.runtime });
+    const policy = await openPolicy(modelPath, { ...runtimeOptionsOf(flags), env: flags.env, runtime: flags.runtime, onLog: flags.onLog });
     return { envId: policy.spec.id, file: modelPath, act: (obs) => policy.act(obs), close: () => policy.dispose() };
   }
   const modelJson = resolveModelJson(modelPath);
@@ -58,7 +60,7 @@ async function openPlayer(modelPath: string, flags: EvaluateFileOptions): Promis
 async function evalOnWorkers(modelPath: string, flags: EvaluateFileOptions, onEpisode: (done: number) => void): Promise<EvalResult> {
   if (!modelPath.endsWith('.onnx')) throw new UsageError('--workers needs an ONNX policy file (export tfjs folders with `qdistill export onnx`)', modelPath);
   // Open once here first, so a bad file or runtime fails with its usual one-line message.
-  const probe = await openPolicy(modelPath, { ...runtimeOptionsOf(flags), env: flags.env, runtime: flags.runtime });
+  const probe = await openPolicy(modelPath, { ...runtimeOptionsOf(flags), env: flags.env, runtime: flags.runtime, onLog: flags.onLog });
   await probe.dispose();
   try {
     return await evaluatePolicyParallel({

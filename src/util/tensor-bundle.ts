@@ -58,8 +58,15 @@ export function writeBundle<Meta>(path: string, bundle: Bundle<Meta>): void {
   writeFileAtomic(path, chunks);
 }
 
+/** Reads a bundle; a file that is missing, unreadable or not a bundle is a one-line UsageError naming it. */
 export function readBundle<Meta>(path: string): Bundle<Meta> {
-  const file = readFileSync(path);
+  let file: Buffer;
+  try {
+    file = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot read the file (${code ?? String(error)})`, path);
+  }
   const bad = (what: string) => new UsageError(`not a valid qdistill bundle: ${what}`, path);
   if (file.length < 12 || file.toString('latin1', 0, 8) !== MAGIC) throw bad('wrong magic');
   const headerLength = file.readUInt32LE(8);

@@ -38,6 +38,8 @@ test('a config file with an unknown hyperparameter or a bad value → one line, 
 test('missing model file → one line, exit 2', () => {
   assertUsageError(['eval', 'models/no-such-model', '--env', 'CartPole-v1'], /model file not found \(models\/no-such-model\)/);
   assertUsageError(['train', 'CartPole-v1', '--out', '/tmp/qdistill-nothing-here', '--resume'], /nothing to resume/);
+  assertUsageError(['distill', '--from-demos', 'runs/no-such-demos.qdb', '--student', '8', '--out', '/tmp/qdistill-nothing-here'], /no such file \(runs\/no-such-demos\.qdb\)/);
+  assertUsageError(['distill', 'models/cartpole-v1/teacher.onnx', '--dataset', 'runs/no-such.qdb', '--student', '8', '--out', '/tmp/qdistill-nothing-here'], /no such file \(runs\/no-such\.qdb\)/);
 });
 
 test('a model that does not fit the environment → one line, exit 2', () => {

@@ -10,7 +10,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openPolicy, type OpenOptions } from '../../src/infer/open.js';
 import { readModelFile } from '../../src/onnx/model.js';
-import { applyPass, dynamicQuantizationPass } from '../../src/compress/index.js';
+import { applyPass, dynamicQuantizationPass, quantize } from '../../src/compress/index.js';
+import { referenceCheck } from '../support/onnx-checker.js';
 import { defaultOpsetOf } from '../../src/onnx/opset-upgrade.js';
 import { readFloat32 } from '../support/float32-file.js';
 import { torchFixtures, worstRelative } from '../support/torch-fixtures.js';
@@ -101,3 +102,20 @@ test('quantize --mode dynamic raises opset 9 to 11 and keeps the SB3 input layer
   // The pass output keeps the user's fixed batch (only the runtime copy is made symbolic).
   assert.equal(readModelFile(outSb3).graph!.input[0].type!.tensorType!.shape!.dim[0].dimValue, 1);
 });
+
+for (const name of ['opset9', 'opset11']) {
+  for (const [label, options] of [
+    ['static qoperator', { mode: 'static', format: 'qoperator' }],
+    ['weights-only per channel', { mode: 'weights-only', perChannel: true }],
+  ] as const) {
+    test(`quantize ${label} on torch's ${name} export: the opset is raised where the ops need it, and the file passes the ONNX checker`, async () => {
+      const out = join(dir, `${name}.${label.replace(/ /g, '-')}.onnx`);
+      const r = await quantize(join(dir, `${name}.onnx`), { ...options, out, env: 'CartPole-v1', episodes: 0 });
+      assert.ok(r.report.changes.length > 0, 'nothing was quantized');
+      assert.equal(defaultOpsetOf(readModelFile(out)), 13);
+      const check = referenceCheck(out);
+      assert.ok(check.ok, check.message);
+      assert.ok(r.comparison!.agreement >= 0.9, `agreement ${r.comparison!.agreement}`);
+    });
+  }
+}

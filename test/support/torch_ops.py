@@ -93,6 +93,10 @@ CASES = {
     'prelu': PReluMlp(),
     'gelu': mlp(nn.GELU),
     'silu': mlp(nn.SiLU),
+    'hardswish': mlp(nn.Hardswish),
+    'hardsigmoid': mlp(nn.Hardsigmoid),
+    'softsign': mlp(nn.Softsign),
+    'mish': mlp(nn.Mish),
     'batchnorm': BatchNormMlp(),
     'dueling-unbracketed': DuelingUnbracketed(),
 }
@@ -140,6 +144,23 @@ onnx.checker.check_model(m, full_check=True)
 onnx.save(m, os.path.join(OUT, 'cast.onnx'))
 np.fromfile(os.path.join(OUT, 'relu.q.f32'), dtype=np.float32).tofile(os.path.join(OUT, 'cast.q.f32'))
 lines.append(f"cast {' '.join(n.op_type for n in m.graph.node)}")
+
+# The Softsign op (torch writes x / (1 + |x|)): the softsign case's real export with each Abs → Add → Div
+# replaced by one Softsign node, as other exporters write it; the Q-values are the softsign case's.
+m = onnx.load(os.path.join(OUT, 'softsign.onnx'))
+by_output = {n.output[0]: n for n in m.graph.node}
+kept = []
+for node in m.graph.node:
+    if node.op_type == 'Div' and node.input[1] in by_output and by_output[node.input[1]].op_type == 'Add':
+        kept.append(onnx.helper.make_node('Softsign', [node.input[0]], [node.output[0]], name=node.name + '_softsign'))
+    elif node.op_type not in ('Abs', 'Add', 'Constant'):
+        kept.append(node)
+m.graph.ClearField('node')
+m.graph.node.extend(kept)
+onnx.checker.check_model(m, full_check=True)
+onnx.save(m, os.path.join(OUT, 'softsign-op.onnx'))
+np.fromfile(os.path.join(OUT, 'softsign.q.f32'), dtype=np.float32).tofile(os.path.join(OUT, 'softsign-op.q.f32'))
+lines.append(f"softsign-op {' '.join(n.op_type for n in m.graph.node)}")
 
 with open(os.path.join(OUT, 'cases.txt'), 'w') as f:
     f.write('\n'.join(lines) + '\n')
