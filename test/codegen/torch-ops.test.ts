@@ -74,6 +74,7 @@ const EXPECTED_OPS: Record<string, string[]> = {
   hardsigmoid: ['HardSigmoid'],
   softsign: ['Abs', 'Add', 'Div'],
   mish: ['Softplus', 'Tanh', 'Mul'],
+  relu6: ['Clip'],
   'softsign-op': ['Softsign'],
   batchnorm: ['BatchNormalization'],
   'dueling-unbracketed': ['Add', 'ReduceMean', 'Sub'],

@@ -97,6 +97,7 @@ CASES = {
     'hardsigmoid': mlp(nn.Hardsigmoid),
     'softsign': mlp(nn.Softsign),
     'mish': mlp(nn.Mish),
+    'relu6': mlp(nn.ReLU6),
     'batchnorm': BatchNormMlp(),
     'dueling-unbracketed': DuelingUnbracketed(),
 }
