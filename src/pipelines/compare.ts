@@ -6,7 +6,9 @@ import { benchModels, benchSteps, selectRuntimes, type RuntimeSelection } from '
 import type { OnProgress } from '../util/progress.js';
 import type { CompareReport, ModelFigures } from './report/types.js';
 import { writeReport } from './report/write.js';
-import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
+import { openPolicyModel, readPolicyBytes } from '../infer/open.js';
+import { metadataOf } from '../onnx/graph.js';
+import { METADATA_KEYS } from '../policy/metadata.js';
 import type { Policy } from '../infer/policy.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { inspectModel } from '../onnx/inspect.js';
@@ -65,7 +67,10 @@ async function openAll(files: string[], o: CompareOptions): Promise<Opened[]> {
   try {
     for (const [index, file] of files.entries()) {
       const bytes = readPolicyBytes(file);
-      opened.push({ file, bytes, policy: await openPolicyBytes(bytes, file, { env: o.env, runtime: 'ort-cpu', ...readOptions(o, index) }) });
+      const model = decodeModel(bytes, file);
+      // A student without qdistill.env metadata plays the teacher's environment.
+      const env = o.env ?? (metadataOf(model)[METADATA_KEYS.env] === undefined ? opened[0]?.policy.spec.id : undefined);
+      opened.push({ file, bytes, policy: await openPolicyModel(bytes, model, file, { env, runtime: 'ort-cpu', ...readOptions(o, index) }) });
     }
   } catch (error) {
     await Promise.all(opened.map((o) => o.policy.dispose()));
@@ -128,7 +133,7 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
   const randomReward = await randomPolicyReward(spec.id, o.episodes, spec.actionCount);
   for (const m of models) m.ofTeacher = shareOfTeacherGain(m.reward.mean, models[0].reward.mean, randomReward);
   const latency = await benchModels(files, o.selection, {
-    env: o.env,
+    env: spec.id,
     batches: o.batches,
     seconds: o.seconds,
     runtimeOptions: { ...o.runtimeOptions, output: undefined },

@@ -68,3 +68,10 @@ test("compare --output picks the teacher's Q-values; a float16 student needs --a
     (e: Error) => e instanceof UsageError && /is float16; pass --allow-fp16/.test(e.message),
   );
 });
+
+test("compare without --env: a student with no qdistill metadata plays the teacher's environment", async () => {
+  const report = await compare('models/cartpole-v1/teacher.onnx', [join(dir, 'fixed-batch.onnx')], { episodes: 2, runtime: 'ort-cpu', batches: [1], seconds: 0.02 });
+  assert.equal(report.env, 'CartPole-v1');
+  assert.equal(report.models[1].reward.episodes, 2);
+  assert.deepEqual(report.latency.unsupported, []);
+});
