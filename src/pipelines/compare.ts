@@ -12,7 +12,7 @@ import { METADATA_KEYS } from '../policy/metadata.js';
 import type { Policy } from '../infer/policy.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { inspectModel } from '../onnx/inspect.js';
-import { decodeModel } from '../onnx/model.js';
+import { decodeModel, type ModelProto } from '../onnx/model.js';
 import { evaluatePolicy } from '../rollout/evaluate.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { commandLine } from '../util/command-line.js';
@@ -53,6 +53,7 @@ export interface CompareOptions {
 interface Opened {
   file: string;
   bytes: Uint8Array;
+  model: ModelProto;
   policy: Policy;
 }
 
@@ -70,7 +71,7 @@ async function openAll(files: string[], o: CompareOptions): Promise<Opened[]> {
       const model = decodeModel(bytes, file);
       // A student without qdistill.env metadata plays the teacher's environment.
       const env = o.env ?? (metadataOf(model)[METADATA_KEYS.env] === undefined ? opened[0]?.policy.spec.id : undefined);
-      opened.push({ file, bytes, policy: await openPolicyModel(bytes, model, file, { env, runtime: 'ort-cpu', ...readOptions(o, index) }) });
+      opened.push({ file, bytes, model, policy: await openPolicyModel(bytes, model, file, { env, runtime: 'ort-cpu', ...readOptions(o, index) }) });
     }
   } catch (error) {
     await Promise.all(opened.map((o) => o.policy.dispose()));
@@ -98,14 +99,14 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
   const models: ModelFigures[] = [];
   try {
     const states = await visitedStates(teacher, AGREEMENT_STATES, AGREEMENT_SEED);
-    for (const [i, { file, bytes, policy }] of opened.entries()) {
+    for (const [i, { file, bytes, model, policy }] of opened.entries()) {
       const result = await evaluatePolicy(spec.id, (obs) => policy.act(obs), {
         episodes: o.episodes,
         seed: DEFAULT_EVAL_SEED,
         onEpisode: () => progress(++done, `eval ${labels[i]}`),
       });
       const outputs = await policy.qValues(states.observations, AGREEMENT_STATES);
-      const summary = inspectModel(decodeModel(bytes, file));
+      const summary = inspectModel(model);
       models.push({
         file,
         label: labels[i],

@@ -2,7 +2,7 @@
 // description GET /v1/models returns.
 import { basename } from 'node:path';
 import { observationSize } from '../envs/types.js';
-import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
+import { openPolicyModel, readPolicyBytes } from '../infer/open.js';
 import type { Policy } from '../infer/policy.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel } from '../onnx/model.js';
@@ -71,9 +71,10 @@ export type ModelToServe = NamedModel & { runtime?: string };
 
 async function loadServedModel({ name, file, runtime: ownRuntime }: ModelToServe, options: LoadModelsOptions): Promise<ServedModel> {
   const bytes = readPolicyBytes(file);
-  const summary = inspectModel(decodeModel(bytes, file));
+  const model = decodeModel(bytes, file);
+  const summary = inspectModel(model);
   const runtime = ownRuntime ?? options.runtime ?? 'ort-cpu';
-  const policy = await openPolicyBytes(bytes, file, { runtime, env: options.env, ...options.read });
+  const policy = await openPolicyModel(bytes, model, file, { runtime, env: options.env, ...options.read });
   const size = observationSize(policy.spec);
   const { metrics } = options;
   const onBatch = (count: number) => {
