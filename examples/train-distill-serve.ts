@@ -23,7 +23,9 @@ const teacher = await train({
 });
 console.log(`teacher: ${teacher.teacherPath}, return ${teacher.card.evalReward.mean.toFixed(1)} over ${teacher.card.evalReward.episodes} episodes`);
 
-// 2. A 16-16 student of it, on a small distillation budget (it stops early once it matches the teacher).
+// 2. A 16-16 student of it, on a small distillation budget. After each round student and teacher play the
+//    same 20 episodes; it stops early once the student is, at 95% confidence, not worse than the teacher by
+//    more than 5% of the teacher's gain over a random policy.
 const student = await distill({
   teacher: teacher.teacherPath,
   student: [16, 16],
@@ -31,10 +33,11 @@ const student = await distill({
   rounds: 8,
   stepsPerRound: 1000,
   gradientStepsPerRound: 200,
-  evalEpisodes: 2,
+  evalEpisodes: 20,
   finalEpisodes: 5,
 });
 console.log(`student: ${student.studentPath}, ${student.parameters} parameters, return ${student.reward.mean.toFixed(1)}, agreement ${((student.agreement ?? 0) * 100).toFixed(1)}%`);
+console.log(`student: ${student.stopSummary}`);
 
 // 3. The compression recipe, with the student as its starting point (compress calls it "teacher"): distill
 //    a smaller student, prune and quantize what keeps the reward, and write the smallest file that keeps 90%
@@ -46,7 +49,7 @@ const compressed = await compress(student.studentPath, {
   episodes: 5,
   latencySeconds: 0.05,
   studentsToCompress: 1,
-  distill: { rounds: 6, stepsPerRound: 1000, gradientStepsPerRound: 200, evalEpisodes: 2 },
+  distill: { rounds: 6, stepsPerRound: 1000, gradientStepsPerRound: 200, evalEpisodes: 10 },
 });
 console.log(`compressed: ${compressed.pick.file} (${compressed.pick.name}: ${compressed.pick.bytes} bytes, return ${compressed.pick.reward.mean.toFixed(1)}; ${compressed.candidates.length} candidates tried)`);
 

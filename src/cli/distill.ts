@@ -8,9 +8,11 @@ import { BACKEND_NAMES } from '../tfjs/backend-names.js';
 import { integer, integerList, number, oneOf } from './options.js';
 import { printJson, progressBars } from './output.js';
 import { DEFAULT_DISTILL } from '../distill/config.js';
+import { UsageError } from '../util/errors.js';
 import { addPolicyFileOptions, policyFileOptionsFrom, type PolicyFileFlags } from './runtime-option.js';
 
-interface DistillFlags extends Omit<DistillOptions, 'output' | 'allowFp16'>, PolicyFileFlags {
+interface DistillFlags extends Omit<DistillOptions, 'output' | 'allowFp16' | 'teachers'>, PolicyFileFlags {
+  teacher: string[];
   student: number[];
   width?: number;
   gradientSteps: number;
@@ -19,11 +21,15 @@ interface DistillFlags extends Omit<DistillOptions, 'output' | 'allowFp16'>, Pol
 
 /** The flags distill and sweep share. */
 function addDistillOptions(command: Command): Command {
-  command.option('--env <id>', "environment (default: the teacher's qdistill.env metadata)").requiredOption('--out <dir>', 'output folder');
+  command
+    .option('--env <id>', "environment (default: the teacher's qdistill.env metadata)")
+    .option('--teacher <file>', 'a teacher (FILE or FILE@ENV); repeat it: teachers of one environment make an ensemble, of several environments one student with a shared trunk and a file per environment', (v: string, all: string[]) => [...all, v], [])
+    .requiredOption('--out <dir>', 'output folder');
   return addPolicyFileOptions(command)
     // No commander default: left out, the stage takes kl, or nll (behaviour cloning) for a teacher that gives actions only.
     .addOption(new Option('--loss <name>', `distillation loss (default ${DEFAULT_DISTILL.loss}; nll — behaviour cloning — for demonstrations and teachers that give actions only)`).argParser(oneOf(LOSSES)))
-    .option('--temperature <t>', 'teacher temperature τ for kl', number(1e-6), DEFAULT_DISTILL.temperature)
+    .option('--temperature <t>', "teacher temperature τ for kl and dqn+kl, or auto: --relative-temperature × the teacher's Q scale (median max − min Q)", autoOrNumber, DEFAULT_DISTILL.temperature)
+    .option('--relative-temperature <r>', "with --temperature auto: τ as a share of the teacher's Q scale", number(1e-6, 1e6), DEFAULT_DISTILL.relativeTemperature)
     .option('--lambda <l>', 'weight of the KL term in dqn+kl', number(0), DEFAULT_DISTILL.lambda)
     .addOption(new Option('--collect <who>', 'who acts while states are collected').argParser(oneOf(COLLECTORS)).default(DEFAULT_DISTILL.collect))
     .option('--memory-size <n>', 'replay memory capacity (states)', integer(1), DEFAULT_DISTILL.memorySize)
@@ -32,22 +38,35 @@ function addDistillOptions(command: Command): Command {
     .option('--gradient-steps <n>', 'gradient steps per round', integer(1), DEFAULT_DISTILL.gradientStepsPerRound)
     .option('--batch-size <n>', 'minibatch size', integer(1), DEFAULT_DISTILL.batchSize)
     .option('--learning-rate <lr>', 'Adam learning rate', number(1e-8), DEFAULT_DISTILL.learningRate)
-    .option('--eval-episodes <n>', 'greedy episodes after each round (early stopping)', integer(1), DEFAULT_DISTILL.evalEpisodes)
+    .option('--eval-episodes <n>', 'paired episodes student and teacher play (same seeds) after each round, for the stop rule (at least 10 unless --no-early-stop)', integer(1, 100_000), DEFAULT_DISTILL.evalEpisodes)
+    .option('--stop-margin <share>', "stop once the student is not worse than the teacher by more than this share of the teacher's gain over random", number(0, 1), DEFAULT_DISTILL.stopMargin)
+    .option('--stop-confidence <p>', 'confidence of the stop rule over all rounds (one-sided, Bonferroni over rounds)', number(0.5, 0.999999), DEFAULT_DISTILL.stopConfidence)
     .option('--final-episodes <n>', 'greedy episodes of the final evaluation', integer(1), 100)
     .option('--seed <n>', 'random seed (same seed → same student)', integer(0, 2 ** 32 - 1), DEFAULT_DISTILL.seed)
     // Not `auto`: its timing-based pick could change between runs, and with it the float rounding, so a seed
     // would no longer fix the student. wasm falls back to cpu by itself where its gradients differ.
     .addOption(new Option('--backend <name>', 'tfjs backend for the students').argParser(oneOf(BACKEND_NAMES)).default('wasm'))
-    .option('--no-early-stop', "spend the whole budget (default: stop once the student's return reaches the teacher's mean − one std)")
+    .option('--no-early-stop', 'spend the whole budget (default: stop once the paired stop rule is met)')
     .option('--dataset <file>', 'reuse the labelled states of an earlier run (its dataset.qdb) instead of collecting')
     .option('--json', 'print the result as JSON');
 }
 
+/** The positional teacher and every --teacher: the first is the teacher, the rest join it in an ensemble. */
+function teachersOf(positional: string | undefined, flags: DistillFlags): { first: string | undefined; more: string[] } {
+  const all = [...(positional ? [positional] : []), ...flags.teacher];
+  return { first: all[0], more: all.slice(1) };
+}
+
 function options(flags: DistillFlags): DistillOptions {
-  const { student: _s, width: _w, gradientSteps, json, output: _o, allowFp16: _f, ...rest } = flags;
+  const { student: _s, width: _w, gradientSteps, json, output: _o, allowFp16: _f, teacher: _t, ...rest } = flags;
   // --json keeps stderr for errors only; otherwise bars and the stage's notes go there.
   const say = (line: string) => process.stderr.write(`${line}\n`);
   return { ...rest, ...policyFileOptionsFrom(flags), gradientStepsPerRound: gradientSteps, onProgress: progressBars(), onLog: json ? undefined : say };
+}
+
+/** 'auto' or a positive temperature. */
+function autoOrNumber(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : number(1e-6)(value);
 }
 
 /** "64x64,32x32,8,4" → [[64, 64], [32, 32], [8], [4]] */
@@ -73,19 +92,22 @@ export function registerDistill(program: Command): void {
       .option('--width <w>', 'MinAtar CNN students: conv filters = 16 × w', number(0.01, 16))
       .option('--from-demos <file>', 'behaviour cloning on recorded observation–action pairs (`qdistill record`) instead of a teacher'),
   )
-    .addHelpText('after', '\nExample:\n  qdistill distill models/cartpole-v1/teacher.onnx --student 16,16 --out runs/student\n  qdistill distill models/pytorch/cartpole-v1-mlp.onnx --env CartPole-v1 --student 8 --loss mse --out runs/s8')
+    .addHelpText('after', '\nExample:\n  qdistill distill models/cartpole-v1/teacher.onnx --student 16,16 --out runs/student\n  qdistill distill models/pytorch/cartpole-v1-mlp.onnx --env CartPole-v1 --student 8 --loss mse --out runs/s8\n  qdistill distill --teacher models/cartpole-v1/teacher.onnx --teacher models/pytorch/cartpole-v1-mlp.onnx --env CartPole-v1 --student 16,16 --out runs/ensemble\n  qdistill distill --teacher models/cartpole-v1/teacher.onnx --teacher models/acrobot-v1/teacher.onnx --student 64,64 --out runs/two-envs')
     .action(async (teacherPath: string | undefined, flags: DistillFlags) => {
-      const { distillToFolder, studentsTable } = await import('../distill/index.js');
-      const summary = await distillToFolder(teacherPath, { hidden: flags.student, width: flags.width ?? 1 }, options(flags));
-      if (flags.json) return printJson(summary);
-      process.stdout.write(studentsTable([summary]) + `\nsaved ${join(flags.out, 'student.onnx')}, dataset.qdb and card.json\n`);
+      const { distillEnvironments, envFolder, studentsTable } = await import('../distill/index.js');
+      const { first, more } = teachersOf(teacherPath, flags);
+      const { students, multiEnv } = await distillEnvironments(first, { hidden: flags.student, width: flags.width ?? 1 }, { ...options(flags), teachers: more });
+      if (flags.json) return printJson(multiEnv ?? students[0]);
+      process.stdout.write(studentsTable(students, { env: multiEnv !== null }) + '\n');
+      if (!multiEnv) return void process.stdout.write(`saved ${join(flags.out, 'student.onnx')}, dataset.qdb and card.json\n`);
+      process.stdout.write(`one ${multiEnv.student} student, ${multiEnv.totalParameters} parameters in all (${multiEnv.sharedParameters} shared): saved ${multiEnv.envs.map((e) => join(flags.out, envFolder(e), 'student.onnx')).join(', ')} and multi-env.md/json\n`);
     });
 
   addDistillOptions(
     program
       .command('sweep')
       .description('a family of students of one teacher, labels collected once: the reward-vs-size table')
-      .argument('<teacher.onnx>', 'the teacher')
+      .argument('[teacher.onnx]', 'the teacher (or give --teacher, repeated for an ensemble)')
       .requiredOption('--sizes <list>', 'student hidden sizes, e.g. 64x64,32x32,16x16,8x8,4', sizeList)
       .option('--widths <list>', 'MinAtar CNN students: width multipliers, one per size or one for all', numberList),
   )
@@ -96,7 +118,9 @@ export function registerDistill(program: Command): void {
       const sizes: StudentSize[] = flags.sizes.map((hidden, i) => ({ hidden, width: widths[widths.length === 1 ? 0 : i] }));
       const { sizes: _s, widths: _w, ...rest } = flags;
       const { sweepToFolder, studentsTable } = await import('../distill/index.js');
-      const summaries = await sweepToFolder(teacherPath, sizes, options(rest as DistillFlags));
+      const { first, more } = teachersOf(teacherPath, flags);
+      if (!first) throw new UsageError('give a teacher.onnx (or --teacher FILE)');
+      const summaries = await sweepToFolder(first, sizes, { ...options(rest as DistillFlags), teachers: more });
       if (flags.json) return printJson(summaries);
       process.stdout.write(studentsTable(summaries) + `\nsaved ${join(flags.out, 'sweep.md')}, sweep.json and one folder per student\n`);
     });

@@ -10,8 +10,14 @@ export interface DistillConfig {
   convFilters: number;
   /** What the student learns from the teacher (default kl; nll when learning from demonstrations). */
   loss: LossName;
-  /** kl and dqn+kl: τ dividing the teacher's Q-values before the softmax; low values sharpen it (default 0.01). */
-  temperature: number;
+  /**
+   * kl and dqn+kl: τ dividing the teacher's Q-values before the softmax; low values sharpen it. 'auto'
+   * (default): relativeTemperature × the teacher's Q scale (the median over its first round's states of
+   * max − min Q), so that it means the same for Q-values of 5 and of 300.
+   */
+  temperature: number | 'auto';
+  /** With temperature 'auto': τ as a share of the teacher's Q scale (default 0.1). */
+  relativeTemperature: number;
   /** Weight of the distillation term in dqn+kl (default 0.2). */
   lambda: number;
   /** dqn+kl: discount of the TD term (default 0.99). */
@@ -30,8 +36,22 @@ export interface DistillConfig {
   batchSize: number;
   /** Adam's learning rate (default 1e-3). */
   learningRate: number;
-  /** Greedy episodes after each round to decide early stopping (default 10). */
+  /**
+   * Episodes the student and the teacher both play after each round, from the same seeds, for the stop rule
+   * (default 100; at least 10).
+   */
   evalEpisodes: number;
+  /**
+   * The stop rule's margin, as a share of the teacher's gain over a random policy on those episodes: the run
+   * stops once the student is, at stopConfidence, not worse than the teacher by more than this (default 0.05).
+   */
+  stopMargin: number;
+  /**
+   * Confidence of the stop rule over all rounds together (default 0.95): each round's check is made at
+   * 1 − (1 − stopConfidence)/rounds (Bonferroni), so a student worse by more than the margin stops with
+   * probability at most 1 − stopConfidence however many rounds there are.
+   */
+  stopConfidence: number;
   /** Seed of the student's initialization, the minibatches and the collection (default 1). */
   seed: number;
 }
@@ -39,7 +59,8 @@ export interface DistillConfig {
 /** The trainer's defaults, for everything but the student's shape. */
 export const DEFAULT_DISTILL: Omit<DistillConfig, 'hidden' | 'convFilters'> = {
   loss: 'kl',
-  temperature: 0.01,
+  temperature: 'auto',
+  relativeTemperature: 0.1,
   lambda: 0.2,
   gamma: 0.99,
   collect: 'teacher',
@@ -49,7 +70,9 @@ export const DEFAULT_DISTILL: Omit<DistillConfig, 'hidden' | 'convFilters'> = {
   gradientStepsPerRound: 500,
   batchSize: 64,
   learningRate: 1e-3,
-  evalEpisodes: 10,
+  evalEpisodes: 100,
+  stopMargin: 0.05,
+  stopConfidence: 0.95,
   seed: 1,
 };
 

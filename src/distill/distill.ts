@@ -4,12 +4,14 @@
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { checkEnvId, envSpec, makeEnv } from '../envs/registry.js';
+import { checkEnvId, envIds, envSpec, makeEnv } from '../envs/registry.js';
 import { deriveSeed, Rng } from '../envs/rng.js';
 import { observationSize, type EnvSpec } from '../envs/types.js';
 import { openPolicyModel } from '../infer/open.js';
 import { inspectModel } from '../onnx/inspect.js';
-import { loadModel } from '../onnx/read-bytes.js';
+import { loadModel, type LoadedModel } from '../onnx/read-bytes.js';
+import { metadataOf } from '../onnx/graph.js';
+import { METADATA_KEYS } from '../policy/metadata.js';
 import type { Policy } from '../infer/policy.js';
 import { tfjsToOnnx } from '../onnx/export-tfjs.js';
 import { policyMetadata } from '../policy/metadata.js';
@@ -27,14 +29,16 @@ import { provenance } from '../policy/card.js';
 import { UsageError } from '../util/errors.js';
 import { progressOf, type OnLog, type OnProgress } from '../util/progress.js';
 import { TOOL_VERSION } from '../util/version.js';
-import { heldOutAgreement } from './agreement.js';
+import { heldOutFidelity } from './agreement.js';
+import { describeStop, MIN_STOP_EPISODES, playStopEpisodes, stopRule, type StopRule } from './stopping.js';
 import { fileHash, readDataset, writeDataset, type Dataset } from '../policy/dataset.js';
 import { DistillMemory } from './memory.js';
-import { distillStudent, type DistillResult } from './student.js';
+import { TeacherEnsemble } from './ensemble.js';
+import { distillStudent, type DistillResult, type RoundReport } from './student.js';
 import { collectSteps } from '../rollout/visited-states.js';
 import { DEFAULT_DISTILL, type DistillConfig } from './config.js';
 import type { LossName } from './loss-names.js';
-import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
+import { DEFAULT_EVAL_SEED, DEFAULT_STOP_SEED } from '../rollout/seeds.js';
 import { type BackendName } from '../tfjs/backend-names.js';
 
 /** The distill and sweep stages' options: the trainer's settings (DistillConfig) plus where the data comes from and goes. */
@@ -47,6 +51,8 @@ export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilt
   loss?: LossName;
   /** Environment id for teacher files without qdistill.env metadata (or to override it). */
   env?: string;
+  /** More teachers of the same environment: the student learns their ensemble (labels: the mixture of their tempered policies; each plays its share of the collection). */
+  teachers?: string[];
   /** The teacher file's graph output holding its Q-values (or actions), for files with several outputs. */
   output?: string;
   /** Accept a teacher file with a float16 input and output (run with float32 casts at its boundary). */
@@ -65,7 +71,7 @@ export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilt
   onProgress?: OnProgress;
   /** What a person would be told (chosen backend, what is distilled into what). */
   onLog?: OnLog;
-  /** false: spend the whole budget instead of stopping at the teacher's return minus one std. */
+  /** false: spend the whole budget instead of stopping once the paired stop rule shows the student is not worse than the teacher by more than stopMargin. */
   earlyStop?: boolean;
 }
 
@@ -78,9 +84,15 @@ export interface StudentSize {
 }
 
 
-interface Prepared {
+export interface Prepared {
+  /** The teacher: one file's policy, or the ensemble of several. */
   teacher?: Policy;
+  /** The teacher file, or the files joined by ' + ' for an ensemble. */
   teacherPath?: string;
+  /** Every teacher file (one, several for an ensemble, none for demonstrations). */
+  teacherFiles: string[];
+  /** Each member's return on the evaluation seeds, for an ensemble (null for one teacher). */
+  memberGoals: { mean: number; std: number; episodes: number }[] | null;
   /** The teacher's parameters: from its card, else counted in its graph; null without a teacher. */
   teacherParameters: number | null;
   /** The teacher gives actions only (or the reused dataset holds such a teacher's actions): behaviour cloning. */
@@ -92,6 +104,8 @@ interface Prepared {
   goal: { mean: number; std: number; episodes: number } | null;
   /** Return of a uniformly random policy on the evaluation seeds: the 0% of "% of teacher". */
   randomReward: number;
+  /** The teacher's returns on the stop rule's paired episodes; null without a teacher. */
+  teacherStopReturns: number[] | null;
   log: (line: string) => void;
 }
 
@@ -104,18 +118,44 @@ async function teacherReward(teacher: Policy, episodes: number, onProgress?: OnP
   return { mean: r.mean, std: r.std, episodes };
 }
 
-async function prepare(teacherPath: string | undefined, o: DistillOptions): Promise<Prepared> {
-  if (!teacherPath && !o.fromDemos) throw new UsageError('give a teacher.onnx, or --from-demos FILE');
+/** A teacher file as given (`FILE` or `FILE@ENV`), read once, with the environment it plays. */
+export interface TeacherFile {
+  path: string;
+  loaded: LoadedModel;
+  /** `@ENV`, else --env, else the file's qdistill.env; undefined for a file from elsewhere without --env. */
+  env: string | undefined;
+}
+
+/** Reads every teacher of a run once; `FILE@ENV` names a file's environment (for files from elsewhere in a multi-environment run). */
+export function readTeachers(teacherPath: string | undefined, o: DistillOptions): TeacherFile[] {
+  return teacherFiles(teacherPath, o).map((given) => {
+    const at = given.lastIndexOf('@');
+    const named = at > 0 && envIds().includes(given.slice(at + 1)) ? given.slice(at + 1) : undefined;
+    const path = named ? given.slice(0, at) : given;
+    const loaded = loadModel(path);
+    return { path, loaded, env: named ?? o.env ?? metadataOf(loaded.model)[METADATA_KEYS.env] };
+  });
+}
+
+export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promise<Prepared> {
+  if (!teachers.length && !o.fromDemos) throw new UsageError('give a teacher.onnx, or --from-demos FILE');
   if (o.fromDemos && o.dataset) throw new UsageError('--from-demos and --dataset are alternatives; give one');
   const datasetFile = o.fromDemos ?? o.dataset;
   const dataset = datasetFile ? readDataset(datasetFile) : undefined;
   if (o.fromDemos && dataset!.header.targets !== 'none') throw new UsageError('--from-demos expects a file written by `qdistill record`', o.fromDemos);
-  const loaded = teacherPath ? loadModel(teacherPath) : undefined;
-  const teacher = loaded
-    ? await openPolicyModel(loaded.bytes, loaded.model, teacherPath!, { env: o.env ?? dataset?.header.env, output: o.output, allowFp16: o.allowFp16, onLog: o.onLog })
-    : undefined;
-  const cardParameters = (teacher?.info.card as { parameters?: unknown } | null)?.parameters;
-  const teacherParameters = !loaded ? null : typeof cardParameters === 'number' ? cardParameters : inspectModel(loaded.model).parameters;
+  const paths = teachers.map((t) => t.path);
+  const members: Policy[] = [];
+  const memberParameters: number[] = [];
+  for (const { path, loaded, env } of teachers) {
+    const member = await openPolicyModel(loaded.bytes, loaded.model, path, { env: env ?? dataset?.header.env, output: o.output, allowFp16: o.allowFp16, onLog: o.onLog });
+    members.push(member);
+    const cardParameters = (member.info.card as { parameters?: unknown } | null)?.parameters;
+    memberParameters.push(typeof cardParameters === 'number' ? cardParameters : inspectModel(loaded.model).parameters);
+  }
+  // Several teachers: one teacher whose labels are their mixture (ensemble.ts); the largest is the size the student is measured against.
+  const teacher = members.length > 1 ? await ensembleOf(members, paths, o) : members[0];
+  const teacherParameters = members.length ? Math.max(...memberParameters) : null;
+  const memberGoals = members.length > 1 ? await Promise.all(members.map((m) => teacherReward(m, o.finalEpisodes))) : null;
   const spec = envSpec(checkEnvId(teacher?.spec.id ?? o.env ?? dataset!.header.env));
   if (dataset && (dataset.header.env !== spec.id || dataset.header.observationShape.join() !== spec.observationShape.join())) {
     throw new UsageError(`the dataset holds ${dataset.header.env} states [${dataset.header.observationShape}], not ${spec.id} [${spec.observationShape}]`, datasetFile);
@@ -124,14 +164,49 @@ async function prepare(teacherPath: string | undefined, o: DistillOptions): Prom
   const log = o.onLog ?? (() => {});
   let loss: LossName;
   try {
-    loss = chooseLoss({ teacher, teacherPath, actionsOnly, log }, o);
+    loss = chooseLoss({ teacher, teacherPath: paths.join(' + ') || undefined, actionsOnly, log }, o);
   } catch (error) {
     await teacher?.dispose();
     throw error;
   }
   const goal = teacher ? await teacherReward(teacher, o.finalEpisodes, o.onProgress) : null;
   const randomReward = await randomPolicyReward(spec.id, o.finalEpisodes, spec.actionCount);
-  return { teacher, teacherPath, teacherParameters, actionsOnly, loss, dataset, spec, goal, randomReward, log };
+  if (teacher && o.earlyStop !== false && o.evalEpisodes < MIN_STOP_EPISODES) {
+    await teacher.dispose();
+    throw new UsageError(`the stop rule needs at least ${MIN_STOP_EPISODES} paired episodes (--eval-episodes ${o.evalEpisodes}); raise it or pass --no-early-stop`);
+  }
+  const teacherStopReturns = teacher && o.earlyStop !== false ? await playStopEpisodes(teacher, o.evalEpisodes) : null;
+  return { teacher, teacherPath: paths.length ? paths.join(' + ') : undefined, teacherFiles: paths, memberGoals, teacherParameters, actionsOnly, loss, dataset, spec, goal, randomReward, teacherStopReturns, log };
+}
+
+/** Teachers grouped by the environment they play, in the order given (files with no env known form one group). */
+export function byEnvironment(teachers: TeacherFile[]): TeacherFile[][] {
+  const groups = new Map<string, TeacherFile[]>();
+  for (const t of teachers) groups.set(t.env ?? '', [...(groups.get(t.env ?? '') ?? []), t]);
+  return [...groups.values()];
+}
+
+/** For an ensemble, who plays the teacher's share of each episode: its members in turn. */
+export function actorsOf(teacher: Policy | undefined): ((episode: number) => Policy) | undefined {
+  return teacher instanceof TeacherEnsemble ? (episode) => teacher.actorFor(episode) : undefined;
+}
+
+/** The teacher files of a run: the positional one and every `teachers` entry. */
+function teacherFiles(teacherPath: string | undefined, o: DistillOptions): string[] {
+  const paths = [...(teacherPath ? [teacherPath] : []), ...(o.teachers ?? [])];
+  if (paths.length > 1 && (o.fromDemos || o.dataset)) throw new UsageError('several teachers label their own states; --from-demos and --dataset take none');
+  if (new Set(paths).size !== paths.length) throw new UsageError(`a teacher is given twice: ${paths.join(', ')}`);
+  return paths;
+}
+
+/** The ensemble of several teachers, disposing of them all if they cannot be combined. */
+async function ensembleOf(members: Policy[], paths: string[], o: DistillOptions): Promise<Policy> {
+  try {
+    return await TeacherEnsemble.of(members, paths, { temperature: o.temperature ?? DEFAULT_DISTILL.temperature, relativeTemperature: o.relativeTemperature ?? DEFAULT_DISTILL.relativeTemperature, states: 2000, seed: 424243 });
+  } catch (error) {
+    for (const m of members) await m.dispose();
+    throw error;
+  }
 }
 
 /**
@@ -149,19 +224,22 @@ function chooseLoss(p: Pick<Prepared, 'teacher' | 'teacherPath' | 'actionsOnly' 
   return 'nll';
 }
 
-/** The return at which a run stops early; unreachable without a teacher or with earlyStop false. */
-function stopGoal(p: Prepared, o: DistillOptions): { mean: number; std: number } {
-  return p.goal && o.earlyStop !== false ? p.goal : { mean: Infinity, std: 0 };
+/** The paired stop rule of a run; null without a teacher or with earlyStop false. */
+export function stopRuleOf(p: Prepared, config: DistillConfig): StopRule | null {
+  if (!p.teacherStopReturns) return null;
+  return stopRule(p.teacherStopReturns, p.randomReward, { seed: DEFAULT_STOP_SEED, marginShare: config.stopMargin, confidence: config.stopConfidence, rounds: config.rounds });
 }
 
-function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize, loss: LossName): DistillConfig {
-  const { env: _env, output: _output, allowFp16: _fp16, out: _out, finalEpisodes: _f, backend: _b, fromDemos: _demos, dataset: _d, onProgress: _p, onLog: _l, earlyStop: _e, ...config } = o;
+export function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize, loss: LossName, ensemble: boolean): DistillConfig {
+  const { env: _env, teachers: _teachers, output: _output, allowFp16: _fp16, out: _out, finalEpisodes: _f, backend: _b, fromDemos: _demos, dataset: _d, onProgress: _p, onLog: _l, earlyStop: _e, ...config } = o;
   return {
     ...DEFAULT_DISTILL,
     ...config,
     hidden: size.hidden,
     convFilters: spec.observationShape.length === 3 ? Math.max(1, Math.round(16 * (size.width ?? 1))) : 0,
     loss,
+    // An ensemble's outputs are already log-probabilities, each member tempered by its own τ_k.
+    ...(ensemble ? { temperature: 1 } : {}),
   };
 }
 
@@ -170,7 +248,7 @@ export function describeStudent(config: Pick<DistillConfig, 'hidden' | 'convFilt
   return `${config.convFilters ? `conv${config.convFilters}-` : ''}${config.hidden.join('-')}`;
 }
 
-async function selectBackend(requested: BackendName, spec: EnvSpec, config: DistillConfig): Promise<BackendChoice> {
+export async function selectBackend(requested: BackendName, spec: EnvSpec, config: DistillConfig): Promise<BackendChoice> {
   // The student trainer reads its outputs synchronously, which tfjs-backend-webgpu cannot do in Node.
   if (requested === 'webgpu') throw new UsageError('distill cannot train on the webgpu backend (it reads results synchronously, which tfjs-backend-webgpu cannot do in Node); use wasm, cpu or tensorflow-gpu');
   quietTfjs();
@@ -188,7 +266,7 @@ async function selectBackend(requested: BackendName, spec: EnvSpec, config: Dist
 }
 
 /** Final evaluation, agreement, student.onnx and card.json for one trained student. */
-async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConfig, result: DistillResult, out: string, backend: string, collect: StudentSummary['collect']): Promise<StudentSummary> {
+export async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConfig, result: DistillResult, out: string, backend: string, collect: StudentSummary['collect'], extra: object = {}): Promise<StudentSummary> {
   const { spec, teacher } = p;
   const onEpisode = progressOf(o.onProgress, 'student eval', o.finalEpisodes);
   const reward = await evaluatePolicy(spec.id, (obs) => greedyAction(result.student, obs, spec.observationShape), {
@@ -196,12 +274,13 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     seed: DEFAULT_EVAL_SEED,
     onEpisode,
   });
-  const agreement = teacher ? await heldOutAgreement(teacher, result.student, 2000, 424242) : null;
+  const heldOut = teacher ? await heldOutFidelity(teacher, result.student, 2000, 424242, !p.actionsOnly) : null;
+  const agreement = heldOut?.agreement ?? null;
   const outputName = config.loss === 'kl' || config.loss === 'nll' ? 'logits' : 'q_values';
   const card = {
     kind: 'student',
     env: spec.id,
-    teacher: p.teacherPath ? { file: p.teacherPath, hash: fileHash(p.teacherPath), reward: p.goal } : null,
+    teacher: teacherRecord(p),
     demonstrations: o.fromDemos ?? null,
     method: methodOf(p, o),
     student: describeStudent(config),
@@ -209,10 +288,18 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     config,
     evalReward: { mean: reward.mean, std: reward.std, episodes: reward.episodes, seed: reward.seed },
     agreement,
+    decisiveAgreement: heldOut?.decisiveAgreement ?? null,
+    decisiveShare: heldOut?.decisiveShare ?? null,
+    regret: heldOut?.regret ?? null,
+    relativeRegret: heldOut?.relativeRegret ?? null,
+    qScale: heldOut?.qScale ?? null,
+    temperature: result.temperature,
+    stop: { ...result.stop, summary: describeStop(result.stop) },
     rounds: result.rounds,
     stoppedEarly: result.stoppedEarly,
     wallTimeSeconds: Number(result.wallSeconds.toFixed(2)),
     backend,
+    ...extra,
     ...provenance(),
   };
   const studentFile = join(out, 'student.onnx');
@@ -236,10 +323,26 @@ async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConf
     ofTeacherReward: goal ? shareOfTeacherGain(reward.mean, goal.mean, p.randomReward) : null,
     randomReward: p.randomReward,
     agreement,
+    decisiveAgreement: card.decisiveAgreement,
+    relativeRegret: card.relativeRegret,
     rounds: result.rounds.length,
     stoppedEarly: result.stoppedEarly,
+    stop: card.stop.reason,
+    stopSummary: card.stop.summary,
     wallSeconds: result.wallSeconds,
     backend,
+  };
+}
+
+/** The card's teacher: its file, hash and return; for an ensemble also every member's, and the temperatures that weighed them. */
+function teacherRecord(p: Prepared): object | null {
+  if (!p.teacherFiles.length) return null;
+  if (p.teacherFiles.length === 1) return { file: p.teacherFiles[0], hash: fileHash(p.teacherFiles[0]), reward: p.goal };
+  const ensemble = p.teacher as TeacherEnsemble;
+  return {
+    ensemble: p.teacherFiles.map((file, k) => ({ file, hash: fileHash(file), reward: p.memberGoals![k], qScale: ensemble.qScales[k], temperature: ensemble.temperatures[k] })),
+    labels: 'log of the mean of softmax(Q_k / τ_k) over the members; τ_k = relative temperature × member k’s Q scale',
+    reward: p.goal,
   };
 }
 
@@ -249,39 +352,58 @@ function methodOf(p: Prepared, o: DistillOptions): StudentSummary['method'] {
   return p.actionsOnly ? 'behaviour cloning (the teacher gives actions only)' : 'distillation';
 }
 
-function datasetHeader(p: Prepared, memory: DistillMemory, source: Dataset['header']['source']) {
+export function datasetHeader(p: Prepared, memory: DistillMemory, source: Dataset['header']['source']) {
   return memory.toDataset({
     env: p.spec.id,
     observationShape: p.spec.observationShape,
     actionCount: p.spec.actionCount,
-    teacherHash: p.teacherPath ? fileHash(p.teacherPath) : p.dataset!.header.teacherHash,
+    teacherHash: p.teacherFiles.length ? p.teacherFiles.map(fileHash).join('+') : p.dataset!.header.teacherHash,
     targets: p.dataset?.header.targets ?? p.teacher!.info.output,
     source,
   });
 }
 
 /** Training rounds as progress, with the figures a person watches. */
-function roundProgress(onProgress: OnProgress | undefined, rounds: number) {
+export function roundProgress(onProgress: OnProgress | undefined, rounds: number) {
   const update = progressOf(onProgress, 'distill', rounds);
-  return (r: { round: number; loss: number; agreement: number; evalMean: number }) =>
-    update(r.round, { loss: r.loss.toPrecision(3), agreement: `${(100 * r.agreement).toFixed(1)}%`, return: r.evalMean.toFixed(1) });
+  const percent = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+  return (r: RoundReport) =>
+    update(r.round, {
+      loss: r.loss.toPrecision(3),
+      agreement: percent(r.agreement),
+      decisive: percent(r.decisiveAgreement),
+      regret: percent(r.relativeRegret),
+      return: r.evalMean.toFixed(1),
+      // The stop rule's lower bound on student − teacher, against the margin it must clear.
+      ...(r.verdict ? { 'Δ≥': r.verdict.lower.toFixed(1), margin: `-${r.verdict.margin.toFixed(1)}` } : {}),
+    });
 }
 
 /** `qdistill distill`: one student. */
 export async function distillToFolder(teacherPath: string | undefined, size: StudentSize, o: DistillOptions): Promise<StudentSummary> {
-  const p = await prepare(teacherPath, o);
-  const config = configFor(o, p.spec, size, p.loss);
+  return distillTeachers(readTeachers(teacherPath, o), size, o);
+}
+
+/** distillToFolder on teacher files already read. */
+export async function distillTeachers(teachers: TeacherFile[], size: StudentSize, o: DistillOptions): Promise<StudentSummary> {
+  const groups = byEnvironment(teachers);
+  if (groups.length > 1) throw new UsageError(`the teachers play ${groups.map((g) => g[0].env ?? '(no env)').join(', ')}: distillToFolder takes teachers of one environment; distillEnvironments makes one student for several`);
+  const p = await prepare(teachers, o);
+  const config = configFor(o, p.spec, size, p.loss, p.teacherFiles.length > 1);
   const choice = await selectBackend(o.backend, p.spec, config);
   p.log(`backend: ${choice.backend} (${choice.reason})`);
-  p.log(`distilling ${teacherPath ?? o.fromDemos} into a ${describeStudent(config)} student on ${p.spec.id} (${config.loss}, ${p.dataset ? 'fixed dataset' : `${config.collect} collects`})`);
+  p.log(`distilling ${p.teacherFiles.length > 1 ? `the ensemble of ${p.teacherPath}` : (p.teacherPath ?? o.fromDemos)} into a ${describeStudent(config)} student on ${p.spec.id} (${config.loss}, ${p.dataset ? 'fixed dataset' : `${config.collect} collects`})`);
   const result = await distillStudent({
     envId: p.spec.id,
     teacher: p.dataset ? undefined : p.teacher,
-    goal: stopGoal(p, o),
+    stop: stopRuleOf(p, config),
     config,
     dataset: p.dataset ? DistillMemory.fromDataset(p.dataset) : undefined,
+    qTargets: !p.actionsOnly && !o.fromDemos,
+    actorFor: actorsOf(p.teacher),
     onRound: roundProgress(o.onProgress, config.rounds),
   });
+  p.log(describeStop(result.stop));
   const collect = o.fromDemos ? 'demonstrations' : p.dataset ? 'dataset' : config.collect;
   const summary = await finishStudent(p, o, config, result, o.out, choice.backend, collect);
   writeDataset(join(o.out, 'dataset.qdb'), datasetHeader(p, result.memory, p.dataset?.header.source ?? config.collect));
@@ -291,7 +413,7 @@ export async function distillToFolder(teacherPath: string | undefined, size: Stu
 
 /** `qdistill sweep`: label states once with the teacher, train one student per size on them, write sweep.md and sweep.json. */
 export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o: DistillOptions): Promise<StudentSummary[]> {
-  const p = await prepare(teacherPath, o);
+  const p = await prepare(readTeachers(teacherPath, o), o);
   const teacher = p.teacher!;
   let memory: DistillMemory;
   if (p.dataset) {
@@ -303,7 +425,7 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
     const rng = new Rng(o.seed);
     const update = progressOf(o.onProgress, 'label', steps);
     const chunk = Math.max(1, Math.floor(steps / 100));
-    const collector = { env, teacher, studentAct: () => 0, rng, seed: deriveSeed(o.seed, 7), episodes: 0, observation: null };
+    const collector = { env, teacher, studentAct: () => 0, rng, seed: deriveSeed(o.seed, 7), episodes: 0, observation: null, actorFor: actorsOf(teacher) };
     for (let done = 0; done < steps; done += chunk) {
       await collectSteps(collector, memory, Math.min(chunk, steps - done), 1);
       update(Math.min(done + chunk, steps));
@@ -312,10 +434,11 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
   writeDataset(join(o.out, 'dataset.qdb'), datasetHeader(p, memory, p.dataset?.header.source ?? 'teacher'));
   const summaries: StudentSummary[] = [];
   for (const size of sizes) {
-    const config = configFor(o, p.spec, size, p.loss);
+    const config = configFor(o, p.spec, size, p.loss, p.teacherFiles.length > 1);
     const choice = await selectBackend(o.backend, p.spec, config);
     p.log(`${describeStudent(config)}: backend ${choice.backend}`);
-    const result = await distillStudent({ envId: p.spec.id, goal: stopGoal(p, o), config, dataset: memory, onRound: roundProgress(o.onProgress, config.rounds) });
+    const result = await distillStudent({ envId: p.spec.id, stop: stopRuleOf(p, config), config, dataset: memory, qTargets: !p.actionsOnly, onRound: roundProgress(o.onProgress, config.rounds) });
+    p.log(`${describeStudent(config)}: ${describeStop(result.stop)}`);
     summaries.push(await finishStudent(p, o, config, result, join(o.out, describeStudent(config)), choice.backend, 'dataset'));
   }
   await teacher.dispose();

@@ -8,3 +8,5 @@ export { recordDemonstrations, type RecordOptions, type RecordResult } from './r
 export { studentsTable } from './summary.js';
 export { COLLECTORS, type CollectMode } from './collect.js';
 export { LOSSES, type LossName } from './loss-names.js';
+export { stopRule, playStopEpisodes, describeStop, type StopRule, type StopOutcome } from './stopping.js';
+export { distillEnvironments, envFolder, type MultiEnvSummary } from './multi-env.js';

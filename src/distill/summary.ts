@@ -33,21 +33,35 @@ export interface StudentSummary {
   randomReward: number;
   /** Share of 2000 held-out teacher-visited states where the student picks the teacher's action; null without a teacher. */
   agreement: number | null;
+  /** Agreement on the decisive ones of those states (the teacher's top-two Q gap ≥ half its Q scale); null without Q-values or decisive states. */
+  decisiveAgreement: number | null;
+  /** Mean Q_T(s, a_teacher) − Q_T(s, a_student) on those states, as a share of the teacher's Q scale; null without Q-values. */
+  relativeRegret: number | null;
   /** Training rounds run. */
   rounds: number;
-  /** True when it reached the teacher's return minus one std before the last round. */
+  /** True when the stop rule was met before the last round. */
   stoppedEarly: boolean;
+  /** Why the run ended: 'not worse' (the paired stop rule was met), 'budget' (every round ran) or 'no rule' (no teacher to compare with, or --no-early-stop). */
+  stop: 'not worse' | 'budget' | 'no rule';
+  /** The stop in one sentence, with the rule's figures. */
+  stopSummary: string;
   /** Seconds of training (the final evaluation not included). */
   wallSeconds: number;
   /** The tfjs backend it trained on. */
   backend: string;
 }
 
-/** One row per student: size, bytes, return, share of the teacher's gain, agreement, rounds, time. */
-export function studentsTable(rows: StudentSummary[]): string {
+function share(x: number | null): string {
+  return x === null ? '-' : `${(100 * x).toFixed(1)}%`;
+}
+
+/** One row per student: size, bytes, return, share of the teacher's gain, agreement, decisive agreement, regret, rounds, time; `env` adds the environment first. */
+export function studentsTable(rows: StudentSummary[], o: { env?: boolean } = {}): string {
+  const headers = ['student', 'params', 'bytes', 'of teacher', 'loss', 'data', 'return (mean ± std)', '% of teacher gain', 'agreement', 'decisive', 'regret', 'rounds', 'distill time'];
   return formatTable(
-    ['student', 'params', 'bytes', 'of teacher', 'loss', 'data', 'return (mean ± std)', '% of teacher gain', 'agreement', 'rounds', 'distill time'],
+    o.env ? ['env', ...headers] : headers,
     rows.map((s) => [
+      ...(o.env ? [s.env] : []),
       s.student,
       s.parameters,
       s.bytes,
@@ -56,8 +70,10 @@ export function studentsTable(rows: StudentSummary[]): string {
       s.collect,
       `${s.reward.mean.toFixed(1)} ± ${s.reward.std.toFixed(1)} (${s.reward.episodes} ep)`,
       s.ofTeacherReward === null ? '-' : `${(100 * s.ofTeacherReward).toFixed(1)}%`,
-      s.agreement === null ? '-' : `${(100 * s.agreement).toFixed(1)}%`,
-      `${s.rounds}${s.stoppedEarly ? ' (early)' : ''}`,
+      share(s.agreement),
+      share(s.decisiveAgreement),
+      share(s.relativeRegret),
+      `${s.rounds}${s.stop === 'not worse' ? ' (met)' : s.stop === 'budget' ? ' (budget)' : ''}`,
       `${s.wallSeconds.toFixed(1)} s`,
     ]),
   );

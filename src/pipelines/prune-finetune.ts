@@ -3,7 +3,9 @@
 // The pruned policy is read into a tfjs network of its own (smaller) shape; that works for the MLPs the
 // distill stage builds: Gemm → Relu → … → Gemm. Other graphs get a one-line refusal naming the node.
 import * as tf from '@tensorflow/tfjs';
-import { distillStudent, DEFAULT_DISTILL, type DistillConfig } from '../distill/index.js';
+import { distillStudent, DEFAULT_DISTILL, playStopEpisodes, stopRule, type DistillConfig } from '../distill/index.js';
+import { randomPolicyReward } from '../rollout/random-baseline.js';
+import { DEFAULT_STOP_SEED } from '../rollout/seeds.js';
 import { fileHash } from '../policy/dataset.js';
 import { describePolicyFile } from '../policy/file.js';
 import { openPolicy } from '../infer/open.js';
@@ -11,7 +13,6 @@ import { getFloatAttr, getIntAttr, metadataOf } from '../onnx/graph.js';
 import { tfjsToOnnx } from '../onnx/export-tfjs.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/model.js';
 import { tensorToFloat32 } from '../onnx/tensor.js';
-import { evaluatePolicy } from '../rollout/evaluate.js';
 import { activateBackend, quietTfjs } from '../tfjs/backends.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
@@ -94,8 +95,11 @@ export async function finetunePruned(pruned: Uint8Array, referenceFile: string, 
   const reference = await openPolicy(referenceFile, { env: spec.id, output: o.output, allowFp16: o.allowFp16 });
   try {
     const config: DistillConfig = { ...DEFAULT_DISTILL, hidden: layers.slice(0, -1).map((l) => l.n), convFilters: 0, rounds: o.rounds, seed: o.seed, learningRate: 3e-4 };
-    const goal = await evaluatePolicy(spec.id, (obs) => reference.act(obs), { episodes: config.evalEpisodes, seed: o.seed });
-    const result = await distillStudent({ envId: spec.id, teacher: reference, goal: { mean: goal.mean, std: 0 }, config, student });
+    // The unpruned model is the teacher: stop once the finetuned one is not worse than it by the stop rule's margin.
+    const referenceReturns = await playStopEpisodes(reference, config.evalEpisodes);
+    const random = await randomPolicyReward(spec.id, config.evalEpisodes, spec.actionCount);
+    const rule = stopRule(referenceReturns, random, { seed: DEFAULT_STOP_SEED, marginShare: config.stopMargin, confidence: config.stopConfidence, rounds: config.rounds });
+    const result = await distillStudent({ envId: spec.id, teacher: reference, stop: rule, config, student });
     const previous = metadataOf(model);
     const passes = [...passHistory(previous), { pass: 'finetune', options: { rounds: result.rounds.length, from: fileHash(referenceFile).slice(0, 16) } }];
     const finetuned = tfjsToOnnx(result.student, spec, {
@@ -104,7 +108,7 @@ export async function finetunePruned(pruned: Uint8Array, referenceFile: string, 
       metadata: { ...previous, [METADATA_KEYS.output]: 'logits', [METADATA_KEYS.passes]: JSON.stringify(passes) },
     });
     student.dispose();
-    return { model: decodeModel(encodeModel(finetuned), `${where} (finetuned)`), rounds: result.rounds.length, roundReturns: result.rounds.map((r) => r.evalMean), referenceReturn: goal.mean };
+    return { model: decodeModel(encodeModel(finetuned), `${where} (finetuned)`), rounds: result.rounds.length, roundReturns: result.rounds.map((r) => r.evalMean), referenceReturn: referenceReturns.reduce((a, b) => a + b, 0) / referenceReturns.length };
   } finally {
     await reference.dispose();
   }

@@ -94,9 +94,23 @@ export interface StudentCard extends Provenance {
   evalReward: EvalRecord;
   /** Share of held-out teacher states where the student picks the teacher's action. */
   agreement: number | null;
+  /** Agreement on the decisive held-out states (the teacher's top-two Q gap ≥ half its Q scale); null without Q-values; older cards leave it out. */
+  decisiveAgreement?: number | null;
+  /** Share of the held-out states that are decisive. */
+  decisiveShare?: number | null;
+  /** Mean Q_T(s, a_teacher) − Q_T(s, a_student) on the held-out states, in the teacher's Q units. */
+  regret?: number | null;
+  /** regret as a share of the teacher's Q scale. */
+  relativeRegret?: number | null;
+  /** The teacher's Q scale: median over the held-out states of max − min Q. */
+  qScale?: number | null;
+  /** The temperature used (kl, dqn+kl): τ, the Q scale it was set from and the rule; null for mse and nll. */
+  temperature?: { temperature: number; qScale: number | null; rule: string } | null;
+  /** Why the run ended: the paired stop rule met ('not worse'), the budget spent, or no rule; with the last check's figures. */
+  stop?: { reason: string; rounds: number; summary: string; last: object | null };
   /** Per-round history (card.json only: the copy inside the file leaves it out). */
   rounds?: unknown[];
-  /** True when it reached the early-stop return before the last round. */
+  /** True when the stop rule was met before the last round. */
   stoppedEarly: boolean;
   /** Seconds of training (the final evaluation not included). */
   wallTimeSeconds: number;

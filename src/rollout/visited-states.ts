@@ -24,6 +24,8 @@ export interface Collector {
   /** Episodes started so far (seeds episode i with deriveSeed(seed, i)). */
   episodes: number;
   observation: Float32Array | null;
+  /** Who plays the teacher's share of episode i, when not the labelling teacher itself (an ensemble's members in turn). */
+  actorFor?: (episode: number) => Policy;
 }
 
 /**
@@ -36,7 +38,9 @@ export async function collectSteps(c: Collector, sink: TransitionSink, steps: nu
     const target = await c.teacher.qValues(c.observation, 1);
     let action: number;
     if (c.rng.random() < teacherShare) {
-      action = c.rng.random() < TEACHER_EPSILON ? c.rng.int(c.env.spec.actionCount) : argmax(target);
+      const actor = c.actorFor?.(c.episodes - 1);
+      const greedy = actor ? argmax(await actor.qValues(c.observation, 1)) : argmax(target);
+      action = c.rng.random() < TEACHER_EPSILON ? c.rng.int(c.env.spec.actionCount) : greedy;
     } else {
       action = await c.studentAct(c.observation);
     }

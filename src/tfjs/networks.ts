@@ -61,3 +61,23 @@ export function describeNetwork(config: NetworkConfig): string {
   const parts = [...(config.convFilters ? [`conv${config.convFilters}`] : []), ...config.hidden.map(String)];
   return `${parts.join('-')}${config.dueling ? ' dueling' : ''}`;
 }
+
+/**
+ * Q-networks for several environments with 1-D observations that share their middle: per environment an input
+ * layer (its observation size → hidden[0]) and a head (hidden[last] → its actions), and the dense layers
+ * hidden[1..] shared by all. Model k's weights are laid out as buildQNetwork's for env k, so they copy into
+ * a plain network of that env.
+ */
+export function buildSharedQNetworks(specs: EnvSpec[], hidden: number[], seed: number): tf.LayersModel[] {
+  let seedCounter = seed;
+  const init = () => tf.initializers.glorotUniform({ seed: seedCounter++ });
+  const inputLayers = specs.map((_, k) => tf.layers.dense({ units: hidden[0], activation: 'relu', kernelInitializer: init(), name: `env${k}_hidden_0` }));
+  const trunk = hidden.slice(1).map((units, i) => tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(), name: `hidden_${i + 1}` }));
+  const heads = specs.map((spec, k) => tf.layers.dense({ units: spec.actionCount, kernelInitializer: init(), name: `env${k}_q_values` }));
+  return specs.map((spec, k) => {
+    const input = tf.input({ shape: spec.observationShape, name: `env${k}_obs` });
+    let x = inputLayers[k].apply(input) as tf.SymbolicTensor;
+    for (const layer of trunk) x = layer.apply(x) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: heads[k].apply(x) as tf.SymbolicTensor, name: `env${k}_q_network` });
+  });
+}

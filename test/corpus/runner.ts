@@ -151,7 +151,7 @@ function argvFor(dir: string, file: string, entry: CorpusEntry, command: Command
     case 'distill':
       return {
         argv: ['distill', path, ...env, '--student', image ? '32' : '16,16', ...(image ? ['--width', '0.5'] : []), '--out', work,
-          '--rounds', '1', '--steps-per-round', '200', '--gradient-steps', '20', '--eval-episodes', '1', '--final-episodes', '2', '--json'],
+          '--rounds', '1', '--steps-per-round', '200', '--gradient-steps', '20', '--eval-episodes', '1', '--no-early-stop', '--final-episodes', '2', '--json'],
         outputs: [join(work, 'student.onnx')],
       };
     case 'quantize-dynamic':

@@ -29,7 +29,7 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const TINY = ['--rounds', '1', '--steps-per-round', '300', '--gradient-steps', '20', '--eval-episodes', '1', '--final-episodes', '2'];
+const TINY = ['--rounds', '1', '--steps-per-round', '300', '--gradient-steps', '20', '--eval-episodes', '1', '--no-early-stop', '--final-episodes', '2'];
 // The CartPole teacher's parameters (4·256 + 256 + 256·256 + 256 + 256·2 + 2); its int64 action table and
 // Gather indices are not weights.
 const TEACHER_PARAMETERS = 67_586;

@@ -16,6 +16,8 @@ import { activateBackend, quietTfjs } from '../../src/tfjs/backends.js';
 import { greedyAction } from '../../src/tfjs/greedy.js';
 import { UsageError } from '../../src/util/errors.js';
 import { DEFAULT_DISTILL, type DistillConfig } from '../../src/distill/config.js';
+import { playStopEpisodes, stopRule } from '../../src/distill/stopping.js';
+import { DEFAULT_STOP_SEED } from '../../src/rollout/seeds.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-distill-'));
 before(async () => {
@@ -25,7 +27,6 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const small: DistillConfig = { ...DEFAULT_DISTILL, hidden: [16, 16], convFilters: 0, rounds: 2, stepsPerRound: 500, gradientStepsPerRound: 100, evalEpisodes: 2 };
-const cartpoleGoal = { mean: 500, std: 0 };
 
 test('who collects: the teacher always; the student after a first teacher round (DAgger); mixed hands over linearly', () => {
   assert.deepEqual([0, 1, 2, 3].map((r) => teacherShareFor('teacher', r, 4)), [1, 1, 1, 1]);
@@ -36,7 +37,7 @@ test('who collects: the teacher always; the student after a first teacher round 
 test('same seed → same student (identical weights); another seed → another student', async () => {
   const teacher = await openPolicy('models/cartpole-v1/teacher.onnx');
   const weights = async (seed: number) => {
-    const { student } = await distillStudent({ envId: 'CartPole-v1', teacher, goal: cartpoleGoal, config: { ...small, seed } });
+    const { student } = await distillStudent({ envId: 'CartPole-v1', teacher, stop: null, config: { ...small, seed } });
     return student.getWeights().flatMap((w) => [...w.dataSync()]);
   };
   const a = await weights(3);
@@ -57,7 +58,10 @@ const lossCases = [
 for (const { loss, rounds, lambda } of lossCases) {
   test(`${loss}: a 16-16 student of the CartPole teacher learns to balance (greedy return over 20 episodes)`, async () => {
     const teacher = await openPolicy('models/cartpole-v1/teacher.onnx');
-    const result = await distillStudent({ envId: 'CartPole-v1', teacher, goal: cartpoleGoal, config: { ...DEFAULT_DISTILL, hidden: [16, 16], convFilters: 0, loss, rounds, lambda, evalEpisodes: 5 } });
+    // The paired stop rule against the teacher on 20 episodes (a random policy's 22 steps as the 0 of the margin).
+    const config: DistillConfig = { ...DEFAULT_DISTILL, hidden: [16, 16], convFilters: 0, loss, rounds, lambda, evalEpisodes: 20 };
+    const stop = stopRule(await playStopEpisodes(teacher, 20), 22, { seed: DEFAULT_STOP_SEED, marginShare: 0.05, confidence: 0.95, rounds });
+    const result = await distillStudent({ envId: 'CartPole-v1', teacher, stop, config });
     const evaluation = await evaluatePolicy('CartPole-v1', (o) => greedyAction(result.student, o, [4]), { episodes: 20, seed: 77 });
     // A random policy lasts about 22 steps; the teacher 500.
     assert.ok(evaluation.mean >= 400, `${loss}: ${evaluation.mean} after ${result.rounds.length} rounds`);
@@ -84,7 +88,7 @@ test('behaviour cloning from recorded demonstrations (no teacher outputs)', asyn
   writeDataset(path, demos.toDataset({ env: 'CartPole-v1', observationShape: [4], actionCount: 2, teacherHash: 'x', targets: 'none', source: 'demonstrations' }));
   const loaded = DistillMemory.fromDataset(readDataset(path));
   assert.equal(loaded.labelled, false);
-  const result = await distillStudent({ envId: 'CartPole-v1', goal: cartpoleGoal, dataset: loaded, config: { ...small, loss: 'nll', rounds: 4, gradientStepsPerRound: 500, evalEpisodes: 3 } });
+  const result = await distillStudent({ envId: 'CartPole-v1', stop: null, dataset: loaded, config: { ...small, loss: 'nll', rounds: 4, gradientStepsPerRound: 500, evalEpisodes: 3 } });
   const evaluation = await evaluatePolicy('CartPole-v1', (o) => greedyAction(result.student, o, [4]), { episodes: 10, seed: 5 });
   assert.ok(evaluation.mean >= 400, `behaviour cloning reached ${evaluation.mean}`);
   await teacher.dispose();
@@ -105,7 +109,7 @@ test('a teacher whose outputs are NaN is refused with one clear message', async 
   const path = join(dir, 'nan.onnx');
   writeModelFile(path, model);
   const teacher = await openPolicy(path);
-  await assert.rejects(distillStudent({ envId: 'CartPole-v1', teacher, goal: cartpoleGoal, config: small }), (e: Error) => e instanceof UsageError && /NaN or infinite/.test(e.message));
+  await assert.rejects(distillStudent({ envId: 'CartPole-v1', teacher, stop: null, config: small }), (e: Error) => e instanceof UsageError && /NaN or infinite/.test(e.message));
   await teacher.dispose();
 });
 

@@ -51,6 +51,7 @@ const student: DistillOutcome = await distill({
   stepsPerRound: 500,
   gradientStepsPerRound: 50,
   evalEpisodes: 1,
+  earlyStop: false,
   finalEpisodes: 2,
 });
 const spec: string = policy.spec.id;
