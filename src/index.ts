@@ -17,6 +17,8 @@ export { evaluate, type EvaluateOptions, type EvalResult } from './rollout/evalu
 export { DEFAULT_EVAL_SEED } from './rollout/seeds.js';
 export { argmax, actionAgreement } from './policy/agreement.js';
 export { shareOfTeacherGain } from './policy/gain.js';
+export { fidelity, qScale, DECISIVE_GAP, type Fidelity } from './policy/fidelity.js';
+export { pairedNonInferiority, type NonInferiority } from './util/confidence.js';
 export { randomPolicyReward } from './rollout/random-baseline.js';
 export { readCard, type ModelCard, type TeacherCard, type StudentCard, type CompressedCard, type EvalRecord, type Provenance } from './policy/card.js';
 export { METADATA_KEYS } from './policy/metadata.js';
@@ -26,6 +28,7 @@ export { train, type TrainOptions, type TrainResult } from './rl/train.js';
 export type { DqnConfig } from './rl/presets.js';
 export type { BackendName } from './tfjs/backend-names.js';
 export { distill, sweep } from './distill/distill.js';
+export { distillMultiEnv, type MultiEnvRequest, type MultiEnvSummary } from './distill/multi-env.js';
 export type { DistillOptions, DistillRequest, DistillOutcome, SweepRequest, StudentSize } from './distill/distill.js';
 export type { StudentSummary } from './distill/summary.js';
 export { DEFAULT_DISTILL, type DistillConfig } from './distill/config.js';

@@ -51,7 +51,7 @@ export function registerCompressRecipe(program: Command): void {
     .option('--sizes <list>', 'student sizes to distill', sizeList, DEFAULT_RECIPE_SIZES)
     .option('--episodes <n>', 'evaluation episodes per candidate (same seeds for all)', integer(1), 100)
     .option('--students <n>', 'how many of the smallest students that keep the reward get pruned and quantized', integer(1), 2)
-    .option('--rounds <n>', 'distillation rounds per student (the whole budget is spent)', integer(1), DEFAULT_DISTILL.rounds)
+    .option('--rounds <n>', 'distillation rounds per student at most (each stops earlier once the paired stop rule is met)', integer(1), DEFAULT_DISTILL.rounds)
     .addOption(new Option('--collect <who>', 'who acts while states are collected (student = DAgger-style)').argParser(oneOf(COLLECTORS)).default('student'))
     .option('--latency-seconds <s>', 'seconds of latency measurement per candidate', number(0.05, 60), 0.5)
     .option('--seed <n>', 'random seed of the distillation', integer(0, 2 ** 32 - 1), 1)

@@ -23,7 +23,11 @@ interface DistillFlags extends Omit<DistillOptions, 'output' | 'allowFp16' | 'te
 function addDistillOptions(command: Command): Command {
   command
     .option('--env <id>', "environment (default: the teacher's qdistill.env metadata)")
-    .option('--teacher <file>', 'a teacher (FILE or FILE@ENV); repeat it: teachers of one environment make an ensemble, of several environments one student with a shared trunk and a file per environment', (v: string, all: string[]) => [...all, v], [])
+    .addOption(
+      new Option('--teacher <file>', 'a teacher (FILE or FILE@ENV); repeat it: teachers of one environment make an ensemble, of several environments one student with a shared trunk and a file per environment')
+        .argParser((v: string, all: string[]) => [...all, v])
+        .default([], 'the positional teacher only'),
+    )
     .requiredOption('--out <dir>', 'output folder');
   return addPolicyFileOptions(command)
     // No commander default: left out, the stage takes kl, or nll (behaviour cloning) for a teacher that gives actions only.

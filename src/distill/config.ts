@@ -16,17 +16,17 @@ export interface DistillConfig {
    * max − min Q), so that it means the same for Q-values of 5 and of 300.
    */
   temperature: number | 'auto';
-  /** With temperature 'auto': τ as a share of the teacher's Q scale (default 0.1). */
+  /** With temperature 'auto': τ as a share of the teacher's Q scale (default 1: the median state's best and worst actions 1 nat apart). */
   relativeTemperature: number;
   /** Weight of the distillation term in dqn+kl (default 0.2). */
   lambda: number;
   /** dqn+kl: discount of the TD term (default 0.99). */
   gamma: number;
-  /** Who plays while the memory fills (default teacher). */
+  /** Who plays while the memory fills (default student: DAgger, the teacher's first round, then the student plays and the teacher labels). */
   collect: CollectMode;
   /** Transitions the memory holds; once full the oldest are overwritten (default 50,000). */
   memorySize: number;
-  /** Most collect → train → evaluate rounds; fewer when the early stop is reached (default 10). */
+  /** Most collect → train → evaluate rounds; fewer when the stop rule is met (default 20). */
   rounds: number;
   /** Environment steps collected per round (default 2000). */
   stepsPerRound: number;
@@ -34,7 +34,7 @@ export interface DistillConfig {
   gradientStepsPerRound: number;
   /** States per minibatch (default 64). */
   batchSize: number;
-  /** Adam's learning rate (default 1e-3). */
+  /** Adam's learning rate (default 3e-3). */
   learningRate: number;
   /**
    * Episodes the student and the teacher both play after each round, from the same seeds, for the stop rule
@@ -60,16 +60,16 @@ export interface DistillConfig {
 export const DEFAULT_DISTILL: Omit<DistillConfig, 'hidden' | 'convFilters'> = {
   loss: 'kl',
   temperature: 'auto',
-  relativeTemperature: 0.1,
+  relativeTemperature: 1,
   lambda: 0.2,
   gamma: 0.99,
-  collect: 'teacher',
+  collect: 'student',
   memorySize: 50_000,
-  rounds: 10,
+  rounds: 20,
   stepsPerRound: 2000,
   gradientStepsPerRound: 500,
   batchSize: 64,
-  learningRate: 1e-3,
+  learningRate: 3e-3,
   evalEpisodes: 100,
   stopMargin: 0.05,
   stopConfidence: 0.95,

@@ -473,7 +473,7 @@ export interface DistillOutcome extends StudentSummary {
   cardPath: string;
 }
 
-function withDefaults(o: Partial<DistillOptions> & { out: string; env?: string }): DistillOptions {
+export function withDefaults(o: Partial<DistillOptions> & { out: string; env?: string }): DistillOptions {
   // No default loss here: left out, the stage picks kl, or nll for a teacher that gives actions only.
   const { loss: _loss, ...defaults } = DEFAULT_DISTILL;
   return { ...defaults, finalEpisodes: 100, backend: 'wasm', ...o };

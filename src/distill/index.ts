@@ -9,4 +9,4 @@ export { studentsTable } from './summary.js';
 export { COLLECTORS, type CollectMode } from './collect.js';
 export { LOSSES, type LossName } from './loss-names.js';
 export { stopRule, playStopEpisodes, describeStop, type StopRule, type StopOutcome } from './stopping.js';
-export { distillEnvironments, envFolder, type MultiEnvSummary } from './multi-env.js';
+export { distillEnvironments, distillMultiEnv, envFolder, type MultiEnvRequest, type MultiEnvSummary } from './multi-env.js';

@@ -28,6 +28,7 @@ import {
   type DistillOptions,
   type Prepared,
   type StudentSize,
+  withDefaults,
 } from './distill.js';
 import { describeStop } from './stopping.js';
 import { distillTasks, type RoundReport } from './student.js';
@@ -134,4 +135,26 @@ function multiProgress(onProgress: OnProgress | undefined, rounds: number, envs:
   const update = progressOf(onProgress, 'distill', rounds);
   return (reports: RoundReport[]) =>
     update(reports[0].round, { loss: reports[0].loss.toPrecision(3), ...Object.fromEntries(reports.map((r, k) => [envs[k], `${r.evalMean.toFixed(1)}${r.verdict ? (r.verdict.notWorse ? ' ✓' : ' ✗') : ''}`])) });
+}
+
+/** Options of distillMultiEnv(): the teachers (one or more per environment), the student's shape and where to write it; the rest has distill()'s defaults. */
+export interface MultiEnvRequest extends Partial<Omit<DistillOptions, 'out' | 'env' | 'teachers'>> {
+  /** Teacher files, `FILE@ENV` where a file carries no qdistill.env; several of one environment form an ensemble. */
+  teachers: string[];
+  /** Hidden layer sizes, at least two: the first is each environment's input layer, the rest are shared. */
+  student: number[];
+  /** Folder for one `<env>/` student folder per environment and multi-env.md/json. */
+  outDir: string;
+}
+
+/**
+ * One student for several environments (a shared trunk, an input layer and a head per environment), written as
+ * one ordinary student file per environment. Returns the total and shared parameters and each environment's
+ * figures, measured on the shared evaluation seeds.
+ */
+export async function distillMultiEnv(request: MultiEnvRequest): Promise<MultiEnvSummary> {
+  const { teachers, student, outDir, ...rest } = request;
+  const { multiEnv } = await distillEnvironments(teachers[0], { hidden: student }, withDefaults({ ...rest, teachers: teachers.slice(1), out: outDir }));
+  if (!multiEnv) throw new UsageError(`the teachers all play one environment; distill() makes their (ensemble) student`);
+  return multiEnv;
 }

@@ -22,6 +22,7 @@ import { TOOL_VERSION } from '../util/version.js';
 import { shortLabels } from './report/labels.js';
 import { visitedStates } from '../rollout/visited-states.js';
 import { actionAgreement } from '../policy/agreement.js';
+import { fidelity } from '../policy/fidelity.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 
@@ -86,6 +87,13 @@ async function openAll(files: string[], o: CompareOptions): Promise<Opened[]> {
   return opened;
 }
 
+/** Agreement with the teacher; with a teacher that has Q-values, also on its decisive states and the Q regret. */
+function agreementFigures(outputs: Float32Array, teacherOutputs: Float32Array, actionCount: number, qValues: boolean): Pick<ModelFigures, 'agreement' | 'decisiveAgreement' | 'relativeRegret'> {
+  if (!qValues) return { agreement: actionAgreement(outputs, teacherOutputs, actionCount), decisiveAgreement: null, relativeRegret: null };
+  const f = fidelity(outputs, teacherOutputs, actionCount);
+  return { agreement: f.agreement, decisiveAgreement: f.decisiveAgreement, relativeRegret: f.relativeRegret };
+}
+
 /** The comparison behind compare() and the demo; every model must play the teacher's environment (else UsageError). */
 export async function compareModels(teacherFile: string, studentFiles: string[], o: CompareOptions): Promise<CompareReport> {
   const files = [teacherFile, ...studentFiles];
@@ -125,7 +133,7 @@ export async function compareModels(teacherFile: string, studentFiles: string[],
           lengths: result.lengths,
         },
         ofTeacher: null,
-        agreement: actionAgreement(outputs, states.outputs, spec.actionCount),
+        ...agreementFigures(outputs, states.outputs, spec.actionCount, teacher.info.output !== 'actions'),
       });
     }
   } finally {

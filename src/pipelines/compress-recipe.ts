@@ -58,7 +58,7 @@ export interface RecipeOptions {
   closeSize: number;
   /** How many of the smallest students that keep enough reward get the passes (compress(): 2). */
   studentsToCompress: number;
-  /** Distillation settings for every student (default: student collects, wasm); the recipe sets env, output, allowFp16, seed, out, finalEpisodes and earlyStop. */
+  /** Distillation settings for every student (default: the distill stage's, on wasm, with the stop margin at most half of 1 − keep); the recipe sets env, output, allowFp16, seed, out and finalEpisodes. */
   distill: Partial<DistillOptions>;
   /** What the recipe is doing, one line at a time. */
   log: (line: string) => void;
@@ -192,22 +192,22 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
   ctx.teacherMean = teacher.reward.mean;
   o.onCandidate?.(teacher);
 
-  // Every size is distilled on its own, for the whole budget: the distill stage's early stop (teacher mean
-  // minus one std) is a lower bar than `keep` when the teacher's return varies (LunarLander's std is 60).
+  // Every size is distilled on its own with the distill stage's defaults. Its paired stop rule judges the
+  // student against a margin of the teacher's gain; half of what `keep` allows to lose, so that a student it
+  // stops is likely to keep `keep` on the evaluation seeds too.
   const candidates: Candidate[] = [teacher];
   for (const size of o.sizes) {
     o.log(`distilling a ${size.hidden.join('-')} student`);
     const s = await distillToFolder(teacherFile, size, {
       ...distillDefaults(),
       backend: 'wasm',
-      collect: 'student',
+      stopMargin: Math.min(DEFAULT_DISTILL.stopMargin, (1 - o.keep) / 2),
       ...o.distill,
       env,
       ...read,
       seed: o.seed,
       out: join(o.out, 'students', size.hidden.join('x')),
       finalEpisodes: o.episodes,
-      earlyStop: false,
     });
     const c = await measure(ctx, join(s.out, 'student.onnx'), [`distill → ${s.student} (${s.loss}, ${s.collect} collects)`], `student ${s.student}`, s.agreement);
     candidates.push(c);

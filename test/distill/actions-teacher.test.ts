@@ -69,7 +69,7 @@ async function heldOutAgreement(teacherFile: string, studentFile: string, count:
 test('distill on an actions-only teacher: behaviour cloning on its actions, high held-out agreement with the teacher run by onnxruntime', async (t) => {
   const out = join(dir, 'bc');
   const teacher = join(dir, 'table.onnx');
-  const r = runCli(['distill', teacher, '--env', 'CartPole-v1', '--student', '32,32', '--collect', 'student', '--rounds', '10', '--no-early-stop', '--final-episodes', '20', '--out', out, '--json']);
+  const r = runCli(['distill', teacher, '--env', 'CartPole-v1', '--student', '32,32', '--collect', 'student', '--rounds', '10', '--no-early-stop', '--eval-episodes', '10', '--final-episodes', '20', '--out', out, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.loss, 'nll');

@@ -17,7 +17,8 @@ export function methodNotes(report: CompareReport): { reward: string; latency: s
     reward:
       `Returns over the same ${report.episodes} greedy episodes for every model (seeds derived from ${report.seed}), played in ${report.rewardRuntime}. ` +
       `"% of teacher" is (return − random) / (teacher − random), where a uniformly random policy on the same seeds returns ${report.randomReward.toFixed(1)}. ` +
-      `Agreement: share of ${report.agreementStates} states visited by the teacher (ε = 0.05, seed ${report.agreementSeed}) where the model picks the teacher's action.`,
+      `Agreement: share of ${report.agreementStates} states visited by the teacher (ε = 0.05, seed ${report.agreementSeed}) where the model picks the teacher's action. ` +
+      `Decisive: agreement on the states where the teacher's best action leads its runner-up by at least half the teacher's Q scale (the median over these states of max − min Q), so that nearly tied states, where either action is as good, do not count. Regret: the mean of Q_teacher(s, a_teacher) − Q_teacher(s, a_model), as a share of that scale.`,
     latency:
       `Latency: ${latency.singleMeasures}; ${latency.secondsPerMeasurement} s per measurement after a warm-up; ` +
       `timing an await on a resolved promise costs ${formatMicros(latency.timerAndAwaitFloorUs)} µs here. Cold start: file read → session → first result. ` +

@@ -13,7 +13,7 @@ export const formatShare = (share: number | null) => (share === null ? '-' : `${
 export function summaryTable(report: CompareReport): Table {
   const teacher = report.models[0];
   return {
-    headers: ['model', 'role', 'params', 'of teacher', 'bytes', 'MACs', `return (${report.episodes} ep)`, 'min', 'max', '% of teacher', 'agreement'],
+    headers: ['model', 'role', 'params', 'of teacher', 'bytes', 'MACs', `return (${report.episodes} ep)`, 'min', 'max', '% of teacher', 'agreement', 'decisive', 'regret'],
     rows: report.models.map((m) => [
       m.label,
       m.role,
@@ -26,6 +26,8 @@ export function summaryTable(report: CompareReport): Table {
       m.reward.max.toFixed(1),
       formatShare(m.ofTeacher),
       formatShare(m.agreement),
+      formatShare(m.decisiveAgreement),
+      formatShare(m.relativeRegret),
     ]),
   };
 }

@@ -21,6 +21,10 @@ export interface ModelFigures {
   ofTeacher: number | null;
   /** Share of teacher-visited states where the model picks the teacher's action. */
   agreement: number;
+  /** Agreement on the decisive ones of those states (the teacher's top-two Q gap ≥ half its Q scale); null for a teacher without Q-values or without decisive states. */
+  decisiveAgreement: number | null;
+  /** Mean Q_teacher(s, a_teacher) − Q_teacher(s, a_model) on those states, as a share of the teacher's Q scale; null for a teacher without Q-values. */
+  relativeRegret: number | null;
 }
 
 /** A comparison of a teacher and its students, as compare() returns it and report.json holds it. */
