@@ -11,6 +11,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { distill, type DistillRequest } from '../src/distill/index.js';
 import { inspect } from '../src/index.js';
+import { envSpec } from '../src/envs/registry.js';
 
 interface Entry { path: string; env: string; run: string; head?: string; hparams?: string; arch?: number[]; seed?: number; snapshot_pct?: number }
 
@@ -39,7 +40,7 @@ function studentFor(teacherParameters: number, observation: number, actions: num
 for (const entry of entries) {
   if (done.has(entry.path)) continue;
   const info = inspect(entry.path);
-  const spec = (await import('../src/envs/registry.js')).envSpec(entry.env);
+  const spec = envSpec(entry.env);
   const student = studentFor(info.parameters, spec.observationShape.reduce((a, b) => a * b, 1), spec.actionCount);
   const started = performance.now();
   const request: DistillRequest = { teacher: entry.path, env: entry.env, student, outDir: join(out, 'students', entry.path.replace(/[^\w.-]+/g, '_')), ...variant };

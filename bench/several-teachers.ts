@@ -10,7 +10,7 @@
 // Writes OUT/<kind>.json and prints a Markdown table on stdout.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { distill, distillEnvironments, DEFAULT_DISTILL } from '../src/distill/index.js';
+import { distill, distillMultiEnv } from '../src/distill/index.js';
 import { envSpec } from '../src/envs/registry.js';
 import { openPolicy } from '../src/infer/open.js';
 import { meanStd } from '../src/rollout/evaluate.js';
@@ -23,8 +23,6 @@ const fmt = (xs: number[]) => {
   const { mean, std } = meanStd(xs);
   return `${mean.toFixed(1)} ± ${std.toFixed(1)}`;
 };
-const base = { ...DEFAULT_DISTILL, finalEpisodes: 100, backend: 'wasm' as const };
-const { loss: _loss, ...defaults } = base;
 
 if (kind === 'ensemble') {
   const env = fourth;
@@ -38,11 +36,11 @@ if (kind === 'ensemble') {
   const ensemble: number[] = [];
   const singles: number[][] = files.map(() => []);
   for (const seed of seeds) {
-    const e = await distill({ ...defaults, teacher: files[0], teachers: files.slice(1), env, student: hidden, outDir: join(out, `ensemble-s${seed}`), seed });
+    const e = await distill({ teacher: files[0], teachers: files.slice(1), env, student: hidden, outDir: join(out, `ensemble-s${seed}`), seed });
     ensemble.push(e.reward.mean);
     process.stderr.write(`ensemble seed ${seed}: ${e.reward.mean.toFixed(1)} (ensemble teacher ${e.teacherReward!.mean.toFixed(1)}, ${e.rounds} rounds, ${e.stop})\n`);
     for (const [k, file] of files.entries()) {
-      const s = await distill({ ...defaults, teacher: file, env, student: hidden, outDir: join(out, `single-${k}-s${seed}`), seed });
+      const s = await distill({ teacher: file, env, student: hidden, outDir: join(out, `single-${k}-s${seed}`), seed });
       singles[k].push(s.reward.mean);
       process.stderr.write(`teacher ${k} seed ${seed}: ${s.reward.mean.toFixed(1)} (${s.rounds} rounds, ${s.stop})\n`);
     }
@@ -62,11 +60,11 @@ if (kind === 'ensemble') {
   let total = 0;
   let shared = 0;
   for (const seed of seeds) {
-    const { multiEnv } = await distillEnvironments(files[0], { hidden }, { ...defaults, teachers: files.slice(1), out: join(out, `multi-s${seed}`), seed });
-    total = multiEnv!.totalParameters;
-    shared = multiEnv!.sharedParameters;
-    for (const s of multiEnv!.students) (multi[s.env] ??= []).push(s.ofTeacherReward!);
-    process.stderr.write(`multi-env seed ${seed}: ${multiEnv!.students.map((s) => `${s.env} ${s.reward.mean.toFixed(1)}`).join(', ')}\n`);
+    const multiEnv = await distillMultiEnv({ teachers: files, student: hidden, outDir: join(out, `multi-s${seed}`), seed });
+    total = multiEnv.totalParameters;
+    shared = multiEnv.sharedParameters;
+    for (const s of multiEnv.students) (multi[s.env] ??= []).push(s.ofTeacherReward!);
+    process.stderr.write(`multi-env seed ${seed}: ${multiEnv.students.map((s) => `${s.env} ${s.reward.mean.toFixed(1)}`).join(', ')}\n`);
   }
   // One student per env, all of one width h, with h chosen so that their parameters add up closest to the multi-env total.
   const envs = files.map((f) => f.slice(f.lastIndexOf('@') + 1));
@@ -76,7 +74,7 @@ if (kind === 'ensemble') {
   for (const seed of seeds) {
     for (const [k, given] of files.entries()) {
       const file = given.slice(0, given.lastIndexOf('@'));
-      const s = await distill({ ...defaults, teacher: file, env: envs[k], student: hidden.map(() => width), outDir: join(out, `single-${envs[k]}-s${seed}`), seed });
+      const s = await distill({ teacher: file, env: envs[k], student: hidden.map(() => width), outDir: join(out, `single-${envs[k]}-s${seed}`), seed });
       (single[envs[k]] ??= []).push(s.ofTeacherReward!);
       process.stderr.write(`single ${envs[k]} seed ${seed}: ${s.reward.mean.toFixed(1)}\n`);
     }

@@ -144,6 +144,7 @@ export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promi
   const dataset = datasetFile ? readDataset(datasetFile) : undefined;
   if (o.fromDemos && dataset!.header.targets !== 'none') throw new UsageError('--from-demos expects a file written by `qdistill record`', o.fromDemos);
   const paths = teachers.map((t) => t.path);
+  const teacherPath = paths.join(' + ') || undefined;
   const members: Policy[] = [];
   const memberParameters: number[] = [];
   for (const { path, loaded, env } of teachers) {
@@ -164,7 +165,7 @@ export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promi
   const log = o.onLog ?? (() => {});
   let loss: LossName;
   try {
-    loss = chooseLoss({ teacher, teacherPath: paths.join(' + ') || undefined, actionsOnly, log }, o);
+    loss = chooseLoss({ teacher, teacherPath, actionsOnly, log }, o);
   } catch (error) {
     await teacher?.dispose();
     throw error;
@@ -176,7 +177,7 @@ export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promi
     throw new UsageError(`the stop rule needs at least ${MIN_STOP_EPISODES} paired episodes (--eval-episodes ${o.evalEpisodes}); raise it or pass --no-early-stop`);
   }
   const teacherStopReturns = teacher && o.earlyStop !== false ? await playStopEpisodes(teacher, o.evalEpisodes) : null;
-  return { teacher, teacherPath: paths.length ? paths.join(' + ') : undefined, teacherFiles: paths, memberGoals, teacherParameters, actionsOnly, loss, dataset, spec, goal, randomReward, teacherStopReturns, log };
+  return { teacher, teacherPath, teacherFiles: paths, memberGoals, teacherParameters, actionsOnly, loss, dataset, spec, goal, randomReward, teacherStopReturns, log };
 }
 
 /** Teachers grouped by the environment they play, in the order given (files with no env known form one group). */

@@ -22,11 +22,11 @@ export function mixtureLogProbabilities(memberOutputs: Float32Array[], temperatu
     mean.fill(0);
     memberOutputs.forEach((q, k) => {
       const at = row * actionCount;
-      let max = -Infinity;
-      for (let a = 0; a < actionCount; a++) max = Math.max(max, q[at + a] / temperatures[k]);
-      let sum = 0;
-      for (let a = 0; a < actionCount; a++) sum += Math.exp(q[at + a] / temperatures[k] - max);
-      for (let a = 0; a < actionCount; a++) mean[a] += Math.exp(q[at + a] / temperatures[k] - max) / sum / memberOutputs.length;
+      const logits = Array.from({ length: actionCount }, (_, a) => q[at + a] / temperatures[k]);
+      const max = Math.max(...logits);
+      const exps = logits.map((l) => Math.exp(l - max));
+      const sum = exps.reduce((s, e) => s + e, 0);
+      exps.forEach((e, a) => (mean[a] += e / sum / memberOutputs.length));
     });
     for (let a = 0; a < actionCount; a++) out[row * actionCount + a] = Math.max(Math.log(mean[a]), LOG_FLOOR);
   }

@@ -10,7 +10,7 @@ import { observationSize } from '../envs/types.js';
 import type { Policy } from '../infer/policy.js';
 import { evaluateLockstep } from '../rollout/lockstep.js';
 import { DEFAULT_STOP_SEED } from '../rollout/seeds.js';
-import { greedyAction } from '../tfjs/greedy.js';
+import { greedyAction, greedyActions } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
 import type { NonInferiority } from '../util/confidence.js';
@@ -75,16 +75,6 @@ export interface DistillRun {
   /** Start from this network instead of a fresh one (finetuning a pruned policy); it must match config.hidden. */
   student?: tf.LayersModel;
   onRound?: (r: RoundReport) => void;
-}
-
-/** Greedy actions of a tfjs network for a batch of observations. */
-function batchGreedy(model: tf.LayersModel, shape: number[]) {
-  return async (observations: Float32Array, count: number): Promise<ArrayLike<number>> => {
-    const best = tf.tidy(() => (model.predict(tf.tensor(observations, [count, ...shape])) as tf.Tensor).argMax(1));
-    const actions = await best.data();
-    best.dispose();
-    return actions;
-  };
 }
 
 /** One environment's part of a distillation: its teacher (or dataset), its student network and its stop rule. */
@@ -187,12 +177,13 @@ function openTask(task: DistillTask, config: DistillConfig, index: number) {
   const spec = env.spec;
   const actionCount = spec.actionCount;
   // Task 0 draws from the run's seed as a one-environment run always has; the others from seeds derived from it.
-  const rng = new Rng(index === 0 ? config.seed : deriveSeed(config.seed, 100 + index));
+  const taskSeed = index === 0 ? config.seed : deriveSeed(config.seed, 100 + index);
+  const rng = new Rng(taskSeed);
   const memory = initialMemory ?? new DistillMemory(config.memorySize, observationSize(spec), actionCount);
   const collector: Collector | null = teacher
-    ? { env, teacher, studentAct: (o) => greedyAction(student, o, spec.observationShape), rng, seed: deriveSeed(index === 0 ? config.seed : deriveSeed(config.seed, 100 + index), 7), episodes: 0, observation: null, actorFor: task.actorFor }
+    ? { env, teacher, studentAct: (o) => greedyAction(student, o, spec.observationShape), rng, seed: deriveSeed(taskSeed, 7), episodes: 0, observation: null, actorFor: task.actorFor }
     : null;
-  const studentBatch = batchGreedy(student, spec.observationShape);
+  const studentBatch = (observations: Float32Array, count: number) => greedyActions(student, observations, count, spec.observationShape);
   const usesTemperature = config.loss === 'kl' || config.loss === 'dqn+kl';
   let temperature: ResolvedTemperature | null = null;
   let scale = NaN;
