@@ -143,7 +143,7 @@ function show(): void {
     : !state.ready
       ? 'loading…'
       : state.done
-        ? state.truncated ? 'done (time limit)' : 'done'
+        ? state.truncated && !state.terminated ? 'done (time limit)' : 'done'
         : state.paused ? 'paused' : 'playing';
   ui.pause.textContent = state.paused ? 'play' : 'pause';
 }

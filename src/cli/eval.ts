@@ -7,9 +7,10 @@ import { integer, oneOf } from './options.js';
 import { formatTable, printJson, startProgress } from './output.js';
 import { addRuntimeTuningOptions, resolveRuntime, runtimeOption, runtimeOptionsFrom, type RuntimeTuningFlags } from './runtime-option.js';
 import { checkEnvId } from '../envs/registry.js';
+import { UsageError } from '../util/errors.js';
 
 /** The flags of `eval`: what the file player takes, plus --json. */
-export interface EvalFlags extends RuntimeTuningFlags, Pick<EvaluateFileOptions, 'env' | 'episodes' | 'seed' | 'backend' | 'runtime' | 'workers'> {
+export interface EvalFlags extends RuntimeTuningFlags, Pick<EvaluateFileOptions, 'env' | 'episodes' | 'seed' | 'backend' | 'runtime' | 'workers' | 'numEnvs'> {
   json?: boolean;
 }
 
@@ -22,6 +23,7 @@ export function registerEval(program: Command): void {
     .option('--seed <n>', 'seed of the evaluation episodes', integer(0, 2 ** 32 - 1), DEFAULT_EVAL_SEED)
     .addOption(runtimeOption())
     .option('--workers <n>', 'play episodes in parallel on worker threads (results do not depend on n)', integer(1, 256), 1)
+    .option('--num-envs <n>', 'envs stepped side by side, one batched policy call per step (results do not depend on n; for a gym: env one round trip to Python steps them all)', integer(1, 4096), 1)
     .addOption(new Option('--backend <name>', 'tfjs backend for tfjs models (auto = wasm)').argParser(oneOf(BACKEND_NAMES)).default('auto'))
     .option('--json', 'print per-episode returns as JSON')
     .addHelpText('after', '\nExample:\n  qdistill eval models/cartpole-v1/teacher.onnx --episodes 100 --workers 2\n  qdistill eval models/cartpole-v1-student-16x16/student.onnx --runtime auto\n  qdistill eval models/pytorch/cartpole-v1-mlp.onnx --env CartPole-v1 --json')
@@ -30,13 +32,14 @@ export function registerEval(program: Command): void {
 
 export async function runEval(modelPath: string, flags: EvalFlags): Promise<void> {
   if (flags.env) checkEnvId(flags.env);
+  if (flags.workers > 1 && (flags.numEnvs ?? 1) > 1) throw new UsageError('--workers and --num-envs do not combine: pick one (--num-envs for a gym: env, whose steps run in Python)');
   if (modelPath.endsWith('.onnx')) flags = { ...flags, runtime: await resolveRuntime(flags.runtime, modelPath, flags.env, flags.json, flags) };
   const { evaluateFile } = await import('../rollout/player.js');
   const progress = startProgress('eval', flags.episodes);
   const { file, result } = await evaluateFile(modelPath, { ...flags, ...runtimeOptionsFrom(flags), onEpisode: (done) => progress.update(done), onLog: (line) => process.stderr.write(`${line}\n`) });
   progress.stop();
   if (flags.json) {
-    printJson({ model: file, runtime: modelPath.endsWith('.onnx') ? flags.runtime : 'tfjs', workers: flags.workers, ...result });
+    printJson({ model: file, runtime: modelPath.endsWith('.onnx') ? flags.runtime : 'tfjs', workers: flags.workers, numEnvs: flags.numEnvs, ...result });
     return;
   }
   process.stdout.write(

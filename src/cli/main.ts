@@ -19,6 +19,7 @@ import { registerInspect } from './inspect.js';
 import { registerRecord } from './record.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
+import { addGymOptions, applyGymOptions } from './env-options.js';
 
 export function buildProgram(): Command {
   const program = new Command('qdistill')
@@ -43,6 +44,8 @@ export function buildProgram(): Command {
   registerCompare(program);
   registerServe(program);
   registerDemo(program);
+  addGymOptions(program);
+  program.hook('preAction', (_program, command) => applyGymOptions(command));
   // Every command reports bad flags through the handler below instead of exiting on its own.
   const silence = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });

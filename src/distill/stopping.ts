@@ -7,7 +7,7 @@ import { pairedNonInferiority, type NonInferiority } from '../util/confidence.js
 import { meanStd } from '../rollout/evaluate.js';
 import { evaluateLockstep } from '../rollout/lockstep.js';
 import { DEFAULT_STOP_SEED } from '../rollout/seeds.js';
-import { argmax } from '../policy/agreement.js';
+import { argmaxRows } from '../policy/agreement.js';
 import type { Policy } from '../infer/policy.js';
 
 /** Fewest paired episodes the rule judges on (the t bound needs a few degrees of freedom to mean anything). */
@@ -72,10 +72,6 @@ export function describeStop(stop: StopOutcome): string {
 
 /** A policy's greedy returns on the stop episodes (episode i from deriveSeed(seed, i)), all played at once with one batched call per step. */
 export async function playStopEpisodes(policy: Policy, episodes: number, seed = DEFAULT_STOP_SEED): Promise<number[]> {
-  const actionCount = policy.spec.actionCount;
-  const act = async (observations: Float32Array, count: number) => {
-    const q = await policy.qValues(observations, count);
-    return Array.from({ length: count }, (_, i) => argmax(q, i * actionCount, actionCount));
-  };
+  const act = async (observations: Float32Array, count: number) => argmaxRows(await policy.qValues(observations, count), count);
   return (await evaluateLockstep(policy.spec.id, act, { episodes, seed })).returns;
 }

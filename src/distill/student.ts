@@ -119,6 +119,20 @@ export async function distillTasks(
   target: tf.LayersModel | null = null,
 ): Promise<{ tasks: TaskResult[]; stoppedEarly: boolean; wallSeconds: number }> {
   const states = tasks.map((task, k) => openTask(task, config, k));
+  try {
+    return await runTasks(tasks, states, config, onRound, target);
+  } finally {
+    for (const t of states) t.close();
+  }
+}
+
+async function runTasks(
+  tasks: DistillTask[],
+  states: ReturnType<typeof openTask>[],
+  config: DistillConfig,
+  onRound: ((reports: RoundReport[]) => void) | undefined,
+  target: tf.LayersModel | null,
+): Promise<{ tasks: TaskResult[]; stoppedEarly: boolean; wallSeconds: number }> {
   const optimizer = tf.train.adam(config.learningRate);
   const started = performance.now();
   let met = false;
@@ -195,6 +209,10 @@ function openTask(task: DistillTask, config: DistillConfig, index: number) {
   let seenTargets: Float32Array[] = [];
 
   return {
+    /** Ends the collection env (a Gymnasium env's Python process). */
+    close() {
+      env.close?.();
+    },
     async collect(round: number) {
       if (collector) await collectSteps(collector, memory, config.stepsPerRound, teacherShareFor(config.collect, round, config.rounds));
       if (memory.size === 0) throw new UsageError('the dataset is empty: nothing to distill');

@@ -122,7 +122,8 @@ export class AcrobotEnv implements Env {
       observation: this.observe(),
       reward: terminated ? 0 : -1,
       terminated,
-      truncated: !terminated && this.steps >= this.spec.maxEpisodeSteps,
+      // As Gymnasium's TimeLimit wrapper: the limit truncates whether or not this step also terminates.
+      truncated: this.steps >= this.spec.maxEpisodeSteps,
     };
   }
 

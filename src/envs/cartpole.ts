@@ -63,7 +63,8 @@ export class CartPoleEnv implements Env {
       observation: Float32Array.from(this.state),
       reward: 1,
       terminated,
-      truncated: !terminated && this.steps >= this.spec.maxEpisodeSteps,
+      // As Gymnasium's TimeLimit wrapper: the limit truncates whether or not this step also terminates.
+      truncated: this.steps >= this.spec.maxEpisodeSteps,
     };
   }
 }

@@ -19,9 +19,14 @@
 //     Gymnasium's after a while (contacts make them chaotic) although the rules are the same. The
 //     observation is rounded to float32 like Gymnasium's; the reward is computed in float64 from the
 //     unrounded state, as Gymnasium does with Python floats.
-//  3. Revolute joint reference angle: planck's RevoluteJoint defaults `referenceAngle` to
-//     bodyB.angle − bodyA.angle (±0.05 for the legs) when it is not given, where b2RevoluteJointDef
-//     defaults it to 0. We pass 0 explicitly, so the leg limits (0.4..0.9 and −0.9..−0.4) mean the same.
+//  3. Leg joints' reference angle (shared with Gymnasium, not a difference). Gymnasium builds each leg joint
+//     with pybox2d's revoluteJointDef(...) and no referenceAngle. The C++ b2RevoluteJointDef defaults it to 0,
+//     but pybox2d's Python constructor (Box2D/Box2D_joints.i) sets referenceAngle = bodyB.angle − bodyA.angle
+//     whenever both bodies are given and referenceAngle is not: the legs are created at i·0.05 rad and the
+//     lander at 0, so legs[0] (i = −1) gets −0.05 and legs[1] (i = +1) gets +0.05. The limits apply to
+//     bodyB.angle − bodyA.angle − referenceAngle, so the leg angles relative to the hull stay within
+//     0.35..0.85 and −0.85..−0.35. We pass that difference explicitly; planck would compute the same when
+//     referenceAngle is left undefined, but takes an explicit 0 as 0 (which shifted both ranges by 0.05).
 //  4. Sleeping (the "+100, not awake" ending). Shared with Box2D 2.3: sleeping is allowed by default in the
 //     world and on every body; a body falls asleep only together with its whole island (lander + both legs,
 //     the static ground does not count) once every body in it has stayed under 0.01 m/s and 2 deg/s for
@@ -33,9 +38,9 @@
 //     +100 ending) by up to 0.5 s per flicker in planck, not in Box2D.
 //  5. Particles are not simulated. Gymnasium only creates them when rendering, they collide with the
 //     ground only and the contact listener ignores them, so they never affect the lander.
-//  6. The time limit lives in the env: `truncated` is true on the 1000th step after reset unless the step
-//     also terminates (Gymnasium's TimeLimit wrapper reports both; here `terminated` wins). The step done
-//     inside reset does not count, as in Gymnasium.
+//  6. The time limit lives in the env: `truncated` is true on the 1000th step after reset, also when that
+//     step terminates (then both flags are true, as Gymnasium's TimeLimit wrapper reports them). The step
+//     done inside reset does not count, as in Gymnasium.
 //  7. Only the defaults of the Gymnasium constructor are implemented: continuous = false, gravity = −10,
 //     enable_wind = false (so no wind or turbulence draws either). No rendering; `bodies` exposes the state
 //     a renderer needs.
@@ -220,7 +225,8 @@ export class LunarLanderEnv implements Env {
           bodyB: leg,
           localAnchorA: { x: 0, y: 0 },
           localAnchorB: { x: (i * C.legAway) / C.scale, y: C.legDown / C.scale },
-          referenceAngle: 0,
+          // pybox2d's default when no referenceAngle is given (see note 3 at the top).
+          referenceAngle: leg.getAngle() - lander.getAngle(),
           enableMotor: true,
           enableLimit: true,
           maxMotorTorque: C.legSpringTorque,
@@ -251,7 +257,8 @@ export class LunarLanderEnv implements Env {
       observation,
       reward,
       terminated,
-      truncated: !terminated && this.steps >= this.spec.maxEpisodeSteps,
+      // As Gymnasium's TimeLimit wrapper: the limit truncates whether or not this step also terminates.
+      truncated: this.steps >= this.spec.maxEpisodeSteps,
     };
   }
 

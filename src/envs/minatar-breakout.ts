@@ -8,6 +8,9 @@
 // (sparisi/gym_minatar) registers for its MinAtar games: far longer than a DQN-trained agent's episodes
 // (it breaks a brick every few dozen steps and rarely scores above ~100) yet it guarantees an episode ends when a
 // policy keeps the ball alive forever. (gymnax uses 1 000, which does cut off good agents.)
+// gym_minatar registers that limit with Gymnasium's register(max_episode_steps=...), i.e. through Gymnasium's
+// TimeLimit wrapper, so `truncated` follows TimeLimit's rule: true on step 10 000 even if that step also ends
+// the game (both flags are then true). (kenjyoung/MinAtar's own Gymnasium registration sets no limit at all.)
 import { Rng } from './rng.js';
 import { checkAction, type Env, type EnvSpec, type StepResult } from './types.js';
 
@@ -133,7 +136,8 @@ export class MinAtarBreakoutEnv implements Env {
       observation: this.observe(),
       reward,
       terminated,
-      truncated: !terminated && this.steps >= this.spec.maxEpisodeSteps,
+      // As Gymnasium's TimeLimit wrapper: the limit truncates whether or not this step also terminates.
+      truncated: this.steps >= this.spec.maxEpisodeSteps,
     };
   }
 

@@ -55,7 +55,8 @@ export class MountainCarEnv implements Env {
       observation: Float32Array.from(this.state),
       reward: -1,
       terminated,
-      truncated: !terminated && this.steps >= this.spec.maxEpisodeSteps,
+      // As Gymnasium's TimeLimit wrapper: the limit truncates whether or not this step also terminates.
+      truncated: this.steps >= this.spec.maxEpisodeSteps,
     };
   }
 }

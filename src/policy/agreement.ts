@@ -8,6 +8,12 @@ export function argmax(values: ArrayLike<number>, offset = 0, length = values.le
   return best;
 }
 
+/** The argmax of each of the `count` rows of `values` (row-major, values.length / count per row). */
+export function argmaxRows(values: ArrayLike<number>, count: number): number[] {
+  const width = values.length / count;
+  return Array.from({ length: count }, (_, i) => argmax(values, i * width, width));
+}
+
 /** Share of states where two output arrays ([states × actions], row-major) pick the same action. */
 export function actionAgreement(a: Float32Array, b: Float32Array, actionCount: number): number {
   const states = a.length / actionCount;

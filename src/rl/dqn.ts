@@ -213,6 +213,7 @@ export async function trainDqn(run: TrainRun): Promise<TrainResult> {
     await report(false);
   }
   await report(true);
+  env.close?.();
   lastLoss?.dispose();
   targetNetwork.dispose();
   optimizer.dispose();

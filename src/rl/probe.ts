@@ -24,6 +24,7 @@ export function makeTrainingProbe(envId: string, config: DqnConfig, seed: number
     targets[i] = result.reward + rng.normal();
     observation = result.terminated || result.truncated ? env.reset() : result.observation;
   }
+  env.close?.();
   return {
     build: () => buildQNetwork(env.spec, networkConfig(config), seed),
     loss: (model) => qLoss(model, observations, actions, tf.tensor1d(targets), env.spec.observationShape),

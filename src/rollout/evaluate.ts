@@ -40,11 +40,15 @@ export async function evaluatePolicy(
   const env = makeEnv(envId);
   const returns: number[] = [];
   const lengths: number[] = [];
-  for (let episode = 0; episode < options.episodes; episode++) {
-    const { total, length } = await playEpisode(env, act, deriveSeed(options.seed, episode));
-    returns.push(total);
-    lengths.push(length);
-    options.onEpisode?.(episode + 1);
+  try {
+    for (let episode = 0; episode < options.episodes; episode++) {
+      const { total, length } = await playEpisode(env, act, deriveSeed(options.seed, episode));
+      returns.push(total);
+      lengths.push(length);
+      options.onEpisode?.(episode + 1);
+    }
+  } finally {
+    env.close?.();
   }
   return { env: envId, episodes: options.episodes, seed: options.seed, ...meanStd(returns), returns, lengths };
 }

@@ -1,8 +1,10 @@
 // Evaluation on worker_threads: each worker opens the policy file itself and plays the episodes it is handed,
 // episode i always on deriveSeed(seed, i), so the returns — and their order — do not depend on the number
 // of workers. Workers pull episode indices one at a time, which keeps them busy when episode lengths differ.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../util/worker.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
+import type { GymEnvOptions } from '../gym/index.js';
 import { meanStd, type EvalResult } from './evaluate.js';
 
 export interface ParallelEvalOptions {
@@ -10,7 +12,7 @@ export interface ParallelEvalOptions {
   seed: number;
   workers: number;
   /** Policy file and how to open it in the workers (a runtime name and an env id for files without metadata). */
-  open: RuntimeOptions & { file: string; runtime?: string; env?: string };
+  open: RuntimeOptions & { file: string; runtime?: string; env?: string; gym?: GymEnvOptions };
   onEpisode?: (done: number) => void;
 }
 
@@ -19,14 +21,6 @@ export type WorkerReply =
   | { type: 'ready'; env: string }
   | { type: 'episode'; index: number; total: number; length: number }
   | { type: 'error'; message: string; usage: boolean };
-
-/** The worker's entry: the built .js module, or under tsx (tests, development) a loader that imports the .ts source. */
-function startWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./eval-worker.js', import.meta.url), { workerData, stdout: false });
-  // Node 20 does not apply tsx's --import hooks to a worker's entry, so import the source through tsx's API.
-  const source = JSON.stringify(new URL('./eval-worker.ts', import.meta.url).href);
-  return new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${source}, ${source}))`, { eval: true, execArgv: [], workerData, stdout: false });
-}
 
 export async function evaluatePolicyParallel(o: ParallelEvalOptions): Promise<EvalResult> {
   const returns: number[] = new Array(o.episodes);
@@ -40,7 +34,7 @@ export async function evaluatePolicyParallel(o: ParallelEvalOptions): Promise<Ev
     await Promise.all(
       Array.from({ length: count }, () =>
         new Promise<void>((resolve, reject) => {
-          const worker = startWorker({ ...o.open, seed: o.seed });
+          const worker = startModuleWorker(import.meta.url, 'eval-worker', { workerData: { ...o.open, seed: o.seed }, stdout: false });
           workers.push(worker);
           const hand = () => worker.postMessage((next < o.episodes ? { type: 'episode', index: next++ } : { type: 'stop' }) satisfies WorkerRequest);
           worker.on('message', (reply: WorkerReply) => {

@@ -3,10 +3,13 @@
 import { dirname } from 'node:path';
 import { envSpec, checkEnvId } from '../envs/registry.js';
 import { openPolicy } from '../infer/open.js';
+import { GYM_PREFIX, gymEnvOptions } from '../gym/index.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { readCard } from '../policy/card.js';
 import { activateBackend, quietTfjs } from '../tfjs/backends.js';
-import { greedyAction } from '../tfjs/greedy.js';
+import { greedyAction, greedyActions } from '../tfjs/greedy.js';
+import { argmaxRows } from '../policy/agreement.js';
+import { evaluateLockstep, type BatchActFn } from './lockstep.js';
 import { loadLayersModel, resolveModelJson } from '../tfjs/model-io.js';
 import { UsageError } from '../util/errors.js';
 import { evaluatePolicy, type EvalResult } from './evaluate.js';
@@ -24,16 +27,22 @@ export interface EvaluateFileOptions extends RuntimeOptions {
   runtime: string;
   /** Worker threads (ONNX files only); results do not depend on the count. */
   workers: number;
+  /**
+   * Envs stepped side by side in this thread, the policy called once per step for all of them (default 1);
+   * results do not depend on the count. For a Gymnasium env, one round trip to Python steps them all.
+   */
+  numEnvs?: number;
   onEpisode?: (done: number) => void;
   /** How the file was read (an ArgMax's Q-values, a fixed batch made symbolic, …), one line each. */
   onLog?: (line: string) => void;
 }
 
 /** A greedy player for a model file: ONNX through onnxruntime, or a tfjs folder through tfjs. */
-async function openPlayer(modelPath: string, flags: EvaluateFileOptions): Promise<{ envId: string; file: string; act: ActFn; close(): Promise<void> }> {
+async function openPlayer(modelPath: string, flags: EvaluateFileOptions): Promise<{ envId: string; file: string; act: ActFn; actBatch: BatchActFn; close(): Promise<void> }> {
   if (modelPath.endsWith('.onnx')) {
     const policy = await openPolicy(modelPath, { ...runtimeOptionsOf(flags), env: flags.env, runtime: flags.runtime, onLog: flags.onLog });
-    return { envId: policy.spec.id, file: modelPath, act: (obs) => policy.act(obs), close: () => policy.dispose() };
+    const actBatch: BatchActFn = async (observations, count) => argmaxRows(await policy.qValues(observations, count), count);
+    return { envId: policy.spec.id, file: modelPath, act: (obs) => policy.act(obs), actBatch, close: () => policy.dispose() };
   }
   const modelJson = resolveModelJson(modelPath);
   const envId = flags.env ?? readCard(dirname(modelJson))?.env;
@@ -51,7 +60,8 @@ async function openPlayer(modelPath: string, flags: EvaluateFileOptions): Promis
       modelPath,
     );
   }
-  return { envId, file: modelJson, act: (obs) => greedyAction(model, obs, spec.observationShape), close: async () => {
+  const actBatch: BatchActFn = (observations, count) => greedyActions(model, observations, count, spec.observationShape);
+  return { envId, file: modelJson, act: (obs) => greedyAction(model, obs, spec.observationShape), actBatch, close: async () => {
       model.dispose();
     } };
 }
@@ -62,12 +72,13 @@ async function evalOnWorkers(modelPath: string, flags: EvaluateFileOptions, onEp
   // Open once here first, so a bad file or runtime fails with its usual one-line message.
   const probe = await openPolicy(modelPath, { ...runtimeOptionsOf(flags), env: flags.env, runtime: flags.runtime, onLog: flags.onLog });
   await probe.dispose();
+  const gym = probe.spec.id.startsWith(GYM_PREFIX) ? gymEnvOptions(probe.spec.id) : undefined;
   try {
     return await evaluatePolicyParallel({
       episodes: flags.episodes,
       seed: flags.seed,
       workers: flags.workers,
-      open: { ...runtimeOptionsOf(flags), file: modelPath, runtime: flags.runtime, env: flags.env },
+      open: { ...runtimeOptionsOf(flags), file: modelPath, runtime: flags.runtime, env: flags.env, gym },
       onEpisode,
     });
   } catch (error) {
@@ -89,7 +100,11 @@ export async function evaluateFile(modelPath: string, o: EvaluateFileOptions): P
   if (o.workers > 1) return { file: modelPath, result: await evalOnWorkers(modelPath, o, onEpisode) };
   const player = await openPlayer(modelPath, o);
   try {
-    return { file: player.file, result: await evaluatePolicy(player.envId, player.act, { episodes: o.episodes, seed: o.seed, onEpisode }) };
+    const { episodes, seed } = o;
+    const result = (o.numEnvs ?? 1) > 1
+      ? await evaluateLockstep(player.envId, player.actBatch, { episodes, seed, numEnvs: o.numEnvs, onEpisode })
+      : await evaluatePolicy(player.envId, player.act, { episodes, seed, onEpisode });
+    return { file: player.file, result };
   } finally {
     await player.close();
   }

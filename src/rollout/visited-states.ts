@@ -65,6 +65,10 @@ export async function visitedStates(policy: Policy, count: number, seed: number)
       filled++;
     },
   };
-  await collectSteps({ env, teacher: policy, studentAct: () => 0, rng: new Rng(seed), seed, episodes: 0, observation: null }, sink, count, 1);
+  try {
+    await collectSteps({ env, teacher: policy, studentAct: () => 0, rng: new Rng(seed), seed, episodes: 0, observation: null }, sink, count, 1);
+  } finally {
+    env.close?.();
+  }
   return { observations, outputs };
 }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
-const SHARED = new Set(['util', 'envs', 'onnx', 'tfjs', 'policy', 'codegen', 'infer', 'rollout']);
+const SHARED = new Set(['util', 'envs', 'gym', 'onnx', 'tfjs', 'policy', 'codegen', 'infer', 'rollout']);
 const STAGES = new Set(['rl', 'distill', 'compress', 'benchmark', 'serve', 'export', 'import']);
 
 interface Import {

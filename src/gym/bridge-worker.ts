@@ -1,0 +1,87 @@
+// The thread that owns one bridge process (see bridge.ts). The thread that steps the env waits on a shared
+// counter while this one does the asynchronous part: it writes request frames to the child's stdin, cuts
+// the child's stdout into frames, and hands each frame (or the child's death) back through a MessagePort,
+// bumping the counter after every message.
+import { spawn } from 'node:child_process';
+import { workerData, type MessagePort } from 'node:worker_threads';
+
+/** What the bridge thread starts with. */
+export interface BridgeWorkerData {
+  python: string;
+  script: string;
+  port: MessagePort;
+  /** Int32Array over a SharedArrayBuffer: [0] counts the messages posted to `port`. */
+  signal: Int32Array;
+}
+
+/** From the stepping thread: a frame to write, or the order to end the child. */
+export type ToBridge = { type: 'send'; frame: Uint8Array } | { type: 'kill' };
+
+/** To the stepping thread. */
+export type FromBridge =
+  | { type: 'spawned'; pid: number }
+  | { type: 'frame'; header: Record<string, unknown>; payload: Uint8Array }
+  | { type: 'exit'; code: number | null; signal: string | null; stderr: string }
+  | { type: 'spawn-error'; code: string; message: string }
+  | { type: 'garbled'; message: string };
+
+const { python, script, port, signal } = workerData as BridgeWorkerData;
+const STDERR_KEPT = 4096;
+
+function post(message: FromBridge, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+}
+
+// -u: unbuffered, so a frame is never stuck in Python's buffer; the env's own prints go to stderr.
+const child = spawn(python, ['-u', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+let stderr = '';
+let pending: Buffer = Buffer.alloc(0);
+let spawned = false;
+
+child.on('spawn', () => {
+  spawned = true;
+  post({ type: 'spawned', pid: child.pid! });
+});
+child.on('error', (error: NodeJS.ErrnoException) => {
+  if (!spawned) post({ type: 'spawn-error', code: error.code ?? '', message: error.message });
+});
+child.on('exit', (code, sig) => {
+  post({ type: 'exit', code, signal: sig, stderr });
+  port.close();
+});
+child.stdin.on('error', () => {}); // a dead child's EPIPE: reported through 'exit'
+child.stderr.on('data', (chunk: Buffer) => {
+  stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
+});
+child.stdout.on('data', (chunk: Buffer) => {
+  pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+  for (;;) {
+    if (pending.length < 4) return;
+    const headerLength = pending.readUInt32LE(0);
+    if (pending.length < 4 + headerLength) return;
+    let header: Record<string, unknown>;
+    try {
+      header = JSON.parse(pending.subarray(4, 4 + headerLength).toString('utf8')) as Record<string, unknown>;
+    } catch {
+      // Not a frame: something wrote to the protocol's stdout; nothing after this can be trusted.
+      post({ type: 'garbled', message: `the bridge wrote ${JSON.stringify(pending.subarray(0, 40).toString('latin1'))}… where a frame was due` });
+      child.kill('SIGKILL');
+      pending = Buffer.alloc(0);
+      return;
+    }
+    const payloadLength = Number(header.payload ?? 0);
+    const end = 4 + headerLength + payloadLength;
+    if (pending.length < end) return;
+    const payload = new Uint8Array(payloadLength);
+    payload.set(pending.subarray(4 + headerLength, end));
+    pending = pending.subarray(end);
+    post({ type: 'frame', header, payload }, [payload.buffer as ArrayBuffer]);
+  }
+});
+
+port.on('message', (message: ToBridge) => {
+  if (message.type === 'kill') child.kill('SIGKILL');
+  else child.stdin.write(message.frame);
+});

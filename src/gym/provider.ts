@@ -1,0 +1,81 @@
+// `gym:<id>` environments: the env provider that makes a user's Gymnasium environments through the bridge.
+// Options that an id alone cannot carry (kwargs, the Python, wrappers, the timeout) are set per id with
+// configureGymEnv; an id never configured is made with the defaults.
+import { registerEnvProvider } from '../envs/registry.js';
+import { checkAction, type EnvSpec, type StepResult, type VectorEnv } from '../envs/types.js';
+import { GymBridge, type BridgeHello, type GymEnvOptions } from './bridge.js';
+
+/** The prefix of every Gymnasium env id in qdistill: 'gym:CartPole-v1', 'gym:envs/grid.py:GridEnv'. */
+export const GYM_PREFIX = 'gym:';
+
+const configured = new Map<string, GymEnvOptions>();
+const specs = new Map<string, EnvSpec>();
+
+/**
+ * Sets how `gym:<options.env>` is made from now on in this process (kwargs, Python, wrappers, timeout) and
+ * returns that id, which every function taking an env id then accepts.
+ */
+export function configureGymEnv(options: GymEnvOptions): string {
+  const id = GYM_PREFIX + options.env;
+  configured.set(id, options);
+  specs.delete(id);
+  return id;
+}
+
+/** How `id` ('gym:…') is made: its configured options, or the defaults. */
+export function gymEnvOptions(id: string): GymEnvOptions {
+  return configured.get(id) ?? { env: id.slice(GYM_PREFIX.length) };
+}
+
+/** The qdistill spec of a bridged env, from the bridge's description of its spaces and limits. */
+function specOf(id: string, hello: BridgeHello): EnvSpec {
+  const shape = hello.observation_shape;
+  // An image with its channels last is laid out as our own image envs are; anything else is taken as it comes.
+  const layout = shape.length === 3 && shape[2] <= 4 && shape[0] > 4 ? 'hwc' : 'flat';
+  return {
+    id,
+    observationShape: shape,
+    observationLayout: layout,
+    actionCount: hello.actions,
+    maxEpisodeSteps: hello.max_episode_steps ?? Infinity,
+    rewardThreshold: hello.reward_threshold,
+  };
+}
+
+/** A vector of one Gymnasium env in one Python process. */
+class GymVectorEnv implements VectorEnv {
+  readonly spec: EnvSpec;
+  private readonly bridge: GymBridge;
+
+  constructor(id: string, readonly size: number) {
+    this.bridge = new GymBridge(gymEnvOptions(id), size);
+    this.spec = specOf(id, this.bridge.hello);
+    specs.set(id, this.spec);
+  }
+
+  reset(indices: number[], seeds: (number | undefined)[]): Float32Array[] {
+    return this.bridge.reset(indices, seeds.map((s) => s ?? null));
+  }
+
+  step(indices: number[], actions: ArrayLike<number>): StepResult[] {
+    for (let k = 0; k < indices.length; k++) checkAction(this.spec, actions[k]);
+    const r = this.bridge.step(indices, actions);
+    return r.observations.map((observation, k) => ({ observation, reward: r.rewards[k], terminated: r.terminated[k], truncated: r.truncated[k] }));
+  }
+
+  close(): void {
+    this.bridge.close();
+  }
+}
+
+registerEnvProvider({
+  prefix: GYM_PREFIX,
+  spec(id) {
+    const known = specs.get(id);
+    if (known) return known;
+    const probe = new GymVectorEnv(id, 1);
+    probe.close();
+    return probe.spec;
+  },
+  makeVector: (id, size) => new GymVectorEnv(id, size),
+});
