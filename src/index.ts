@@ -4,9 +4,10 @@
 // compiler reads stay free of tfjs's own types.
 
 // Environments
-export { makeEnv, listEnvs, envSpec, envIds } from './envs/registry.js';
+export { makeEnv, makeVectorEnv, listEnvs, envSpec, envIds } from './envs/registry.js';
+export { configureGymEnv, GYM_PREFIX, type GymEnvOptions } from './gym/index.js';
 export { deriveSeed } from './envs/rng.js';
-export type { Env, EnvSpec, StepResult, ObservationLayout } from './envs/types.js';
+export type { Env, EnvSpec, StepResult, ObservationLayout, VectorEnv } from './envs/types.js';
 
 // Policies: open any ONNX policy file on any runtime, play it, compare it
 export { openPolicy, openPolicyBytes, RUNTIMES, type OpenOptions } from './infer/open.js';

@@ -7,7 +7,8 @@ import type { DistillOptions, StudentSize } from '../distill/index.js';
 import { BACKEND_NAMES } from '../tfjs/backend-names.js';
 import { integer, integerList, number, oneOf } from './options.js';
 import { printJson, progressBars } from './output.js';
-import { DEFAULT_DISTILL } from '../distill/config.js';
+import { DEFAULT_DISTILL, DEFAULT_HELD_OUT_SHARE } from '../distill/config.js';
+import { DATASET_FORMATS } from '../policy/dataset.js';
 import { UsageError } from '../util/errors.js';
 import { addPolicyFileOptions, policyFileOptionsFrom, type PolicyFileFlags } from './runtime-option.js';
 
@@ -39,6 +40,7 @@ function addDistillOptions(command: Command): Command {
     .option('--memory-size <n>', 'replay memory capacity (states)', integer(1), DEFAULT_DISTILL.memorySize)
     .option('--rounds <n>', 'collect/train rounds at most', integer(1), DEFAULT_DISTILL.rounds)
     .option('--steps-per-round <n>', 'environment steps collected per round', integer(1), DEFAULT_DISTILL.stepsPerRound)
+    .option('--num-envs <n>', 'envs that collect side by side, one teacher call and one env step call for all of them (for a gym: env, one round trip to Python)', integer(1, 1024), DEFAULT_DISTILL.numEnvs)
     .option('--gradient-steps <n>', 'gradient steps per round', integer(1), DEFAULT_DISTILL.gradientStepsPerRound)
     .option('--batch-size <n>', 'minibatch size', integer(1), DEFAULT_DISTILL.batchSize)
     .option('--learning-rate <lr>', 'Adam learning rate', number(1e-8), DEFAULT_DISTILL.learningRate)
@@ -51,7 +53,8 @@ function addDistillOptions(command: Command): Command {
     // would no longer fix the student. wasm falls back to cpu by itself where its gradients differ.
     .addOption(new Option('--backend <name>', 'tfjs backend for the students').argParser(oneOf(BACKEND_NAMES)).default('wasm'))
     .option('--no-early-stop', 'spend the whole budget (default: stop once the paired stop rule is met)')
-    .option('--dataset <file>', 'reuse the labelled states of an earlier run (its dataset.qdb) instead of collecting')
+    .option('--dataset <file>', 'reuse the labelled states of an earlier run (its dataset.qdb or dataset.npz) instead of collecting')
+    .addOption(new Option('--dataset-format <format>', 'how the labelled states beside the student are written: dataset.qdb, or dataset.npz for numpy.load (observations, actions, rewards, next_observations, terminated, targets, meta)').argParser(oneOf(DATASET_FORMATS)).default('qdb'))
     .option('--json', 'print the result as JSON');
 }
 
@@ -94,16 +97,27 @@ export function registerDistill(program: Command): void {
       .argument('[teacher.onnx]', 'the teacher: any ONNX Q-network (ours, PyTorch, SB3, tf2onnx), or a file that gives actions only (behaviour cloning)')
       .requiredOption('--student <sizes>', 'student hidden layer sizes, e.g. 16,16', integerList)
       .option('--width <w>', 'MinAtar CNN students: conv filters = 16 × w', number(0.01, 16))
-      .option('--from-demos <file>', 'behaviour cloning on recorded observation–action pairs (`qdistill record`) instead of a teacher'),
+      .option('--from-demos <file>', 'behaviour cloning on recorded observation–action pairs (`qdistill record`) instead of a teacher')
+      .option(
+        '--observations <file>',
+        "offline: distil on states recorded anywhere, with no environment played — a .npy shaped (N, ...observation shape), or an .npz whose array 'observations' (else 'obs', else its only array) is; any numeric dtype, read as float32. The teacher labels them, --held-out-share of them are kept out of training, and agreement, decisive-state agreement and Q regret on those are reported instead of a return (--env only names the teacher's environment; the stop rule, --eval-episodes, --final-episodes, --collect, --steps-per-round, --num-envs and --memory-size are not used)",
+      )
+      .option('--held-out-share <share>', 'with --observations: share of the states held out of training for the fidelity figures, drawn by --seed', number(0.001, 0.9), DEFAULT_HELD_OUT_SHARE),
   )
-    .addHelpText('after', '\nExample:\n  qdistill distill models/cartpole-v1/teacher.onnx --student 16,16 --out runs/student\n  qdistill distill models/pytorch/cartpole-v1-mlp.onnx --env CartPole-v1 --student 8 --loss mse --out runs/s8\n  qdistill distill --teacher models/cartpole-v1/teacher.onnx --teacher models/pytorch/cartpole-v1-mlp.onnx --env CartPole-v1 --student 16,16 --out runs/ensemble\n  qdistill distill --teacher models/cartpole-v1/teacher.onnx --teacher models/acrobot-v1/teacher.onnx --student 64,64 --out runs/two-envs')
+    .addHelpText('after', '\nExample:\n  qdistill distill models/cartpole-v1/teacher.onnx --student 16,16 --out runs/student\n  qdistill distill models/cartpole-v1/teacher.onnx --student 16,16 --dataset-format npz --out runs/student-npz\n  qdistill record models/cartpole-v1/teacher.onnx --episodes 4 --out runs/cartpole-states.npz\n  qdistill distill models/cartpole-v1/teacher.onnx --observations runs/cartpole-states.npz --student 16,16 --rounds 5 --out runs/offline\n  qdistill distill models/pytorch/cartpole-v1-mlp.onnx --env CartPole-v1 --student 8 --loss mse --out runs/s8\n  qdistill distill --teacher models/cartpole-v1/teacher.onnx --teacher models/pytorch/cartpole-v1-mlp.onnx --env CartPole-v1 --student 16,16 --out runs/ensemble\n  qdistill distill --teacher models/cartpole-v1/teacher.onnx --teacher models/acrobot-v1/teacher.onnx --student 64,64 --out runs/two-envs')
     .action(async (teacherPath: string | undefined, flags: DistillFlags) => {
-      const { distillEnvironments, envFolder, studentsTable } = await import('../distill/index.js');
+      const { distillEnvironments, distillOffline, envFolder, heldOutLine, studentsTable } = await import('../distill/index.js');
       const { first, more } = teachersOf(teacherPath, flags);
+      if (flags.observations) {
+        if (more.length) throw new UsageError('offline distillation takes one teacher to label the observations');
+        const offline = await distillOffline(first, { hidden: flags.student, width: flags.width ?? 1 }, options(flags));
+        if (flags.json) return printJson(offline);
+        return void process.stdout.write(`${studentsTable([offline])}\n${heldOutLine(offline)}\nsaved ${join(flags.out, 'student.onnx')}, dataset.${flags.datasetFormat} (the training states) and card.json\n`);
+      }
       const { students, multiEnv } = await distillEnvironments(first, { hidden: flags.student, width: flags.width ?? 1 }, { ...options(flags), teachers: more });
       if (flags.json) return printJson(multiEnv ?? students[0]);
       process.stdout.write(studentsTable(students, { env: multiEnv !== null }) + '\n');
-      if (!multiEnv) return void process.stdout.write(`saved ${join(flags.out, 'student.onnx')}, dataset.qdb and card.json\n`);
+      if (!multiEnv) return void process.stdout.write(`saved ${join(flags.out, 'student.onnx')}, dataset.${flags.datasetFormat} and card.json\n`);
       process.stdout.write(`one ${multiEnv.student} student, ${multiEnv.totalParameters} parameters in all (${multiEnv.sharedParameters} shared): saved ${multiEnv.envs.map((e) => join(flags.out, envFolder(e), 'student.onnx')).join(', ')} and multi-env.md/json\n`);
     });
 

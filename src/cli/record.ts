@@ -23,9 +23,9 @@ export function registerRecord(program: Command): void {
   addPolicyFileOptions(command)
     .option('--episodes <n>', 'episodes to record', integer(1), 10)
     .option('--seed <n>', 'seed of the episodes', integer(0, 2 ** 32 - 1), DEFAULT_RECORD_SEED)
-    .requiredOption('--out <file>', 'demonstrations file (.qdb)')
+    .requiredOption('--out <file>', 'demonstrations file: .qdb, or .npz for numpy.load (observations, actions, rewards, next_observations, terminated, truncated, episode, meta)')
     .option('--json', 'print a summary as JSON')
-    .addHelpText('after', '\nExample:\n  qdistill record models/cartpole-v1/teacher.onnx --episodes 20 --out runs/cartpole-demos.qdb')
+    .addHelpText('after', '\nExample:\n  qdistill record models/cartpole-v1/teacher.onnx --episodes 20 --out runs/cartpole-demos.qdb\n  qdistill record models/cartpole-v1/teacher.onnx --episodes 5 --out runs/cartpole-demos.npz\n  python3 -c "import numpy as np; d = np.load(\'runs/cartpole-demos.npz\'); print(d[\'observations\'].shape, d[\'actions\'].dtype)"')
     .action(async (file: string, flags: RecordFlags) => {
       const { recordDemonstrations } = await import('../distill/index.js');
       const { output: _o, allowFp16: _f, json: _j, ...rest } = flags;

@@ -30,6 +30,11 @@ export interface DistillConfig {
   rounds: number;
   /** Environment steps collected per round (default 2000). */
   stepsPerRound: number;
+  /**
+   * Envs that collect side by side, one teacher call and one env call for all of them per step (default 1).
+   * More envs see more episodes per round; for a gym: env, one round trip to Python steps them all.
+   */
+  numEnvs: number;
   /** Adam steps on minibatches of the memory per round (default 500). */
   gradientStepsPerRound: number;
   /** States per minibatch (default 64). */
@@ -67,6 +72,7 @@ export const DEFAULT_DISTILL: Omit<DistillConfig, 'hidden' | 'convFilters'> = {
   memorySize: 50_000,
   rounds: 20,
   stepsPerRound: 2000,
+  numEnvs: 1,
   gradientStepsPerRound: 500,
   batchSize: 64,
   learningRate: 3e-3,
@@ -76,3 +82,5 @@ export const DEFAULT_DISTILL: Omit<DistillConfig, 'hidden' | 'convFilters'> = {
   seed: 1,
 };
 
+/** Offline distillation (`distill --observations`): the default share of the states held out of training, on which fidelity is measured. */
+export const DEFAULT_HELD_OUT_SHARE = 0.2;

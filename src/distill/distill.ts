@@ -1,6 +1,7 @@
 // The distill and sweep stages end to end: open the teacher, learn its target return, pick the backend,
 // train students, evaluate them on the shared evaluation seeds, and write student.onnx, card.json and the
 // labelled dataset. A sweep labels states once and trains every student size on the same labels.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -22,7 +23,10 @@ import { chooseBackend, type BackendChoice } from '../tfjs/choose-backend.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
-import { studentsTable, type StudentSummary } from './summary.js';
+import { studentsTable, type HeldOutFigures, type OfflineStudentSummary, type StudentSummary } from './summary.js';
+import { readArrayFile, toFloat32 } from '../util/npy.js';
+import { actionAgreement, argmax } from '../policy/agreement.js';
+import { fidelity } from '../policy/fidelity.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
 import { provenance } from '../policy/card.js';
@@ -31,12 +35,12 @@ import { progressOf, type OnLog, type OnProgress } from '../util/progress.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { heldOutFidelity } from './agreement.js';
 import { describeStop, MIN_STOP_EPISODES, playStopEpisodes, stopRule, type StopRule } from './stopping.js';
-import { fileHash, readDataset, writeDataset, type Dataset } from '../policy/dataset.js';
+import { fileHash, readDataset, writeDataset, type Dataset, type DatasetFormat } from '../policy/dataset.js';
 import { DistillMemory } from './memory.js';
 import { TeacherEnsemble } from './ensemble.js';
 import { distillStudent, type DistillResult, type RoundReport } from './student.js';
 import { collectSteps } from '../rollout/visited-states.js';
-import { DEFAULT_DISTILL, type DistillConfig } from './config.js';
+import { DEFAULT_DISTILL, DEFAULT_HELD_OUT_SHARE, type DistillConfig } from './config.js';
 import type { LossName } from './loss-names.js';
 import { DEFAULT_EVAL_SEED, DEFAULT_STOP_SEED } from '../rollout/seeds.js';
 import { type BackendName } from '../tfjs/backend-names.js';
@@ -65,8 +69,18 @@ export interface DistillOptions extends Omit<DistillConfig, 'hidden' | 'convFilt
   backend: BackendName;
   /** Behaviour cloning on a file written by `qdistill record`. */
   fromDemos?: string;
-  /** Labelled states of an earlier run to reuse. */
+  /** Labelled states of an earlier run to reuse (its dataset.qdb or dataset.npz). */
   dataset?: string;
+  /**
+   * Offline distillation (distillOffline): states recorded anywhere, a .npy of shape [N, ...observationShape],
+   * or an .npz whose array 'observations' (else 'obs', else its only array) is that. The teacher labels them;
+   * no environment is played.
+   */
+  observations?: string;
+  /** With `observations`: the share of the states held out of training, on which fidelity is measured (default 0.2; which states, the seed decides). */
+  heldOutShare?: number;
+  /** How the labelled states beside the student are written: dataset.qdb (default) or dataset.npz for numpy.load. */
+  datasetFormat?: DatasetFormat;
   /** Progress of the long steps (labelling, training rounds, evaluations). */
   onProgress?: OnProgress;
   /** What a person would be told (chosen backend, what is distilled into what). */
@@ -142,6 +156,7 @@ export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promi
   if (o.fromDemos && o.dataset) throw new UsageError('--from-demos and --dataset are alternatives; give one');
   const datasetFile = o.fromDemos ?? o.dataset;
   const dataset = datasetFile ? readDataset(datasetFile) : undefined;
+  if (dataset?.header.source === 'observations' && o.loss === 'dqn+kl') throw new UsageError('--loss dqn+kl learns from transitions, and this dataset holds recorded observations without them (`distill --observations`); use kl, mse or nll', datasetFile);
   if (o.fromDemos && dataset!.header.targets !== 'none') throw new UsageError('--from-demos expects a file written by `qdistill record`', o.fromDemos);
   const paths = teachers.map((t) => t.path);
   const teacherPath = paths.join(' + ') || undefined;
@@ -232,7 +247,7 @@ export function stopRuleOf(p: Prepared, config: DistillConfig): StopRule | null 
 }
 
 export function configFor(o: DistillOptions, spec: EnvSpec, size: StudentSize, loss: LossName, ensemble: boolean): DistillConfig {
-  const { env: _env, teachers: _teachers, output: _output, allowFp16: _fp16, out: _out, finalEpisodes: _f, backend: _b, fromDemos: _demos, dataset: _d, onProgress: _p, onLog: _l, earlyStop: _e, ...config } = o;
+  const { env: _env, teachers: _teachers, output: _output, allowFp16: _fp16, out: _out, finalEpisodes: _f, backend: _b, fromDemos: _demos, dataset: _d, onProgress: _p, onLog: _l, earlyStop: _e, observations: _obs, heldOutShare: _h, datasetFormat: _df, ...config } = o;
   return {
     ...DEFAULT_DISTILL,
     ...config,
@@ -277,7 +292,6 @@ export async function finishStudent(p: Prepared, o: DistillOptions, config: Dist
   });
   const heldOut = teacher ? await heldOutFidelity(teacher, result.student, 2000, 424242, !p.actionsOnly) : null;
   const agreement = heldOut?.agreement ?? null;
-  const outputName = config.loss === 'kl' || config.loss === 'nll' ? 'logits' : 'q_values';
   const card = {
     kind: 'student',
     env: spec.id,
@@ -303,11 +317,7 @@ export async function finishStudent(p: Prepared, o: DistillOptions, config: Dist
     ...extra,
     ...provenance(),
   };
-  const studentFile = join(out, 'student.onnx');
-  // The file carries the card without the per-round history (card.json has it), to keep tiny students tiny.
-  const { rounds: _rounds, ...embeddedCard } = card;
-  writeModelFile(studentFile, tfjsToOnnx(result.student, spec, { outputName, producerVersion: TOOL_VERSION, metadata: policyMetadata(spec, embeddedCard, { output: outputName }) }));
-  writeJsonAtomic(join(out, 'card.json'), card);
+  const studentFile = writeStudent(out, spec, config, result, card);
   const goal = p.goal;
   return {
     out,
@@ -333,6 +343,21 @@ export async function finishStudent(p: Prepared, o: DistillOptions, config: Dist
     wallSeconds: result.wallSeconds,
     backend,
   };
+}
+
+/** Writes student.onnx (carrying the card without its per-round history, to keep tiny students tiny) and card.json; returns the student file. */
+function writeStudent(out: string, spec: EnvSpec, config: DistillConfig, result: DistillResult, card: { rounds: unknown }): string {
+  const outputName = config.loss === 'kl' || config.loss === 'nll' ? 'logits' : 'q_values';
+  const studentFile = join(out, 'student.onnx');
+  const { rounds: _rounds, ...embeddedCard } = card;
+  writeModelFile(studentFile, tfjsToOnnx(result.student, spec, { outputName, producerVersion: TOOL_VERSION, metadata: policyMetadata(spec, embeddedCard, { output: outputName }) }));
+  writeJsonAtomic(join(out, 'card.json'), card);
+  return studentFile;
+}
+
+/** The labelled states' file name beside a student: dataset.qdb, or dataset.npz with datasetFormat 'npz'. */
+export function datasetFileName(o: Pick<DistillOptions, 'datasetFormat'>): string {
+  return `dataset.${o.datasetFormat ?? 'qdb'}`;
 }
 
 /** The card's teacher: its file, hash and return; for an ensemble also every member's, and the temperatures that weighed them. */
@@ -387,6 +412,7 @@ export async function distillToFolder(teacherPath: string | undefined, size: Stu
 
 /** distillToFolder on teacher files already read. */
 export async function distillTeachers(teachers: TeacherFile[], size: StudentSize, o: DistillOptions): Promise<StudentSummary> {
+  if (o.observations) throw new UsageError('observations recorded elsewhere are distilled by distillOffline (`distill --observations FILE`)');
   const groups = byEnvironment(teachers);
   if (groups.length > 1) throw new UsageError(`the teachers play ${groups.map((g) => g[0].env ?? '(no env)').join(', ')}: distillToFolder takes teachers of one environment; distillEnvironments makes one student for several`);
   const p = await prepare(teachers, o);
@@ -407,7 +433,7 @@ export async function distillTeachers(teachers: TeacherFile[], size: StudentSize
   p.log(describeStop(result.stop));
   const collect = o.fromDemos ? 'demonstrations' : p.dataset ? 'dataset' : config.collect;
   const summary = await finishStudent(p, o, config, result, o.out, choice.backend, collect);
-  writeDataset(join(o.out, 'dataset.qdb'), datasetHeader(p, result.memory, p.dataset?.header.source ?? config.collect));
+  writeDataset(join(o.out, datasetFileName(o)), datasetHeader(p, result.memory, p.dataset?.header.source ?? config.collect));
   await p.teacher?.dispose();
   return summary;
 }
@@ -426,13 +452,17 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
     const rng = new Rng(o.seed);
     const update = progressOf(o.onProgress, 'label', steps);
     const chunk = Math.max(1, Math.floor(steps / 100));
-    const collector = { env, teacher, studentAct: () => 0, rng, seed: deriveSeed(o.seed, 7), episodes: 0, observation: null, actorFor: actorsOf(teacher) };
-    for (let done = 0; done < steps; done += chunk) {
-      await collectSteps(collector, memory, Math.min(chunk, steps - done), 1);
-      update(Math.min(done + chunk, steps));
+    const collector = { env, teacher, studentActs: () => [], rng, seed: deriveSeed(o.seed, 7), episodes: 0, actorFor: actorsOf(teacher) };
+    try {
+      for (let done = 0; done < steps; done += chunk) {
+        await collectSteps(collector, memory, Math.min(chunk, steps - done), 1);
+        update(Math.min(done + chunk, steps));
+      }
+    } finally {
+      env.close?.();
     }
   }
-  writeDataset(join(o.out, 'dataset.qdb'), datasetHeader(p, memory, p.dataset?.header.source ?? 'teacher'));
+  writeDataset(join(o.out, datasetFileName(o)), datasetHeader(p, memory, p.dataset?.header.source ?? 'teacher'));
   const summaries: StudentSummary[] = [];
   for (const size of sizes) {
     const config = configFor(o, p.spec, size, p.loss, p.teacherFiles.length > 1);
@@ -468,7 +498,7 @@ export interface DistillRequest extends Partial<Omit<DistillOptions, 'out' | 'en
 export interface DistillOutcome extends StudentSummary {
   /** The student as an ONNX policy file (outDir/student.onnx). */
   studentPath: string;
-  /** The labelled states (outDir/dataset.qdb), reusable as `dataset` in a later run. */
+  /** The labelled states (outDir/dataset.qdb, or dataset.npz with datasetFormat 'npz'), reusable as `dataset` in a later run. */
   datasetPath: string;
   /** The student's card (outDir/card.json). */
   cardPath: string;
@@ -488,7 +518,7 @@ export function withDefaults(o: Partial<DistillOptions> & { out: string; env?: s
 export async function distill(request: DistillRequest): Promise<DistillOutcome> {
   const { teacher, student, width, outDir, ...rest } = request;
   const summary = await distillToFolder(teacher, { hidden: student, width: width ?? 1 }, withDefaults({ ...rest, out: outDir }));
-  return { ...summary, studentPath: join(outDir, 'student.onnx'), datasetPath: join(outDir, 'dataset.qdb'), cardPath: join(outDir, 'card.json') };
+  return { ...summary, studentPath: join(outDir, 'student.onnx'), datasetPath: join(outDir, datasetFileName(rest)), cardPath: join(outDir, 'card.json') };
 }
 
 /** Options of sweep(): like distill(), with several student sizes trained on labels collected once. */
@@ -503,4 +533,283 @@ export interface SweepRequest extends Omit<DistillRequest, 'student' | 'width' |
 export async function sweep(request: SweepRequest): Promise<StudentSummary[]> {
   const { teacher, sizes, outDir, ...rest } = request;
   return sweepToFolder(teacher, sizes, withDefaults({ ...rest, out: outDir }));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Offline distillation: states recorded anywhere (a .npy or .npz), labelled by the teacher, with no
+// environment played. It trains on the fixed-dataset path that --dataset and --from-demos take, holds a
+// share of the states out of training and reports fidelity on those (agreement, decisive-state agreement, Q
+// regret) in place of a return. The environment id — the teacher's qdistill.env or --env — only names the
+// observation shape and action count: the student's file carries it, so `qdistill eval` can measure the
+// return later where that environment runs.
+
+export { DEFAULT_HELD_OUT_SHARE };
+
+/** The observations of an offline run: a .npy, or an .npz's 'observations', 'obs' or only array; checked against the teacher's spec. */
+export interface OfflineObservations {
+  /** count × observationSize, float32, in the file's order. */
+  observations: Float32Array;
+  /** States in the file. */
+  count: number;
+  /** The .npz member read, or null for a .npy. */
+  array: string | null;
+}
+
+/**
+ * Reads the states of `path` for a teacher of `spec`: shape [N, ...observationShape] (for a flat observation
+ * that is [N, size]), any numeric dtype (converted to float32), at least 2 states, every value finite. Anything
+ * else is a UsageError naming the file and what is wrong.
+ */
+export function readOfflineObservations(path: string, spec: EnvSpec): OfflineObservations {
+  const { format, arrays } = readArrayFile(path);
+  let name = '';
+  if (format === 'npz') {
+    const names = [...arrays.keys()];
+    const chosen = ['observations', 'obs'].find((n) => arrays.has(n)) ?? (names.length === 1 ? names[0] : undefined);
+    if (chosen === undefined) throw new UsageError(`the .npz holds the arrays ${names.map((n) => `'${n}'`).join(', ')}; name the states 'observations' or 'obs' (or save them alone)`, path);
+    name = chosen;
+  }
+  const where = format === 'npz' ? `${path}: ${name}` : path;
+  const array = arrays.get(name)!;
+  if (array.dtype === 'str') throw new UsageError('the states are strings, not numbers', where);
+  const shape = array.shape;
+  const expected = spec.observationShape;
+  const teacherTakes = `the teacher takes ${spec.id} observations of shape [${expected.join(', ')}]: give an array shaped (N, ${expected.join(', ')})`;
+  if (shape.length !== 1 + expected.length || shape.slice(1).join() !== expected.join()) throw new UsageError(`the states have shape (${shape.join(', ')}), but ${teacherTakes}`, where);
+  const count = shape[0];
+  if (count < 2) throw new UsageError(`${count} state${count === 1 ? '' : 's'}: offline distillation trains on some states and holds others out, so it needs at least 2`, where);
+  const observations = toFloat32(array, where);
+  const size = observationSize(spec);
+  const bad = observations.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const original = (array.data as ArrayLike<number | bigint>)[bad];
+    throw new UsageError(`state ${Math.floor(bad / size)} holds ${original}${Number.isFinite(Number(original)) ? ` (${observations[bad]} as float32)` : ''} at element ${bad % size}: observations must be finite`, where);
+  }
+  return { observations, count, array: format === 'npz' ? name : null };
+}
+
+/**
+ * Which states are held out: `max(1, round(share × count))` of them (at most count − 1), drawn without
+ * replacement from a stream seeded by `seed`, in increasing order; the rest train. Deterministic: the same
+ * count, share and seed give the same split.
+ */
+export function heldOutSplit(count: number, share: number, seed: number): { train: Int32Array; heldOut: Int32Array } {
+  if (!(share > 0 && share < 1)) throw new UsageError(`the held-out share must lie strictly between 0 and 1 (got ${share})`);
+  const held = Math.min(count - 1, Math.max(1, Math.round(share * count)));
+  const order = Int32Array.from({ length: count }, (_, i) => i);
+  const rng = new Rng(deriveSeed(seed, 31));
+  // Partial Fisher–Yates: the first `held` places are a uniform sample.
+  for (let i = 0; i < held; i++) {
+    const j = i + rng.int(count - i);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const heldOut = order.slice(0, held).sort();
+  const isHeld = new Uint8Array(count);
+  for (const i of heldOut) isHeld[i] = 1;
+  const train = Int32Array.from({ length: count }, (_, i) => i).filter((i) => !isHeld[i]);
+  return { train, heldOut };
+}
+
+/** How many of the `heldOut` rows are byte for byte equal to some `train` row. */
+function countSeen(values: Float32Array, train: Int32Array, heldOut: Int32Array, width: number): number {
+  const key = (i: number) => createHash('sha1').update(new Uint8Array(values.buffer, values.byteOffset + i * width * 4, width * 4)).digest('base64');
+  const seen = new Set<string>();
+  for (const i of train) seen.add(key(i));
+  return heldOut.reduce((n, i) => n + (seen.has(key(i)) ? 1 : 0), 0);
+}
+
+/** The teacher's outputs on `count` observations, in batches; a NaN or infinite output is a UsageError naming the state. */
+async function labelStates(teacher: Policy, observations: Float32Array, count: number, onProgress?: OnProgress): Promise<Float32Array> {
+  const size = observationSize(teacher.spec);
+  const actions = teacher.spec.actionCount;
+  const targets = new Float32Array(count * actions);
+  const update = progressOf(onProgress, 'label', count);
+  const batch = 1024;
+  for (let start = 0; start < count; start += batch) {
+    const n = Math.min(batch, count - start);
+    targets.set(await teacher.qValues(observations.subarray(start * size, (start + n) * size), n), start * actions);
+    update(start + n);
+  }
+  const bad = targets.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new UsageError(`the teacher's output on state ${Math.floor(bad / actions)} is ${targets[bad]}; it cannot be distilled`);
+  return targets;
+}
+
+/** The student's outputs on `count` observations (batched predictions). */
+function studentOutputs(student: tf.LayersModel, observations: Float32Array, count: number, spec: EnvSpec): Float32Array {
+  const size = observationSize(spec);
+  const out = new Float32Array(count * spec.actionCount);
+  for (let start = 0; start < count; start += 1024) {
+    const n = Math.min(1024, count - start);
+    const values = tf.tidy(() => (student.predict(tf.tensor(observations.subarray(start * size, (start + n) * size), [n, ...spec.observationShape])) as tf.Tensor).dataSync() as Float32Array);
+    out.set(values, start * spec.actionCount);
+  }
+  return out;
+}
+
+/** The rows `indices` of a row-major array of rows of `width`. */
+function rowsOf(values: Float32Array, indices: Int32Array, width: number): Float32Array {
+  const out = new Float32Array(indices.length * width);
+  indices.forEach((i, k) => out.set(values.subarray(i * width, (i + 1) * width), k * width));
+  return out;
+}
+
+/** Training rounds of an offline run as progress: the figures on its training batches (no return: no episodes are played for it). */
+function offlineRoundProgress(onProgress: OnProgress | undefined, rounds: number) {
+  const update = progressOf(onProgress, 'distill', rounds);
+  const percent = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+  return (r: RoundReport) => update(r.round, { loss: r.loss.toPrecision(3), agreement: percent(r.agreement), decisive: percent(r.decisiveAgreement), regret: percent(r.relativeRegret) });
+}
+
+/**
+ * `qdistill distill --observations FILE`: offline distillation. The teacher labels the states of
+ * `o.observations`; `o.heldOutShare` of them (default 0.2, chosen by the seed) are held out; the student trains
+ * on the rest — the fixed-dataset path of `--dataset`, for `rounds` × `gradientStepsPerRound` minibatches — and
+ * is measured on the held-out ones. Writes student.onnx, card.json (evalReward null, returnMeasured false, the
+ * held-out figures) and the training states as dataset.qdb (or .npz). The environment id only names shapes:
+ * no return is measured, no stop rule runs, and evalEpisodes, finalEpisodes, collect, stepsPerRound, numEnvs,
+ * memorySize and the stop settings are not used.
+ */
+export async function distillOffline(teacherPath: string | undefined, size: StudentSize, o: DistillOptions): Promise<OfflineStudentSummary> {
+  if (!o.observations) throw new UsageError('distillOffline needs observations (a .npy or .npz of states)');
+  if (o.fromDemos || o.dataset) throw new UsageError('--observations, --dataset and --from-demos are alternatives; give one');
+  const teachers = readTeachers(teacherPath, o);
+  if (teachers.length !== 1) throw new UsageError(teachers.length ? `offline distillation takes one teacher to label the states (got ${teachers.length})` : 'give the teacher.onnx that labels the observations');
+  if (o.loss === 'dqn+kl') throw new UsageError('--loss dqn+kl learns from transitions (rewards, next states), which recorded observations do not have; use kl, mse or nll');
+  const heldOutShare = o.heldOutShare ?? DEFAULT_HELD_OUT_SHARE;
+  const [{ path, loaded, env }] = teachers;
+  // The policy opener takes its shapes from an environment id; offline, that id is all it is used for.
+  if (!env) throw new UsageError('the model has no qdistill.env metadata; pass --env <id> naming the environment whose observation shape and actions it takes (offline, none of its episodes is played)', path);
+  const teacher = await openPolicyModel(loaded.bytes, loaded.model, path, { env, output: o.output, allowFp16: o.allowFp16, onLog: o.onLog });
+  try {
+    const spec = teacher.spec;
+    const log = o.onLog ?? (() => {});
+    const actionsOnly = teacher.info.output === 'actions';
+    const loss = chooseLoss({ teacher, teacherPath: path, actionsOnly, log }, o);
+    const states = readOfflineObservations(o.observations, spec);
+    const { train, heldOut } = heldOutSplit(states.count, heldOutShare, o.seed);
+    const width = observationSize(spec);
+    const actions = spec.actionCount;
+    const targets = await labelStates(teacher, states.observations, states.count, o.onProgress);
+    const memory = new DistillMemory(train.length, width, actions);
+    for (const i of train) {
+      const observation = states.observations.subarray(i * width, (i + 1) * width);
+      const target = targets.subarray(i * actions, (i + 1) * actions);
+      // No transition is known: the next observation is the state itself, the reward 0 (dqn+kl is refused above).
+      memory.add(observation, argmax(target), 0, observation, false, target);
+    }
+    const cardParameters = (teacher.info.card as { parameters?: unknown } | null)?.parameters;
+    const p: Prepared = {
+      teacher,
+      teacherPath: path,
+      teacherFiles: [path],
+      memberGoals: null,
+      teacherParameters: typeof cardParameters === 'number' ? cardParameters : inspectModel(loaded.model).parameters,
+      actionsOnly,
+      loss,
+      spec,
+      goal: null,
+      randomReward: NaN,
+      teacherStopReturns: null,
+      log,
+    };
+    const config = configFor(o, spec, size, loss, false);
+    const choice = await selectBackend(o.backend, spec, config);
+    log(`backend: ${choice.backend} (${choice.reason})`);
+    log(`distilling ${path} offline into a ${describeStudent(config)} student on ${states.count} states of ${o.observations} (${config.loss}; ${heldOut.length} held out; no environment is played)`);
+    // The trainer plays its round's stop episodes whatever the run; one is the least it takes, and its return
+    // is dropped from the report below (no rule reads it).
+    const result = await distillStudent({ envId: spec.id, stop: null, config: { ...config, evalEpisodes: 1 }, dataset: memory, qTargets: !actionsOnly, onRound: offlineRoundProgress(o.onProgress, config.rounds) });
+    const heldOutObservations = rowsOf(states.observations, heldOut, width);
+    const heldOutTargets = rowsOf(targets, heldOut, actions);
+    const outputs = studentOutputs(result.student, heldOutObservations, heldOut.length, spec);
+    const f = actionsOnly ? null : fidelity(outputs, heldOutTargets, actions);
+    const figures: HeldOutFigures = {
+      states: heldOut.length,
+      agreement: f?.agreement ?? actionAgreement(outputs, heldOutTargets, actions),
+      decisiveAgreement: f?.decisiveAgreement ?? null,
+      decisiveShare: f?.decisiveShare ?? null,
+      regret: f?.regret ?? null,
+      relativeRegret: f?.relativeRegret ?? null,
+      qScale: f?.qScale ?? null,
+    };
+    // Nothing is deduplicated; how many held-out states also occur (exactly) among the training ones is said instead.
+    const heldOutAlsoInTraining = countSeen(states.observations, train, heldOut, width);
+    const split = { file: o.observations, array: states.array, states: states.count, trainStates: train.length, heldOutStates: heldOut.length, heldOutShare, seed: o.seed, heldOutAlsoInTraining };
+    const observations = { ...split, hash: fileHash(o.observations) };
+    const card = {
+      kind: 'student',
+      env: spec.id,
+      teacher: teacherRecord(p),
+      demonstrations: null,
+      observations,
+      method: methodOf(p, o),
+      student: describeStudent(config),
+      parameters: result.student.countParams(),
+      config,
+      evalReward: null,
+      returnMeasured: false,
+      heldOut: 'the figures below are on the held-out share of the observations, which training never saw; no environment was played, so no return was measured',
+      agreement: figures.agreement,
+      decisiveAgreement: figures.decisiveAgreement,
+      decisiveShare: figures.decisiveShare,
+      regret: figures.regret,
+      relativeRegret: figures.relativeRegret,
+      qScale: figures.qScale,
+      temperature: result.temperature,
+      stop: { ...result.stop, summary: describeStop(result.stop) },
+      // Each round's figures on its training batches; the trainer's one stop episode is not a measured return.
+      rounds: result.rounds.map((r) => ({ ...r, evalMean: null, evalStd: null })),
+      stoppedEarly: false,
+      wallTimeSeconds: Number(result.wallSeconds.toFixed(2)),
+      backend: choice.backend,
+      ...provenance(),
+    };
+    const studentFile = writeStudent(o.out, spec, config, result, card);
+    writeDataset(join(o.out, datasetFileName(o)), datasetHeader(p, result.memory, 'observations'));
+    return {
+      out: o.out,
+      env: spec.id,
+      student: card.student,
+      parameters: card.parameters,
+      bytes: statSync(studentFile).size,
+      teacherParameters: p.teacherParameters,
+      method: card.method,
+      loss: config.loss,
+      collect: 'observations',
+      reward: null,
+      teacherReward: null,
+      ofTeacherReward: null,
+      randomReward: null,
+      returnMeasured: false,
+      agreement: figures.agreement,
+      decisiveAgreement: figures.decisiveAgreement,
+      relativeRegret: figures.relativeRegret,
+      heldOut: figures,
+      observations: split,
+      rounds: result.rounds.length,
+      stoppedEarly: false,
+      stop: result.stop.reason,
+      stopSummary: card.stop.summary,
+      wallSeconds: result.wallSeconds,
+      backend: choice.backend,
+    };
+  } finally {
+    await teacher.dispose();
+  }
+}
+
+/** Options of distillOfflineStudent(): like distill(), with the observations file in place of an environment. */
+export interface OfflineDistillRequest extends Omit<DistillRequest, 'fromDemos' | 'dataset'> {
+  /** The teacher that labels the states (any ONNX Q-network; `env` when it carries no qdistill.env). */
+  teacher: string;
+  /** The states: a .npy of shape [N, ...observationShape], or an .npz whose 'observations' (else 'obs', else only) array is that. */
+  observations: string;
+}
+
+/** Library form of `distill --observations`: distillOffline with the CLI's defaults; files in `outDir` as distill() writes them. */
+export async function distillOfflineStudent(request: OfflineDistillRequest): Promise<OfflineStudentSummary & { studentPath: string; datasetPath: string; cardPath: string }> {
+  const { teacher, student, width, outDir, ...rest } = request;
+  const summary = await distillOffline(teacher, { hidden: student, width: width ?? 1 }, withDefaults({ ...rest, out: outDir }));
+  return { ...summary, studentPath: join(outDir, 'student.onnx'), datasetPath: join(outDir, datasetFileName(rest)), cardPath: join(outDir, 'card.json') };
 }

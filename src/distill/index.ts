@@ -2,6 +2,9 @@
 export { distill, sweep, distillToFolder, sweepToFolder, describeStudent } from './distill.js';
 export type { DistillOptions, DistillOutcome, DistillRequest, StudentSize, SweepRequest } from './distill.js';
 export type { StudentSummary } from './summary.js';
+// Offline distillation from recorded states (`distill --observations`).
+export { distillOffline, distillOfflineStudent, readOfflineObservations, heldOutSplit, DEFAULT_HELD_OUT_SHARE, type OfflineDistillRequest, type OfflineObservations } from './distill.js';
+export { heldOutLine, type OfflineStudentSummary, type HeldOutFigures } from './summary.js';
 export { DEFAULT_DISTILL, type DistillConfig } from './config.js';
 export { distillStudent, type DistillResult, type DistillRun, type RoundReport } from './student.js';
 export { recordDemonstrations, type RecordOptions, type RecordResult } from './record.js';

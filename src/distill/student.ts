@@ -4,13 +4,13 @@
 // rule's margin (stopping.ts), or after the last round. The teacher is any Policy (onnxruntime); the student
 // is a tfjs network exported to ONNX afterwards.
 import * as tf from '@tensorflow/tfjs';
-import { makeEnv } from '../envs/registry.js';
+import { envSpec, makeVectorEnv } from '../envs/registry.js';
 import { deriveSeed, Rng } from '../envs/rng.js';
 import { observationSize } from '../envs/types.js';
 import type { Policy } from '../infer/policy.js';
 import { evaluateLockstep } from '../rollout/lockstep.js';
 import { DEFAULT_STOP_SEED } from '../rollout/seeds.js';
-import { greedyAction, greedyActions } from '../tfjs/greedy.js';
+import { greedyActions } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
 import type { NonInferiority } from '../util/confidence.js';
@@ -95,7 +95,7 @@ export interface TaskResult {
 
 /** Distils one student: a distillTasks run with one task. */
 export async function distillStudent(run: DistillRun): Promise<DistillResult> {
-  const spec = makeEnv(run.envId).spec;
+  const spec = envSpec(run.envId);
   const network = { hidden: run.config.hidden, dueling: false, convFilters: run.config.convFilters || undefined };
   const student = run.student ?? buildQNetwork(spec, network, run.config.seed);
   // dqn+kl: the student is also a Q-function learning from TD targets of its periodically copied self.
@@ -187,7 +187,7 @@ function openTask(task: DistillTask, config: DistillConfig, index: number) {
   if (!teacher && !initialMemory) throw new Error('distillTasks needs a teacher or a dataset for every task');
   const demonstrations = initialMemory !== undefined && !initialMemory.labelled;
   const qTargets = !demonstrations && (task.qTargets ?? (teacher !== undefined && teacher.info.output !== 'actions'));
-  const env = makeEnv(task.envId);
+  const env = makeVectorEnv(task.envId, config.numEnvs ?? 1);
   const spec = env.spec;
   const actionCount = spec.actionCount;
   // Task 0 draws from the run's seed as a one-environment run always has; the others from seeds derived from it.
@@ -195,7 +195,7 @@ function openTask(task: DistillTask, config: DistillConfig, index: number) {
   const rng = new Rng(taskSeed);
   const memory = initialMemory ?? new DistillMemory(config.memorySize, observationSize(spec), actionCount);
   const collector: Collector | null = teacher
-    ? { env, teacher, studentAct: (o) => greedyAction(student, o, spec.observationShape), rng, seed: deriveSeed(taskSeed, 7), episodes: 0, observation: null, actorFor: task.actorFor }
+    ? { env, teacher, studentActs: (o: Float32Array, count: number) => greedyActions(student, o, count, spec.observationShape), rng, seed: deriveSeed(taskSeed, 7), episodes: 0, actorFor: task.actorFor }
     : null;
   const studentBatch = (observations: Float32Array, count: number) => greedyActions(student, observations, count, spec.observationShape);
   const usesTemperature = config.loss === 'kl' || config.loss === 'dqn+kl';
@@ -211,7 +211,7 @@ function openTask(task: DistillTask, config: DistillConfig, index: number) {
   return {
     /** Ends the collection env (a Gymnasium env's Python process). */
     close() {
-      env.close?.();
+      env.close();
     },
     async collect(round: number) {
       if (collector) await collectSteps(collector, memory, config.stepsPerRound, teacherShareFor(config.collect, round, config.rounds));

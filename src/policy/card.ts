@@ -90,9 +90,13 @@ export interface StudentCard extends Provenance {
   parameters: number;
   /** The trainer's settings (DistillConfig). */
   config: object;
-  /** The final greedy evaluation, on the shared evaluation seeds. */
-  evalReward: EvalRecord;
-  /** Share of held-out teacher states where the student picks the teacher's action. */
+  /** The final greedy evaluation, on the shared evaluation seeds; null for a student distilled offline (no environment played). */
+  evalReward: EvalRecord | null;
+  /** false for a student distilled offline (`distill --observations`): no return was measured; absent otherwise. */
+  returnMeasured?: false;
+  /** Offline students: the observations file (its hash, the array read) and how its states were split into training and held-out ones. */
+  observations?: { file: string; array: string | null; hash: string; states: number; trainStates: number; heldOutStates: number; heldOutShare: number; seed: number; heldOutAlsoInTraining: number };
+  /** Share of held-out teacher states where the student picks the teacher's action (offline: of the held-out observations). */
   agreement: number | null;
   /** Agreement on the decisive held-out states (the teacher's top-two Q gap ≥ half its Q scale); null without Q-values; older cards leave it out. */
   decisiveAgreement?: number | null;

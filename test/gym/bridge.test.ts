@@ -187,3 +187,17 @@ test('a bridge process killed mid-episode ends the run with one UsageError, and 
   await assert.rejects(evaluatePolicy(hung, (o) => lean(o), { episodes: 1, seed: 1 }), /did not answer step within 1 s/);
   assert.ok(await gone(Number(readFileSync(hungFile, 'utf8'))));
 });
+
+test('distill --env gym:… makes a student that plays 500 through the bridge', () => {
+  const out = join(dir, 'student');
+  const env = ['--env', `gym:${CARTPOLE}`, '--env-kwargs', '{"max_episode_steps": 500}', '--python', PYTHON];
+  const d = runCli(['distill', TEACHER, ...env, '--student', '16,16', '--eval-episodes', '30', '--final-episodes', '30', '--out', out, '--json'], 300_000);
+  assert.equal(d.status, 0, d.stderr);
+  const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
+  assert.equal(card.env, `gym:${CARTPOLE}`);
+  assert.ok(card.evalReward.mean >= 495, `student ${card.evalReward.mean}`);
+  // Played again through the bridge, side by side, from the evaluation seeds.
+  const e = runCli(['eval', join(out, 'student.onnx'), ...env, '--episodes', '30', '--num-envs', '10', '--json']);
+  assert.equal(e.status, 0, e.stderr);
+  assert.ok(JSON.parse(e.stdout).mean >= 495, e.stdout);
+});

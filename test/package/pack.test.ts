@@ -33,7 +33,7 @@ function run(command: string, args: string[], options: SpawnSyncOptions & { cwd:
 // The user's program: strict, NodeNext, typed with the package's own names.
 const PROGRAM = `import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { distill, evaluate, openPolicy, type DistillOutcome, type EvalResult, type Policy } from 'qdistill';
+import { configureGymEnv, distill, evaluate, openPolicy, type DistillOutcome, type EvalResult, type Policy } from 'qdistill';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: node main.js OUT');
@@ -54,8 +54,13 @@ const student: DistillOutcome = await distill({
   earlyStop: false,
   finalEpisodes: 2,
 });
+// A Gymnasium-API env class in the user's Python, through the bridge that the package ships.
+const gym: string = configureGymEnv({ env: process.argv[3], python: process.argv[4], kwargs: { max_episode_steps: 50 } });
+const bridged: Policy = await openPolicy(join(models, '${relative('models', STUDENT)}'), { env: gym });
+const gymReturns: number[] = (await evaluate(bridged, { episodes: 2 })).returns;
+await bridged.dispose();
 const spec: string = policy.spec.id;
-console.log(JSON.stringify({ env: spec, returns: evaluation.returns, studentPath: student.studentPath, studentExists: existsSync(student.studentPath), studentEpisodes: student.reward.episodes, parameters: student.parameters }));
+console.log(JSON.stringify({ env: spec, gymReturns, returns: evaluation.returns, studentPath: student.studentPath, studentExists: existsSync(student.studentPath), studentEpisodes: student.reward.episodes, parameters: student.parameters }));
 `;
 
 let tarball = '';
@@ -98,7 +103,7 @@ before(() => {
 });
 
 test('the tarball holds the build, its declarations, the CLI and the committed models, and no sources or tests', () => {
-  for (const f of ['package.json', 'README.md', 'bin/qdistill', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', STUDENT, TEACHER]) {
+  for (const f of ['package.json', 'README.md', 'bin/qdistill', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'python/qdistill_gym_bridge.py', STUDENT, TEACHER]) {
     assert.ok(packedFiles.includes(f), `${f} packed`);
   }
   assert.deepEqual(packedFiles.filter((f) => /^(src|test|bench|examples)\//.test(f) || f.endsWith('.qdb')), []);
@@ -121,9 +126,11 @@ test('a strict NodeNext program type-checks against the installed declarations, 
 test('the compiled program, run by node from the install, evaluates the packaged student and distills a tiny one', async () => {
   run(TSC, ['-p', join(app, 'tsconfig.json')], { cwd: app });
   const out = join(dir, 'student');
-  const stdout = run(process.execPath, [join(app, 'build/main.js'), out], { cwd: app }, 180_000);
+  const gymClass = join(ROOT, 'test/gym/fixtures/cartpole_env.py') + ':CartPole';
+  const stdout = run(process.execPath, [join(app, 'build/main.js'), out, gymClass, '/usr/bin/python3'], { cwd: app }, 180_000);
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
     env: string;
+    gymReturns: number[];
     returns: number[];
     studentPath: string;
     studentExists: boolean;
@@ -136,6 +143,7 @@ test('the compiled program, run by node from the install, evaluates the packaged
   await policy.dispose();
   assert.equal(result.env, 'CartPole-v1');
   assert.deepEqual(result.returns, expected.returns);
+  assert.deepEqual(result.gymReturns, [50, 50]);
   assert.equal(result.studentPath, join(out, 'student.onnx'));
   assert.ok(result.studentExists && existsSync(result.studentPath) && statSync(result.studentPath).size > 0);
   assert.equal(result.studentEpisodes, 2);
