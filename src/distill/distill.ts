@@ -30,6 +30,7 @@ import { fidelity } from '../policy/fidelity.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
 import { provenance } from '../policy/card.js';
+import { specFromGraph } from '../policy/file.js';
 import { UsageError } from '../util/errors.js';
 import { progressOf, type OnLog, type OnProgress } from '../util/progress.js';
 import { TOOL_VERSION } from '../util/version.js';
@@ -678,9 +679,9 @@ export async function distillOffline(teacherPath: string | undefined, size: Stud
   if (o.loss === 'dqn+kl') throw new UsageError('--loss dqn+kl learns from transitions (rewards, next states), which recorded observations do not have; use kl, mse or nll');
   const heldOutShare = o.heldOutShare ?? DEFAULT_HELD_OUT_SHARE;
   const [{ path, loaded, env }] = teachers;
-  // The policy opener takes its shapes from an environment id; offline, that id is all it is used for.
-  if (!env) throw new UsageError('the model has no qdistill.env metadata; pass --env <id> naming the environment whose observation shape and actions it takes (offline, none of its episodes is played)', path);
-  const teacher = await openPolicyModel(loaded.bytes, loaded.model, path, { env, output: o.output, allowFp16: o.allowFp16, onLog: o.onLog });
+  // Offline an environment only names shapes; with none (a file from elsewhere), the graph gives them.
+  const shapes = env ? undefined : specFromGraph(loaded.model, path, { output: o.output });
+  const teacher = await openPolicyModel(loaded.bytes, loaded.model, path, { env, spec: shapes, output: o.output, allowFp16: o.allowFp16, onLog: o.onLog });
   try {
     const spec = teacher.spec;
     const log = o.onLog ?? (() => {});
@@ -717,9 +718,8 @@ export async function distillOffline(teacherPath: string | undefined, size: Stud
     const choice = await selectBackend(o.backend, spec, config);
     log(`backend: ${choice.backend} (${choice.reason})`);
     log(`distilling ${path} offline into a ${describeStudent(config)} student on ${states.count} states of ${o.observations} (${config.loss}; ${heldOut.length} held out; no environment is played)`);
-    // The trainer plays its round's stop episodes whatever the run; one is the least it takes, and its return
-    // is dropped from the report below (no rule reads it).
-    const result = await distillStudent({ envId: spec.id, stop: null, config: { ...config, evalEpisodes: 1 }, dataset: memory, qTargets: !actionsOnly, onRound: offlineRoundProgress(o.onProgress, config.rounds) });
+    // No episode is played: no stop rule, and the rounds are judged on their training figures.
+    const result = await distillStudent({ envId: spec.id, spec, stop: null, config: { ...config, evalEpisodes: 0 }, dataset: memory, qTargets: !actionsOnly, onRound: offlineRoundProgress(o.onProgress, config.rounds) });
     const heldOutObservations = rowsOf(states.observations, heldOut, width);
     const heldOutTargets = rowsOf(targets, heldOut, actions);
     const outputs = studentOutputs(result.student, heldOutObservations, heldOut.length, spec);
@@ -739,7 +739,7 @@ export async function distillOffline(teacherPath: string | undefined, size: Stud
     const observations = { ...split, hash: fileHash(o.observations) };
     const card = {
       kind: 'student',
-      env: spec.id,
+      env: spec.id || null,
       teacher: teacherRecord(p),
       demonstrations: null,
       observations,
@@ -758,7 +758,7 @@ export async function distillOffline(teacherPath: string | undefined, size: Stud
       qScale: figures.qScale,
       temperature: result.temperature,
       stop: { ...result.stop, summary: describeStop(result.stop) },
-      // Each round's figures on its training batches; the trainer's one stop episode is not a measured return.
+      // Each round's figures on its training batches; no episode was played.
       rounds: result.rounds.map((r) => ({ ...r, evalMean: null, evalStd: null })),
       stoppedEarly: false,
       wallTimeSeconds: Number(result.wallSeconds.toFixed(2)),

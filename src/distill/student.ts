@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { envSpec, makeVectorEnv } from '../envs/registry.js';
 import { deriveSeed, Rng } from '../envs/rng.js';
-import { observationSize } from '../envs/types.js';
+import { observationSize, type EnvSpec } from '../envs/types.js';
 import type { Policy } from '../infer/policy.js';
 import { evaluateLockstep } from '../rollout/lockstep.js';
 import { DEFAULT_STOP_SEED } from '../rollout/seeds.js';
@@ -61,6 +61,8 @@ function checkFinite(targets: Float32Array): void {
 
 export interface DistillRun {
   envId: string;
+  /** The shapes, when `envId` names no environment (offline distillation from recorded states); then config.evalEpisodes must be 0. */
+  spec?: EnvSpec;
   /** The teacher labels collected states; absent when learning from a fixed dataset. */
   teacher?: Policy;
   /** The paired stop rule (stopping.ts); null: spend the whole budget. */
@@ -95,7 +97,7 @@ export interface TaskResult {
 
 /** Distils one student: a distillTasks run with one task. */
 export async function distillStudent(run: DistillRun): Promise<DistillResult> {
-  const spec = envSpec(run.envId);
+  const spec = run.spec ?? envSpec(run.envId);
   const network = { hidden: run.config.hidden, dueling: false, convFilters: run.config.convFilters || undefined };
   const student = run.student ?? buildQNetwork(spec, network, run.config.seed);
   // dqn+kl: the student is also a Q-function learning from TD targets of its periodically copied self.
@@ -187,15 +189,16 @@ function openTask(task: DistillTask, config: DistillConfig, index: number) {
   if (!teacher && !initialMemory) throw new Error('distillTasks needs a teacher or a dataset for every task');
   const demonstrations = initialMemory !== undefined && !initialMemory.labelled;
   const qTargets = !demonstrations && (task.qTargets ?? (teacher !== undefined && teacher.info.output !== 'actions'));
-  const env = makeVectorEnv(task.envId, config.numEnvs ?? 1);
-  const spec = env.spec;
+  // An env only for collecting: a fixed dataset needs none (the stop episodes make their own).
+  const env = teacher ? makeVectorEnv(task.envId, config.numEnvs ?? 1) : null;
+  const spec = task.spec ?? env?.spec ?? envSpec(task.envId);
   const actionCount = spec.actionCount;
   // Task 0 draws from the run's seed as a one-environment run always has; the others from seeds derived from it.
   const taskSeed = index === 0 ? config.seed : deriveSeed(config.seed, 100 + index);
   const rng = new Rng(taskSeed);
   const memory = initialMemory ?? new DistillMemory(config.memorySize, observationSize(spec), actionCount);
   const collector: Collector | null = teacher
-    ? { env, teacher, studentActs: (o: Float32Array, count: number) => greedyActions(student, o, count, spec.observationShape), rng, seed: deriveSeed(taskSeed, 7), episodes: 0, actorFor: task.actorFor }
+    ? { env: env!, teacher, studentActs: (o: Float32Array, count: number) => greedyActions(student, o, count, spec.observationShape), rng, seed: deriveSeed(taskSeed, 7), episodes: 0, actorFor: task.actorFor }
     : null;
   const studentBatch = (observations: Float32Array, count: number) => greedyActions(student, observations, count, spec.observationShape);
   const usesTemperature = config.loss === 'kl' || config.loss === 'dqn+kl';
@@ -211,7 +214,7 @@ function openTask(task: DistillTask, config: DistillConfig, index: number) {
   return {
     /** Ends the collection env (a Gymnasium env's Python process). */
     close() {
-      env.close();
+      env?.close();
     },
     async collect(round: number) {
       if (collector) await collectSteps(collector, memory, config.stepsPerRound, teacherShareFor(config.collect, round, config.rounds));
@@ -264,7 +267,8 @@ function openTask(task: DistillTask, config: DistillConfig, index: number) {
       const trained = concat(seenOutputs);
       const labels = concat(seenTargets);
       const figures = qTargets ? fidelity(trained, labels, actionCount, scale) : null;
-      const evaluation = await evaluateLockstep(spec.id, studentBatch, { episodes: config.evalEpisodes, seed: task.stop?.seed ?? DEFAULT_STOP_SEED });
+      // No episodes (offline: no environment): the round is judged on its training figures only.
+      const evaluation = config.evalEpisodes > 0 ? await evaluateLockstep(spec.id, studentBatch, { episodes: config.evalEpisodes, seed: task.stop?.seed ?? DEFAULT_STOP_SEED }) : { mean: NaN, std: NaN, returns: [] };
       const report: RoundReport = {
         round: round + 1,
         memory: memory.size,

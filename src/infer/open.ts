@@ -10,6 +10,7 @@ import { ortCpuRuntime } from './ort-node.js';
 import { ortCudaRuntime, ortWebGpuRuntime } from './ort-node-gpu.js';
 import { ortWasmRuntime } from './ort-wasm.js';
 import type { Policy } from './policy.js';
+import type { EnvSpec } from '../envs/types.js';
 import type { Runtime, RuntimeOptions } from './runtime.js';
 import { RUNTIME_NAMES } from './runtime-names.js';
 
@@ -34,6 +35,8 @@ export interface OpenOptions extends RuntimeOptions {
   runtime?: RuntimeName;
   /** Environment id for files without qdistill.env metadata (or to override it). */
   env?: string;
+  /** Shapes for a file used with no environment at all (without `env` and metadata): see specFromGraph. */
+  spec?: EnvSpec;
   /** Told one line per way the file was adapted for the runtime (fixed batch, ArgMax output, float16, …). */
   onLog?: (line: string) => void;
 }
@@ -64,7 +67,7 @@ export async function openPolicyBytes(bytes: Uint8Array, file: string, options: 
 
 /** A policy from bytes the caller has already decoded into `model` (so a command decodes its input once). */
 export async function openPolicyModel(bytes: Uint8Array, model: ModelProto, file: string, options: OpenOptions = {}): Promise<Policy> {
-  const { spec, info } = describePolicyFile(model, file, options.env, { output: options.output, allowFp16: options.allowFp16 });
+  const { spec, info } = describePolicyFile(model, file, options.env, { output: options.output, allowFp16: options.allowFp16, spec: options.spec });
   for (const note of info.notes) options.onLog?.(`${file}: ${note}`);
   const adapted = runtimePolicyModel(model, info);
   if (adapted) {

@@ -1,7 +1,7 @@
 // What a policy file is and whether it fits an environment: read from the ONNX graph and its qdistill.*
 // metadata, so files from PyTorch, Stable-Baselines3 or tf2onnx (no metadata, other tensor names) work
 // when --env is given. Every mismatch is one line that says what the file has and what the env needs.
-import { checkEnvId, makeEnv } from '../envs/registry.js';
+import { checkEnvId, envSpec } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/types.js';
 
 import { metadataOf, valueInfoDims } from '../onnx/graph.js';
@@ -65,6 +65,32 @@ export interface DescribeOptions {
   output?: string;
   /** Accept a float16 input and output, run with float32 observations and Q-values cast at the boundary. */
   allowFp16?: boolean;
+  /** Shapes to read the file with when no environment is known (offline distillation; see specFromGraph). */
+  spec?: EnvSpec;
+}
+
+/** The id of a spec that names no environment: shapes only, taken from a file's graph. */
+export const NO_ENV = '';
+
+/**
+ * Observation shape and action count from the graph itself, for a file used with no environment at all
+ * (offline distillation): one input [batch, ...fixed dims], one output [batch, actions]. UsageError when a
+ * dimension other than the batch is not a fixed number.
+ */
+export function specFromGraph(model: ModelProto, where: string, options: Pick<DescribeOptions, 'output'> = {}): EnvSpec {
+  const graph = model.graph!;
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
+  const inputs = (graph.input ?? []).filter((v) => !initializers.has(v.name));
+  const needEnv = (why: string) => new UsageError(`${why}, so the observation shape is unknown without an environment; pass --env <id>`, where);
+  if (inputs.length !== 1) throw new UsageError(`a policy takes one observation tensor, but the model has ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')})`, where);
+  const inputDims = valueInfoDims(inputs[0]);
+  const observationShape = inputDims?.slice(1) ?? [];
+  if (!inputDims || observationShape.length === 0 || observationShape.some((d) => typeof d !== 'number' || d < 1)) throw needEnv(`input '${inputs[0].name}' has shape ${inputDims ? show(inputDims) : 'unknown'}`);
+  const { output } = chooseOutput(graph.output ?? [], options.output, where);
+  const outputDims = output ? valueInfoDims(output) : null;
+  const actions = outputDims?.length === 2 ? outputDims[1] : undefined;
+  if (typeof actions !== 'number' || actions < 2) throw needEnv(`output '${output?.name ?? '?'}' has shape ${outputDims ? show(outputDims) : 'unknown'}, not [batch, actions]`);
+  return { id: NO_ENV, observationShape: observationShape as number[], observationLayout: 'flat', actionCount: actions, maxEpisodeSteps: Infinity, rewardThreshold: null };
 }
 
 const FP16_HINT = 'pass --allow-fp16 to run it with float32 casts at its boundary, or export the model with a float32 input (model.float())';
@@ -98,8 +124,8 @@ export function describePolicyFile(
 ): { spec: EnvSpec; info: PolicyFileInfo } {
   const metadata = metadataOf(model);
   const envId = envOverride ?? metadata[METADATA_KEYS.env];
-  if (!envId) throw new UsageError('the model has no qdistill.env metadata; pass --env <id>', where);
-  const spec = makeEnv(checkEnvId(envId)).spec;
+  if (!envId && !options.spec) throw new UsageError('the model has no qdistill.env metadata; pass --env <id>', where);
+  const spec = envId ? envSpec(checkEnvId(envId)) : options.spec!;
   const graph = model.graph!;
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
   const inputs = (graph.input ?? []).filter((v) => !initializers.has(v.name));

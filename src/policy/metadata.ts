@@ -31,7 +31,8 @@ export function policyMetadata(
 ): Record<string, string> {
   const layout = spec.observationLayout === 'hwc' && options.layout === 'nchw' ? 'nchw' : spec.observationLayout;
   return {
-    [METADATA_KEYS.env]: spec.id,
+    // A spec with no environment (shapes from a graph, offline distillation) writes no env key.
+    ...(spec.id ? { [METADATA_KEYS.env]: spec.id } : {}),
     [METADATA_KEYS.output]: options.output ?? 'q_values',
     [METADATA_KEYS.layout]: layout,
     [METADATA_KEYS.card]: JSON.stringify(card),

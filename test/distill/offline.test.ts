@@ -146,6 +146,36 @@ test('distill --observations --json with a PyTorch teacher: held-out fidelity fi
   assert.equal(s.agreement, s.heldOut.agreement);
 });
 
+test('distill --observations with no environment at all: a torch.onnx.export teacher, no --env; the shapes come from its graph, no env is made', async () => {
+  python(`import numpy as np
+rng = np.random.default_rng(5)
+np.save('box.npy', rng.uniform([-1, -1, -0.2, -1], [1, 1, 0.2, 1], size=(3000, 4)))`);
+  const out = join(dir, 'no-env');
+  const r = runCli(['distill', 'models/pytorch/cartpole-v1-mlp.onnx', '--observations', join(dir, 'box.npy'), '--student', '16,16', '--rounds', '4', '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.returnMeasured, false);
+  assert.equal(s.heldOut.states, 600);
+  assert.ok(s.heldOut.agreement >= 0.9, `held-out agreement ${s.heldOut.agreement}`);
+  const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
+  assert.equal(card.env, null);
+  // The student names no env either; given one, it plays like any policy file.
+  const bare = runCli(['eval', join(out, 'student.onnx'), '--episodes', '1']);
+  assert.equal(bare.status, 2);
+  assert.match(ourLines(bare.stderr)[0], /no qdistill\.env metadata; pass --env/);
+  const played = runCli(['eval', join(out, 'student.onnx'), '--env', 'CartPole-v1', '--episodes', '3', '--json']);
+  assert.equal(played.status, 0, played.stderr);
+  assert.equal(JSON.parse(played.stdout).episodes, 3);
+  // A graph whose observation shape is not fixed cannot be read without an env: one line.
+  const dynamic = join(dir, 'dynamic.onnx');
+  python(`import torch
+net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+torch.onnx.export(net, torch.zeros(1, 4), ${JSON.stringify(dynamic)}, input_names=['obs'], output_names=['q'], dynamic_axes={'obs': {0: 'batch', 1: 'features'}, 'q': {0: 'batch'}})`);
+  const refused = runCli(['distill', dynamic, '--observations', join(dir, 'box.npy'), '--student', '8', '--out', join(dir, 'refused')]);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(ourLines(refused.stderr)[0], /the observation shape is unknown without an environment; pass --env/);
+});
+
 test('bad observations: the wrong shape, NaN or infinite values, several unnamed arrays, too few states: one line, exit 2', () => {
   const spec = envSpec('CartPole-v1');
   const write = (name: string, script: string) => (python(`import numpy as np\n${script}`), join(dir, name));
