@@ -4,10 +4,9 @@
 // reply, so one round trip costs two thread wake-ups and the pipe, and a hung env cannot hang qdistill.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { UsageError } from '../util/errors.js';
-import { startModuleWorker } from '../util/worker.js';
-import type { BridgeWorkerData, FromBridge, ToBridge } from './bridge-worker.js';
+import { BRIDGE_WORKER_SOURCE, type BridgeWorkerData, type FromBridge, type ToBridge } from './bridge-worker.js';
 
 /** How to make a user's Gymnasium environment. */
 export interface GymEnvOptions {
@@ -86,7 +85,7 @@ export class GymBridge {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const workerData: BridgeWorkerData = { python: this.python, script, port: port2, signal: this.signal };
-    this.worker = startModuleWorker(import.meta.url, 'bridge-worker', { workerData, transferList: [port2], stdout: false });
+    this.worker = new Worker(BRIDGE_WORKER_SOURCE, { eval: true, workerData, transferList: [port2], stdout: false });
     this.worker.unref();
     live.add(this);
     installExitHook();

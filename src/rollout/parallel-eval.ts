@@ -4,6 +4,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../util/worker.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
+import type { GymEnvOptions } from '../gym/index.js';
 import { meanStd, type EvalResult } from './evaluate.js';
 
 export interface ParallelEvalOptions {
@@ -11,7 +12,7 @@ export interface ParallelEvalOptions {
   seed: number;
   workers: number;
   /** Policy file and how to open it in the workers (a runtime name and an env id for files without metadata). */
-  open: RuntimeOptions & { file: string; runtime?: string; env?: string };
+  open: RuntimeOptions & { file: string; runtime?: string; env?: string; gym?: GymEnvOptions };
   onEpisode?: (done: number) => void;
 }
 

@@ -3,7 +3,7 @@
 import { dirname } from 'node:path';
 import { envSpec, checkEnvId } from '../envs/registry.js';
 import { openPolicy } from '../infer/open.js';
-import { GYM_PREFIX } from '../gym/index.js';
+import { GYM_PREFIX, gymEnvOptions } from '../gym/index.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { readCard } from '../policy/card.js';
 import { activateBackend, quietTfjs } from '../tfjs/backends.js';
@@ -72,13 +72,14 @@ async function evalOnWorkers(modelPath: string, flags: EvaluateFileOptions, onEp
   // Open once here first, so a bad file or runtime fails with its usual one-line message.
   const probe = await openPolicy(modelPath, { ...runtimeOptionsOf(flags), env: flags.env, runtime: flags.runtime, onLog: flags.onLog });
   await probe.dispose();
-  if (probe.spec.id.startsWith(GYM_PREFIX)) throw new UsageError(`the model's env ${probe.spec.id} steps in Python: pass --num-envs ${flags.workers} (or --env ${probe.spec.id}) instead of --workers`, modelPath);
+  // Each worker makes a gym: env the way this thread was told to (kwargs, Python, wrappers): its own Python process.
+  const gym = probe.spec.id.startsWith(GYM_PREFIX) ? gymEnvOptions(probe.spec.id) : undefined;
   try {
     return await evaluatePolicyParallel({
       episodes: flags.episodes,
       seed: flags.seed,
       workers: flags.workers,
-      open: { ...runtimeOptionsOf(flags), file: modelPath, runtime: flags.runtime, env: flags.env },
+      open: { ...runtimeOptionsOf(flags), file: modelPath, runtime: flags.runtime, env: flags.env, gym },
       onEpisode,
     });
   } catch (error) {
@@ -97,8 +98,6 @@ function runtimeOptionsOf(o: EvaluateFileOptions): RuntimeOptions {
 /** Greedy episodes of the model at `modelPath` on deriveSeed(seed, i); returns the figures and the file read. */
 export async function evaluateFile(modelPath: string, o: EvaluateFileOptions): Promise<{ file: string; result: EvalResult }> {
   const onEpisode = o.onEpisode ?? (() => {});
-  // A gym: env steps in Python: its episodes go side by side through one bridge rather than on worker threads.
-  if (o.workers > 1 && (o.env ?? '').startsWith(GYM_PREFIX)) o = { ...o, numEnvs: o.workers, workers: 1 };
   if (o.workers > 1) return { file: modelPath, result: await evalOnWorkers(modelPath, o, onEpisode) };
   const player = await openPlayer(modelPath, o);
   try {

@@ -110,17 +110,17 @@ test('vector stepping plays the same episodes for N = 1 and N = 8 as one env pla
   }
 });
 
-test('eval --env gym:… --num-envs: the CLI drives the bridge, and N does not change the episodes', () => {
-  const run = (n: number) => runCli(['eval', TEACHER, '--env', `gym:${CARTPOLE}`, '--env-kwargs', '{"max_episode_steps": 150}', '--python', PYTHON, '--episodes', '12', '--num-envs', String(n), '--json']);
-  const a = run(1);
-  const b = run(6);
-  assert.equal(a.status, 0, a.stderr);
-  assert.equal(b.status, 0, b.stderr);
-  const ja = JSON.parse(a.stdout);
-  const jb = JSON.parse(b.stdout);
+test('eval --env gym:… --num-envs / --workers: the CLI drives the bridge, and neither changes the episodes', () => {
+  // The committed student, which falls in some episodes of this Python CartPole's own starts.
+  const run = (...flags: string[]) => runCli(['eval', 'models/cartpole-v1-student-16x16/student.onnx', '--env', `gym:${CARTPOLE}`, '--env-kwargs', '{"max_episode_steps": 150}', '--python', PYTHON, '--episodes', '12', ...flags, '--json']);
+  const [a, b, c] = [run('--num-envs', '1'), run('--num-envs', '6'), run('--workers', '2')];
+  for (const r of [a, b, c]) assert.equal(r.status, 0, r.stderr);
+  const [ja, jb, jc] = [a, b, c].map((r) => JSON.parse(r.stdout));
   assert.equal(ja.env, `gym:${CARTPOLE}`);
+  assert.equal(ja.lengths.length, 12);
+  // Side by side in one Python process, and on two worker threads with a Python process each: the same episodes.
   assert.deepEqual(jb.returns, ja.returns);
-  assert.deepEqual(ja.lengths, Array(12).fill(150));
+  assert.deepEqual(jc.returns, ja.returns);
 });
 
 /** Runs eval on the faulty env and returns the one qdistill line, checking exit 2 and that the bridge process is gone. */
