@@ -40,7 +40,7 @@ function addDistillOptions(command: Command): Command {
     .option('--memory-size <n>', 'replay memory capacity (states)', integer(1), DEFAULT_DISTILL.memorySize)
     .option('--rounds <n>', 'collect/train rounds at most', integer(1), DEFAULT_DISTILL.rounds)
     .option('--steps-per-round <n>', 'environment steps collected per round', integer(1), DEFAULT_DISTILL.stepsPerRound)
-    .option('--num-envs <n>', 'envs that collect side by side, one teacher call and one env step call for all of them (for a gym: env, one round trip to Python)', integer(1, 1024), DEFAULT_DISTILL.numEnvs)
+    .option('--num-envs <n>', 'envs played side by side while collecting and in the final evaluations: one policy call and one env step call for all of them (for a gym: env, one round trip to Python)', integer(1, 1024), DEFAULT_DISTILL.numEnvs)
     .option('--gradient-steps <n>', 'gradient steps per round', integer(1), DEFAULT_DISTILL.gradientStepsPerRound)
     .option('--batch-size <n>', 'minibatch size', integer(1), DEFAULT_DISTILL.batchSize)
     .option('--learning-rate <lr>', 'Adam learning rate', number(1e-8), DEFAULT_DISTILL.learningRate)

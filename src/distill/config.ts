@@ -31,7 +31,7 @@ export interface DistillConfig {
   /** Environment steps collected per round (default 2000). */
   stepsPerRound: number;
   /**
-   * Envs that collect side by side, one teacher call and one env call for all of them per step (default 1).
+   * Envs played side by side while collecting and in the final evaluations, one policy call and one env call for all of them per step (default 1).
    * More envs see more episodes per round; for a gym: env, one round trip to Python steps them all.
    */
   numEnvs: number;

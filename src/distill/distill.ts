@@ -17,15 +17,17 @@ import type { Policy } from '../infer/policy.js';
 import { tfjsToOnnx } from '../onnx/export-tfjs.js';
 import { policyMetadata } from '../policy/metadata.js';
 import { writeModelFile } from '../onnx/model.js';
-import { evaluatePolicy } from '../rollout/evaluate.js';
+import { evaluatePolicy, type EvalResult } from '../rollout/evaluate.js';
+import { evaluateLockstep, type BatchActFn } from '../rollout/lockstep.js';
+import type { ActFn } from '../rollout/episode.js';
 import { activateBackend, quietTfjs, type ConcreteBackend } from '../tfjs/backends.js';
 import { chooseBackend, type BackendChoice } from '../tfjs/choose-backend.js';
-import { greedyAction } from '../tfjs/greedy.js';
+import { greedyAction, greedyActions } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { studentsTable, type HeldOutFigures, type OfflineStudentSummary, type StudentSummary } from './summary.js';
 import { readArrayFile, toFloat32 } from '../util/npy.js';
-import { actionAgreement, argmax } from '../policy/agreement.js';
+import { actionAgreement, argmax, argmaxRows } from '../policy/agreement.js';
 import { fidelity } from '../policy/fidelity.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { randomPolicyReward } from '../rollout/random-baseline.js';
@@ -125,12 +127,21 @@ export interface Prepared {
 }
 
 /** The teacher's evaluation return: from its card when it was measured on our seeds, else measured now. */
-async function teacherReward(teacher: Policy, episodes: number, onProgress?: OnProgress): Promise<{ mean: number; std: number; episodes: number }> {
+async function teacherReward(teacher: Policy, episodes: number, numEnvs: number, onProgress?: OnProgress): Promise<{ mean: number; std: number; episodes: number }> {
   const card = teacher.info.card as { evalReward?: { mean: number; std: number; episodes: number; seed: number } } | null;
   if (card?.evalReward && card.evalReward.seed === DEFAULT_EVAL_SEED && card.evalReward.episodes === episodes) return card.evalReward;
   const onEpisode = progressOf(onProgress, 'teacher eval', episodes);
-  const r = await evaluatePolicy(teacher.spec.id, (o) => teacher.act(o), { episodes, seed: DEFAULT_EVAL_SEED, onEpisode });
+  const act = async (observations: Float32Array, count: number) => argmaxRows(await teacher.qValues(observations, count), count);
+  const r = await evaluateEpisodes(teacher.spec.id, (o) => teacher.act(o), act, { episodes, seed: DEFAULT_EVAL_SEED, numEnvs, onEpisode });
   return { mean: r.mean, std: r.std, episodes };
+}
+
+/**
+ * The final evaluations' episodes: one after another, or with numEnvs > 1 side by side (one batched call
+ * and, for a gym: env, one round trip per step). The episodes are the same either way.
+ */
+function evaluateEpisodes(envId: string, act: ActFn, actBatch: BatchActFn, o: { episodes: number; seed: number; numEnvs: number; onEpisode?: (done: number) => void }): Promise<EvalResult> {
+  return o.numEnvs > 1 ? evaluateLockstep(envId, actBatch, o) : evaluatePolicy(envId, act, o);
 }
 
 /** A teacher file as given (`FILE` or `FILE@ENV`), read once, with the environment it plays. */
@@ -172,7 +183,7 @@ export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promi
   // Several teachers: one teacher whose labels are their mixture (ensemble.ts); the largest is the size the student is measured against.
   const teacher = members.length > 1 ? await ensembleOf(members, paths, o) : members[0];
   const teacherParameters = members.length ? Math.max(...memberParameters) : null;
-  const memberGoals = members.length > 1 ? await Promise.all(members.map((m) => teacherReward(m, o.finalEpisodes))) : null;
+  const memberGoals = members.length > 1 ? await Promise.all(members.map((m) => teacherReward(m, o.finalEpisodes, o.numEnvs ?? 1))) : null;
   const spec = envSpec(checkEnvId(teacher?.spec.id ?? o.env ?? dataset!.header.env));
   if (dataset && (dataset.header.env !== spec.id || dataset.header.observationShape.join() !== spec.observationShape.join())) {
     throw new UsageError(`the dataset holds ${dataset.header.env} states [${dataset.header.observationShape}], not ${spec.id} [${spec.observationShape}]`, datasetFile);
@@ -186,7 +197,7 @@ export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promi
     await teacher?.dispose();
     throw error;
   }
-  const goal = teacher ? await teacherReward(teacher, o.finalEpisodes, o.onProgress) : null;
+  const goal = teacher ? await teacherReward(teacher, o.finalEpisodes, o.numEnvs ?? 1, o.onProgress) : null;
   const randomReward = await randomPolicyReward(spec.id, o.finalEpisodes, spec.actionCount);
   if (teacher && o.earlyStop !== false && o.evalEpisodes < MIN_STOP_EPISODES) {
     await teacher.dispose();
@@ -286,9 +297,10 @@ export async function selectBackend(requested: BackendName, spec: EnvSpec, confi
 export async function finishStudent(p: Prepared, o: DistillOptions, config: DistillConfig, result: DistillResult, out: string, backend: string, collect: StudentSummary['collect'], extra: object = {}): Promise<StudentSummary> {
   const { spec, teacher } = p;
   const onEpisode = progressOf(o.onProgress, 'student eval', o.finalEpisodes);
-  const reward = await evaluatePolicy(spec.id, (obs) => greedyAction(result.student, obs, spec.observationShape), {
+  const reward = await evaluateEpisodes(spec.id, (obs) => greedyAction(result.student, obs, spec.observationShape), (obs, count) => greedyActions(result.student, obs, count, spec.observationShape), {
     episodes: o.finalEpisodes,
     seed: DEFAULT_EVAL_SEED,
+    numEnvs: config.numEnvs ?? 1,
     onEpisode,
   });
   const heldOut = teacher ? await heldOutFidelity(teacher, result.student, 2000, 424242, !p.actionsOnly) : null;
