@@ -22,7 +22,7 @@ export type ToBridge = { type: 'send'; frame: Uint8Array } | { type: 'kill' };
 
 /** To the stepping thread. */
 export type FromBridge =
-  | { type: 'spawned'; pid: number }
+  | { type: 'spawned'; pid: number; stdinFd: number }
   | { type: 'frame'; header: Record<string, unknown>; payload: Uint8Array }
   | { type: 'exit'; code: number | null; signal: string | null; stderr: string }
   | { type: 'spawn-error'; code: string; message: string }
@@ -49,7 +49,8 @@ let spawned = false;
 
 child.on('spawn', () => {
   spawned = true;
-  post({ type: 'spawned', pid: child.pid });
+  // The stdin pipe's fd: the stepping thread writes its requests to it directly, one thread hop fewer.
+  post({ type: 'spawned', pid: child.pid, stdinFd: child.stdin._handle ? child.stdin._handle.fd : -1 });
 });
 child.on('error', (error) => {
   if (!spawned) post({ type: 'spawn-error', code: error.code || '', message: error.message });

@@ -2,7 +2,7 @@
 // (every Env in qdistill is), with a timeout on every reply. The child process belongs to a worker thread
 // (bridge-worker.ts); this thread posts a request and sleeps on a shared counter until the worker has the
 // reply, so one round trip costs two thread wake-ups and the pipe, and a hung env cannot hang qdistill.
-import { existsSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { UsageError } from '../util/errors.js';
@@ -74,6 +74,8 @@ export class GymBridge {
   private readonly timeoutMs: number;
   private readonly python: string;
   private pid = 0;
+  /** The child's stdin (a pipe fd of this process) once known, else -1: requests then go through the worker. */
+  private stdinFd = -1;
   private closed = false;
 
   constructor(readonly options: GymEnvOptions, readonly size: number) {
@@ -145,8 +147,24 @@ export class GymBridge {
     const frame = new Uint8Array(4 + body.length);
     new DataView(frame.buffer).setUint32(0, body.length, true);
     frame.set(body, 4);
-    this.port.postMessage({ type: 'send', frame } satisfies ToBridge, [frame.buffer]);
+    let written = 0;
+    // Straight into the pipe when it takes the frame now (a request is small). What it does not take, and
+    // every request before the pipe's fd is known, goes through the worker, which writes it in order; the
+    // next request is only sent after this one's reply, so the two paths never interleave. A dead child's
+    // EPIPE is not reported here: its exit, which the worker reports next, says why it died.
+    if (this.stdinFd >= 0) {
+      try {
+        while (written < frame.length) written += writeSync(this.stdinFd, frame, written);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') this.stdinFd = -1;
+      }
+    }
+    if (written < frame.length) {
+      const rest = frame.slice(written);
+      this.port.postMessage({ type: 'send', frame: rest } satisfies ToBridge, [rest.buffer]);
+    }
   }
+
 
   /** Sends a request and waits for its reply frame; an error reply, the child's death or a timeout throw UsageError. */
   private call(header: Record<string, unknown>, what: string, timeoutMs = this.timeoutMs): { header: Record<string, unknown>; payload: Uint8Array } {
@@ -173,8 +191,10 @@ export class GymBridge {
       const seen = Atomics.load(this.signal, 0);
       const got = receiveMessageOnPort(this.port)?.message as FromBridge | undefined;
       if (got) {
-        if (got.type === 'spawned') this.pid = got.pid;
-        else return got;
+        if (got.type === 'spawned') {
+          this.pid = got.pid;
+          this.stdinFd = got.stdinFd;
+        } else return got;
         continue;
       }
       const left = deadline - Date.now();
