@@ -65,7 +65,8 @@ def read_frame():
 
 def write_frame(header, payload=b""):
     header = dict(header, payload=len(payload))
-    body = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    # allow_nan=False: JSON has no NaN or Infinity; the values checked below never need them.
+    body = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
     _proto_out.write(struct.pack("<I", len(body)) + body + payload)
 
 
@@ -120,7 +121,10 @@ class TimeLimit:
         return self.env.reset(seed=seed)
 
     def step(self, action):
-        observation, reward, terminated, truncated, info = self.env.step(action)
+        result = self.env.step(action)
+        if not isinstance(result, tuple) or len(result) != 5:
+            return result  # the bridge names what is wrong with it
+        observation, reward, terminated, truncated, info = result
         self.elapsed += 1
         if self.elapsed >= self.max_episode_steps:
             truncated = True
@@ -158,8 +162,13 @@ def make_one(request):
     for name in wrappers:
         if name not in WRAPPERS:
             raise UsageProblem(f"unknown wrapper '{name}' (known: {', '.join(WRAPPERS)})")
-    _, _, tail = entry.rpartition(":")
+    entry = entry.strip()
+    where, _, tail = entry.rpartition(":")
+    tail = tail.strip()
+    if entry.endswith(".py") or (where.strip().endswith(".py") and not _is_identifier(tail)):
+        raise UsageProblem(f"a Python file names its env class after a colon: gym:{entry.rpartition('.py')[0]}.py:ClassName")
     if ":" in entry and _is_identifier(tail):
+        entry = f"{where.strip()}:{tail}"
         max_steps = kwargs.pop("max_episode_steps", None)
         env = _load_class(entry)(**kwargs)
         spec = getattr(env, "spec", None)
@@ -231,15 +240,20 @@ class Bridge:
         self.dtype = np.uint8 if self.hello["observation_dtype"] == "uint8" else np.float32
         self.start = self.hello["action_start"]
 
-    def observation(self, value, where):
+    def observation(self, value, where, index):
         if type(value) is np.ndarray and value.dtype == self.dtype and value.shape == self.shape:
-            return value  # the common case, without the checks below
-        array = np.asarray(value)
-        if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-            raise UsageProblem(f"{where} returned an observation of dtype {array.dtype}; the Box space needs numbers")
-        if array.shape != self.shape:
-            raise UsageProblem(f"{where} returned an observation of shape {list(array.shape)}; the observation space says {list(self.shape)}")
-        return np.ascontiguousarray(array, dtype=self.dtype)
+            array = value  # the common case, without the checks below
+        else:
+            array = np.asarray(value)
+            if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+                raise UsageProblem(f"{where} returned an observation of dtype {array.dtype}; the Box space needs numbers")
+            if array.shape != self.shape:
+                raise UsageProblem(f"{where} returned an observation of shape {list(array.shape)}; the observation space says {list(self.shape)}")
+            array = np.ascontiguousarray(array, dtype=self.dtype)
+        # A NaN or inf in an observation would silently poison a network trained or labelled on it.
+        if self.dtype == np.float32 and not np.isfinite(array).all():
+            raise UsageProblem(f"{where} returned an observation with NaN or infinite values (env {index}): {np.array2string(array, threshold=8)}")
+        return array
 
     def env_call(self, what, index, call):
         try:
@@ -253,8 +267,10 @@ class Bridge:
     def reset(self, request):
         rows = []
         for index, seed in zip(request["envs"], request["seeds"]):
-            observation, _info = self.env_call("reset", index, lambda: self.envs[index].reset(seed=seed))
-            rows.append(self.observation(observation, "reset"))
+            result = self.env_call("reset", index, lambda: self.envs[index].reset(seed=seed))
+            if not isinstance(result, tuple) or len(result) != 2:
+                raise UsageProblem("reset returned something other than (observation, info): is it an old gym (< 0.26) env?")
+            rows.append(self.observation(result[0], "reset", index))
         return {"ok": True, "count": len(rows), "dtype": self.hello["observation_dtype"]}, b"".join(r.tobytes() for r in rows)
 
     def step(self, request):
@@ -264,8 +280,14 @@ class Bridge:
             if not isinstance(result, tuple) or len(result) != 5:
                 raise UsageProblem("step returned something other than (observation, reward, terminated, truncated, info): is it an old gym (4-tuple) env?")
             observation, reward, term, trunc, _info = result
-            rows.append(self.observation(observation, "step"))
-            rewards.append(float(reward))
+            rows.append(self.observation(observation, "step", index))
+            try:
+                reward = float(np.asarray(reward).reshape(()))
+            except (TypeError, ValueError):
+                raise UsageProblem(f"step returned a reward that is not one number: {reward!r} (env {index})")
+            if not np.isfinite(reward):
+                raise UsageProblem(f"step returned a reward of {reward} (env {index}); returns must be finite")
+            rewards.append(reward)
             terminated.append(bool(term))
             truncated.append(bool(trunc))
         header = {"ok": True, "count": len(rows), "dtype": self.hello["observation_dtype"], "reward": rewards, "terminated": terminated, "truncated": truncated}
@@ -304,8 +326,14 @@ def main():
         except UsageProblem as error:
             fail(error, "usage")
             continue
+        except Exception as error:
+            fail(f"the env's {request['op']} gave what the bridge cannot read: {type(error).__name__}: {error}", "usage")
+            continue
         write_frame(header, payload)
 
 
 if __name__ == "__main__":
     main()
+    sys.stderr.flush()
+    # Not sys.exit: an env's non-daemon threads would keep the interpreter alive until they end.
+    os._exit(0)

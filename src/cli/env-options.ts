@@ -1,7 +1,7 @@
 // The flags of a Gymnasium env (`--env gym:<id>`): added to every command that takes an env, and applied
 // before the command runs, so that every later makeEnv('gym:<id>') makes the env the way the user asked.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { configureGymEnv, GYM_PREFIX } from '../gym/index.js';
+import { configureGymEnv, GYM_PREFIX, setGymDefaults } from '../gym/index.js';
 import { UsageError } from '../util/errors.js';
 import { number } from './options.js';
 
@@ -68,8 +68,12 @@ export function applyGymOptions(command: Command): void {
   const flags = command.opts() as GymFlags;
   const gymIds = namedEnvs(command).filter((id) => id.startsWith(GYM_PREFIX));
   const given = ['envKwargs', 'python', 'wrappers'].filter((k) => flags[k as keyof GymFlags] !== undefined);
+  const named = namedEnvs(command);
   if (!gymIds.length) {
-    if (given.length) throw new UsageError(`--${given[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to gym: envs only (pass --env gym:<id>)`);
+    const flag = given[0] && `--${given[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (flag && named.length) throw new UsageError(`${flag} applies to gym: envs only, and ${named[0]} is built in`);
+    // No env named: the flags apply to the gym: env a model file names (and to none if it names a built-in one).
+    if (given.length) setGymDefaults({ kwargs: flags.envKwargs, python: flags.python, wrappers: flags.wrappers, timeoutSeconds: flags.envTimeout });
     return;
   }
   for (const id of gymIds) {

@@ -25,6 +25,10 @@ export interface EnvProvider {
   spec(id: string): EnvSpec;
   /** `size` copies of `id`, stepped together. */
   makeVector(id: string, size: number): VectorEnv;
+  /** What a policy file should record to make `id` the same way elsewhere (JSON-able), or null. */
+  recordedOptions?(id: string): Record<string, unknown> | null;
+  /** Makes `id` as a policy file recorded it, unless this process was already told how to make it. */
+  restoreOptions?(id: string, options: Record<string, unknown>): void;
 }
 
 const providers: EnvProvider[] = [];
@@ -86,6 +90,16 @@ export function envSpec(id: string): EnvSpec {
 export function checkEnvId(id: string): string {
   if (!constructors[id] && !providerOf(id)) throw new UnknownEnvError(id);
   return id;
+}
+
+/** How a policy file records env `id` (see EnvProvider.recordedOptions); null for built-in envs. */
+export function recordedEnvOptions(id: string): Record<string, unknown> | null {
+  return providerOf(id)?.recordedOptions?.(id) ?? null;
+}
+
+/** Applies the options a policy file recorded for env `id` (see EnvProvider.restoreOptions). */
+export function restoreEnvOptions(id: string, options: Record<string, unknown>): void {
+  providerOf(id)?.restoreOptions?.(id, options);
 }
 
 /** Whether `id` is one of the built-in environments (pure TypeScript, also in the browser). */

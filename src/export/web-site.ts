@@ -8,6 +8,8 @@ import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { describePolicyFile } from '../policy/file.js';
+import { envIds, isBuiltInEnv } from '../envs/registry.js';
+import { UsageError } from '../util/errors.js';
 import { readPolicyBytes } from '../infer/open.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
 import { runtimePolicyModel } from '../policy/normalize.js';
@@ -24,6 +26,13 @@ const WEB_DIR = join(PACKAGE_ROOT, 'web');
  * bundle, and the page runs one thread, so no worker script is loaded).
  */
 export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.wasm';
+
+/** The refusal of a page for an env that cannot run in a browser (a gym: env runs in Python). */
+export class NoBrowserEnvError extends UsageError {
+  constructor(env: string, model: string) {
+    super(`the web page plays the env in the browser, which only the built-in envs (${envIds().join(', ')}) can do; ${env} runs in Python (serve the model, or export js/c for your own loop)`, model);
+  }
+}
 
 /** Options of exportWeb(): the policy file, its environment, and the folder to write. */
 export interface ExportWebOptions {
@@ -47,6 +56,8 @@ export async function exportWebSite(options: ExportWebOptions): Promise<{ out: s
   const fileBytes = readPolicyBytes(options.model);
   const model = decodeModel(fileBytes, options.model);
   const { spec, info } = describePolicyFile(model, options.model, options.env, { output: options.output, allowFp16: options.allowFp16 });
+  // The page plays the env in the browser: only the built-in TypeScript envs can run there.
+  if (!isBuiltInEnv(spec.id)) throw new NoBrowserEnvError(spec.id, options.model);
   // The page runs what the runtimes run: for exports from elsewhere (fixed batch, ArgMax, float16, …) the
   // adapted copy whose output is the Q-values tensor the page reads.
   const adapted = runtimePolicyModel(model, info);

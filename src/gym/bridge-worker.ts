@@ -15,6 +15,8 @@ export interface BridgeWorkerData {
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] counts the messages posted to `port`. */
   signal: Int32Array;
+  /** Pass what the env writes to stderr through to ours (QDISTILL_GYM_STDERR=1); else only its last line is shown, when it dies. */
+  echoStderr: boolean;
 }
 
 /** From the stepping thread: a frame to write, or the order to end the child. */
@@ -32,7 +34,7 @@ export type FromBridge =
 export const BRIDGE_WORKER_SOURCE = String.raw`
 const { spawn } = require('node:child_process');
 const { workerData } = require('node:worker_threads');
-const { python, script, port, signal } = workerData;
+const { python, script, port, signal, echoStderr } = workerData;
 const STDERR_KEPT = 4096;
 
 function post(message, transfer) {
@@ -61,6 +63,7 @@ child.on('exit', (code, sig) => {
 });
 child.stdin.on('error', () => {}); // a dead child's EPIPE: reported through 'exit'
 child.stderr.on('data', (chunk) => {
+  if (echoStderr) process.stderr.write(chunk);
   stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
 });
 child.stdout.on('data', (chunk) => {

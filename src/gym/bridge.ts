@@ -86,7 +86,7 @@ export class GymBridge {
     if (!existsSync(script)) throw new Error(`the Gymnasium bridge script is missing from the package: ${script}`);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const workerData: BridgeWorkerData = { python: this.python, script, port: port2, signal: this.signal };
+    const workerData: BridgeWorkerData = { python: this.python, script, port: port2, signal: this.signal, echoStderr: process.env.QDISTILL_GYM_STDERR === '1' };
     this.worker = new Worker(BRIDGE_WORKER_SOURCE, { eval: true, workerData, transferList: [port2], stdout: false });
     this.worker.unref();
     live.add(this);
@@ -180,8 +180,10 @@ export class GymBridge {
     }
     if (message.type === 'garbled') this.fail(message.message);
     // 'exit': the child died without answering.
-    const cause = lastLine(message.stderr) || (message.signal ? `killed by ${message.signal}` : `exit code ${message.code}`);
-    this.fail(`the env's Python process (${this.python}) ended during ${what}: ${cause}`, true);
+    const said = lastLine(message.stderr);
+    const cause = said || (message.signal ? `killed by ${message.signal}` : `exit code ${message.code}`);
+    const hint = !said && !message.signal && what === 'making the env' ? ` (is '${this.python}' a Python 3 with numpy?)` : '';
+    this.fail(`the env's Python process (${this.python}) ended during ${what}: ${cause}${hint}`, true);
   }
 
   /** The next message of the worker (other than 'spawned'), waiting at most `timeoutMs`. */

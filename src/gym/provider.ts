@@ -3,6 +3,7 @@
 // configureGymEnv; an id never configured is made with the defaults.
 import { registerEnvProvider } from '../envs/registry.js';
 import { checkAction, type EnvSpec, type StepResult, type VectorEnv } from '../envs/types.js';
+import { UsageError } from '../util/errors.js';
 import { GymBridge, type BridgeHello, type GymEnvOptions } from './bridge.js';
 
 /** The prefix of every Gymnasium env id in qdistill: 'gym:CartPole-v1', 'gym:envs/grid.py:GridEnv'. */
@@ -10,6 +11,8 @@ export const GYM_PREFIX = 'gym:';
 
 const configured = new Map<string, GymEnvOptions>();
 const specs = new Map<string, EnvSpec>();
+/** Options given without naming an env (e.g. `eval model.onnx --python …`): they apply to every gym: env. */
+let defaults: Omit<GymEnvOptions, 'env'> = {};
 
 /**
  * Sets how `gym:<options.env>` is made from now on in this process (kwargs, Python, wrappers, timeout) and
@@ -22,9 +25,18 @@ export function configureGymEnv(options: GymEnvOptions): string {
   return id;
 }
 
-/** How `id` ('gym:…') is made: its configured options, or the defaults. */
+/**
+ * Options for every gym: env of this process, over what it was configured with or what a policy file
+ * recorded (the Python of this machine, another time limit); undefined fields change nothing.
+ */
+export function setGymDefaults(options: Omit<GymEnvOptions, 'env'>): void {
+  defaults = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  specs.clear();
+}
+
+/** How `id` ('gym:…') is made: its configured (or recorded) options with the defaults over them. */
 export function gymEnvOptions(id: string): GymEnvOptions {
-  return configured.get(id) ?? { env: id.slice(GYM_PREFIX.length) };
+  return { ...(configured.get(id) ?? { env: id.slice(GYM_PREFIX.length) }), ...defaults };
 }
 
 /** The qdistill spec of a bridged env, from the bridge's description of its spaces and limits. */
@@ -54,6 +66,11 @@ class GymVectorEnv implements VectorEnv {
   }
 
   reset(indices: number[], seeds: (number | undefined)[]): Float32Array[] {
+    // Refused before the first episode rather than hanging in one that never ends (reading shapes is fine).
+    if (!Number.isFinite(this.spec.maxEpisodeSteps)) {
+      this.close();
+      throw new UsageError(`${this.spec.id} has no time limit, so an episode might never end: give it one (--env-kwargs '{"max_episode_steps": 1000}')`);
+    }
     return this.bridge.reset(indices, seeds.map((s) => s ?? null));
   }
 
@@ -78,4 +95,15 @@ registerEnvProvider({
     return probe.spec;
   },
   makeVector: (id, size) => new GymVectorEnv(id, size),
+  // A policy file keeps what defines the env (kwargs, wrappers), not what belongs to this machine (Python, timeout).
+  recordedOptions(id) {
+    const { kwargs, wrappers } = gymEnvOptions(id);
+    return kwargs || wrappers ? { ...(kwargs ? { kwargs } : {}), ...(wrappers ? { wrappers } : {}) } : null;
+  },
+  restoreOptions(id, options) {
+    if (configured.has(id)) return;
+    const { kwargs, wrappers } = options as Pick<GymEnvOptions, 'kwargs' | 'wrappers'>;
+    configured.set(id, { env: id.slice(GYM_PREFIX.length), kwargs, wrappers });
+    specs.delete(id);
+  },
 });

@@ -1,6 +1,6 @@
 // Serving with pages: the serve stage started with the export stage's web-site builder, so that each model's
 // browser page is served under /web/{name}/.
-import { exportWeb } from '../export/index.js';
+import { exportWeb, NoBrowserEnvError } from '../export/index.js';
 import { DEFAULT_MAX_REQUEST_BATCH, startServer, type RunningServer, type ServeOptions } from '../serve/index.js';
 
 /** Options of serve(): ServeOptions with host, port, batching and request limit defaulted, and pages on or off. */
@@ -21,6 +21,13 @@ export function serve(request: ServeRequest): Promise<RunningServer> {
     batching: { enabled: true, batchWindowUs: 200, maxBatch: 64 },
     maxRequestBatch: DEFAULT_MAX_REQUEST_BATCH,
     ...rest,
-    webPages: web ? ({ file, env, out, output, allowFp16 }) => exportWeb({ model: file, env, out, output, allowFp16 }) : undefined,
+    // A model whose env runs in Python (gym:) is served without a page.
+    webPages: web
+      ? ({ file, env, out, output, allowFp16 }) =>
+          exportWeb({ model: file, env, out, output, allowFp16 }).catch((error: unknown) => {
+            if (error instanceof NoBrowserEnvError) return null;
+            throw error;
+          })
+      : undefined,
   });
 }

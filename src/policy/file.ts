@@ -1,7 +1,7 @@
 // What a policy file is and whether it fits an environment: read from the ONNX graph and its qdistill.*
 // metadata, so files from PyTorch, Stable-Baselines3 or tf2onnx (no metadata, other tensor names) work
 // when --env is given. Every mismatch is one line that says what the file has and what the env needs.
-import { checkEnvId, envSpec } from '../envs/registry.js';
+import { checkEnvId, envSpec, restoreEnvOptions } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/types.js';
 
 import { metadataOf, valueInfoDims } from '../onnx/graph.js';
@@ -125,6 +125,16 @@ export function describePolicyFile(
   const metadata = metadataOf(model);
   const envId = envOverride ?? metadata[METADATA_KEYS.env];
   if (!envId && !options.spec) throw new UsageError('the model has no qdistill.env metadata; pass --env <id>', where);
+  // A file that names an env from elsewhere (gym:) also says how that env was made; unless told otherwise, make it so.
+  const recorded = envOverride === undefined && envId ? metadata[METADATA_KEYS.envOptions] : undefined;
+  if (recorded) {
+    try {
+      restoreEnvOptions(envId!, JSON.parse(recorded));
+    } catch (error) {
+      if (error instanceof SyntaxError) throw new UsageError(`the model's ${METADATA_KEYS.envOptions} is not JSON`, where);
+      throw error;
+    }
+  }
   const spec = envId ? envSpec(checkEnvId(envId)) : options.spec!;
   const graph = model.graph!;
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));

@@ -18,8 +18,8 @@ export interface FileReading {
   allowFp16?: boolean;
 }
 
-/** Builds the page of one model into `out` and returns the folder it wrote. */
-export type WebPageBuilder = (model: { file: string; env?: string; out: string } & FileReading) => Promise<{ out: string }>;
+/** Builds the page of one model into `out` and returns the folder it wrote, or null when the model has no page (its env cannot run in a browser). */
+export type WebPageBuilder = (model: { file: string; env?: string; out: string } & FileReading) => Promise<{ out: string } | null>;
 
 export async function buildWebSites(models: NamedModel[], env: string | undefined, build: WebPageBuilder, onSite?: (done: number) => void, read: FileReading = {}): Promise<WebSites> {
   const folder = mkdtempSync(join(tmpdir(), 'qdistill-serve-web-'));
@@ -27,8 +27,8 @@ export async function buildWebSites(models: NamedModel[], env: string | undefine
   const roots = new Map<string, string>();
   try {
     for (const [i, { name, file }] of models.entries()) {
-      const { out } = await build({ file, env, out: join(folder, name), ...read });
-      roots.set(name, out);
+      const site = await build({ file, env, out: join(folder, name), ...read });
+      if (site) roots.set(name, site.out);
       onSite?.(i + 1);
     }
   } catch (error) {

@@ -126,7 +126,7 @@ test('eval --env gym:… --num-envs / --workers: the CLI drives the bridge, and 
 /** Runs eval on the faulty env and returns the one qdistill line, checking exit 2 and that the bridge process is gone. */
 async function failure(kwargs: Record<string, unknown>, extra: string[] = [], env = FAULTY): Promise<string> {
   const pidFile = join(dir, `pid-${Math.random().toString(36).slice(2)}`);
-  const r = runCli(['eval', TEACHER, '--env', `gym:${env}`, '--env-kwargs', JSON.stringify({ ...kwargs, pid_file: pidFile }), '--python', PYTHON, '--episodes', '2', ...extra]);
+  const r = runCli(['eval', TEACHER, '--env', `gym:${env}`, '--env-kwargs', JSON.stringify({ max_episode_steps: 50, ...kwargs, pid_file: pidFile }), '--python', PYTHON, '--episodes', '2', ...extra]);
   assert.equal(r.status, 2, `${JSON.stringify(kwargs)}: ${r.stderr}`);
   const lines = ourLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
@@ -151,10 +151,18 @@ test('every failure of the env or the setup is one line with exit 2, and no brid
   assert.match(await failure({ fault: 'shape-on-reset' }), /reset returned an observation of shape \[3\]; the observation space says \[4\]/);
   assert.match(await failure({ fault: 'old-api' }), /step returned something other than \(observation, reward, terminated, truncated, info\)/);
   assert.match(await failure({}, [], `${FIXTURES}/faulty_env.py:DictObservations`), /the observation space is Dict; qdistill takes Box observations/);
-  // Flags that need a gym: env are refused without one.
-  const r = runCli(['eval', TEACHER, '--env-kwargs', '{}']);
+  assert.match(await failure({ fault: 'nan' }), /step returned an observation with NaN or infinite values \(env 0\)/);
+  assert.match(await failure({ fault: 'inf-reward' }), /step returned a reward of inf \(env 0\); returns must be finite/);
+  assert.match(await failure({ fault: 'none-reward' }), /step returned a reward that is not one number: None/);
+  assert.match(await failure({ fault: 'old-reset' }), /reset returned something other than \(observation, info\)/);
+  assert.match(await failure({}, [], `${FIXTURES}/faulty_env.py`), /a Python file names its env class after a colon: gym:.*faulty_env\.py:ClassName/);
+  assert.match(await failure({}, ['--python', '/bin/true']), /ended during making the env: exit code 0 \(is '\/bin\/true' a Python 3 with numpy\?\)/);
+  // No time limit: refused before the first episode, which might never end.
+  assert.match(await failure({ max_episode_steps: null }), /has no time limit, so an episode might never end/);
+  // Flags that need a gym: env are refused with a built-in one.
+  const r = runCli(['eval', TEACHER, '--env', 'CartPole-v1', '--env-kwargs', '{}']);
   assert.equal(r.status, 2);
-  assert.match(ourLines(r.stderr)[0], /--env-kwargs applies to gym: envs only/);
+  assert.match(ourLines(r.stderr)[0], /--env-kwargs applies to gym: envs only, and CartPole-v1 is built in/);
 });
 
 test('what the env prints goes to stderr, not into the protocol', () => {
@@ -165,7 +173,7 @@ test('what the env prints goes to stderr, not into the protocol', () => {
 
 test('a bridge process killed mid-episode ends the run with one UsageError, and it is reaped at once', async () => {
   const pidFile = join(dir, 'killed');
-  const id = configureGymEnv({ env: FAULTY, python: PYTHON, kwargs: { pid_file: pidFile } });
+  const id = configureGymEnv({ env: FAULTY, python: PYTHON, kwargs: { pid_file: pidFile, max_episode_steps: 500 } });
   let steps = 0;
   let pid = 0;
   await assert.rejects(
@@ -183,7 +191,7 @@ test('a bridge process killed mid-episode ends the run with one UsageError, and 
   assert.ok(await gone(pid), `process ${pid} left behind`);
   // A hung env in this process: the timeout kills and reaps it too.
   const hungFile = join(dir, 'hung');
-  const hung = configureGymEnv({ env: FAULTY, python: PYTHON, kwargs: { fault: 'hang', at_step: 2, pid_file: hungFile }, timeoutSeconds: 1 });
+  const hung = configureGymEnv({ env: FAULTY, python: PYTHON, kwargs: { fault: 'hang', at_step: 2, pid_file: hungFile, max_episode_steps: 500 }, timeoutSeconds: 1 });
   await assert.rejects(evaluatePolicy(hung, (o) => lean(o), { episodes: 1, seed: 1 }), /did not answer step within 1 s/);
   assert.ok(await gone(Number(readFileSync(hungFile, 'utf8'))));
 });
@@ -200,4 +208,16 @@ test('distill --env gym:… makes a student that plays 500 through the bridge', 
   const e = runCli(['eval', join(out, 'student.onnx'), ...env, '--episodes', '30', '--num-envs', '10', '--json']);
   assert.equal(e.status, 0, e.stderr);
   assert.ok(JSON.parse(e.stdout).mean >= 495, e.stdout);
+  // The student's file records how its env was made (the time limit): eval without --env makes it the same way.
+  const again = runCli(['eval', join(out, 'student.onnx'), '--python', PYTHON, '--episodes', '2', '--json']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).env, `gym:${CARTPOLE}`);
+  assert.deepEqual(JSON.parse(again.stdout).lengths, [500, 500]);
+});
+
+test('export web refuses a gym: env in one line: its page could not play an env that runs in Python', () => {
+  const r = runCli(['export', 'web', TEACHER, '--env', `gym:${CARTPOLE}`, '--python', PYTHON, '--out', join(dir, 'site')]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(ourLines(r.stderr)[0], /only the built-in envs .* can do; gym:.*cartpole_env\.py:CartPole runs in Python/);
+  assert.ok(!existsSync(join(dir, 'site')));
 });
