@@ -10,6 +10,7 @@ header), then `header["payload"]` bytes of binary data (observations, row after 
 import importlib
 import importlib.util
 import json
+import math
 import os
 import struct
 import sys
@@ -251,7 +252,7 @@ class Bridge:
                 raise UsageProblem(f"{where} returned an observation of shape {list(array.shape)}; the observation space says {list(self.shape)}")
             array = np.ascontiguousarray(array, dtype=self.dtype)
         # A NaN or inf in an observation would silently poison a network trained or labelled on it.
-        if self.dtype == np.float32 and not np.isfinite(array).all():
+        if self.dtype == np.float32 and not math.isfinite(float(array.sum())) and not np.isfinite(array).all():
             raise UsageProblem(f"{where} returned an observation with NaN or infinite values (env {index}): {np.array2string(array, threshold=8)}")
         return array
 
@@ -281,11 +282,12 @@ class Bridge:
                 raise UsageProblem("step returned something other than (observation, reward, terminated, truncated, info): is it an old gym (4-tuple) env?")
             observation, reward, term, trunc, _info = result
             rows.append(self.observation(observation, "step", index))
-            try:
-                reward = float(np.asarray(reward).reshape(()))
-            except (TypeError, ValueError):
-                raise UsageProblem(f"step returned a reward that is not one number: {reward!r} (env {index})")
-            if not np.isfinite(reward):
+            if type(reward) is not float:
+                try:
+                    reward = float(np.asarray(reward).reshape(()))
+                except (TypeError, ValueError):
+                    raise UsageProblem(f"step returned a reward that is not one number: {reward!r} (env {index})")
+            if not math.isfinite(reward):
                 raise UsageProblem(f"step returned a reward of {reward} (env {index}); returns must be finite")
             rewards.append(reward)
             terminated.append(bool(term))
