@@ -12,6 +12,7 @@ import { evaluateLockstep } from '../rollout/lockstep.js';
 import { DEFAULT_STOP_SEED } from '../rollout/seeds.js';
 import { greedyActions } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
+import { concatArrays } from '../util/concat.js';
 import { UsageError } from '../util/errors.js';
 import type { NonInferiority } from '../util/confidence.js';
 import { teacherShareFor } from './collect.js';
@@ -293,11 +294,5 @@ function openTask(task: DistillTask, config: DistillConfig, index: number) {
 }
 
 function concat(parts: Float32Array[]): Float32Array {
-  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
+  return concatArrays(parts, (n) => new Float32Array(n));
 }

@@ -12,6 +12,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { inflateSync, zipSync } from 'fflate';
 import { writeFileAtomic } from './atomic-write.js';
+import { concatArrays } from './concat.js';
 import { UsageError } from './errors.js';
 
 /** The element types read, by numpy's name. float16 is widened to float32 on reading; 'str' is numpy's fixed-width unicode ('<U…'). */
@@ -413,13 +414,7 @@ function dataBytes(array: NpyInput, descr: string): Uint8Array {
 }
 
 function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatArrays(parts, (n) => new Uint8Array(n));
 }
 
 /** Writes one array as a .npy file (atomically). */

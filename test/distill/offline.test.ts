@@ -20,17 +20,13 @@ import { fidelity, type Fidelity } from '../../src/policy/fidelity.js';
 import { UsageError } from '../../src/util/errors.js';
 import { writeNpz } from '../../src/util/npy.js';
 import { ourLines, runCli } from '../cli/run-cli.js';
+import { PYTHON, runPython } from '../support/python.js';
 
-const PYTHON = '/usr/bin/python3';
 const TEACHER = 'models/cartpole-v1/teacher.onnx';
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-offline-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function python(script: string): string {
-  const r = spawnSync(PYTHON, ['-c', script], { cwd: dir, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
+const python = (script: string): string => runPython(script, dir);
 
 /** `count` states of the teacher playing CartPole ε-greedily (ε = 0.2, so that the states are not one narrow path), from seeds of its own. */
 async function teacherStates(count: number): Promise<Float32Array> {

@@ -8,16 +8,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { encodeNpy, parseNpz, readArrayFile, readNpy, readNpz, toFloat32, writeNpy, writeNpz, type NpyArray } from '../../src/util/npy.js';
 import { UsageError } from '../../src/util/errors.js';
+import { PYTHON, runPython } from '../support/python.js';
 
-const PYTHON = '/usr/bin/python3';
 const dir = mkdtempSync(join(tmpdir(), 'qdistill-npy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function python(script: string): string {
-  const r = spawnSync(PYTHON, ['-c', script], { cwd: dir, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
+const python = (script: string): string => runPython(script, dir);
 
 /** Element values as JSON can carry them exactly: numbers, and 64-bit integers as decimal strings. */
 function valuesOf(a: NpyArray): (number | string)[] {
