@@ -587,7 +587,7 @@ export function readOfflineObservations(path: string, spec: EnvSpec): OfflineObs
   if (array.dtype === 'str') throw new UsageError('the states are strings, not numbers', where);
   const shape = array.shape;
   const expected = spec.observationShape;
-  const teacherTakes = `the teacher takes ${spec.id} observations of shape [${expected.join(', ')}]: give an array shaped (N, ${expected.join(', ')})`;
+  const teacherTakes = `the teacher takes ${spec.id ? `${spec.id} ` : ''}observations of shape [${expected.join(', ')}]: give an array shaped (N, ${expected.join(', ')})`;
   if (shape.length !== 1 + expected.length || shape.slice(1).join() !== expected.join()) throw new UsageError(`the states have shape (${shape.join(', ')}), but ${teacherTakes}`, where);
   const count = shape[0];
   if (count < 2) throw new UsageError(`${count} state${count === 1 ? '' : 's'}: offline distillation trains on some states and holds others out, so it needs at least 2`, where);

@@ -198,8 +198,8 @@ test('bad observations: the wrong shape, NaN or infinite values, several unnamed
     [['--observations', dir], /qdistill: is a folder, not a file/],
     [['--observations', wrongShape, '--loss', 'dqn+kl'], /--loss dqn\+kl learns from transitions/],
     [['--observations', wrongShape, '--dataset', wrongShape], /--observations, --dataset and --from-demos are alternatives/],
-    // Today the policy opener takes a file's shapes from an environment id: a file from elsewhere needs --env.
-    [['models/pytorch/cartpole-v1-mlp.onnx', '--observations', wrongShape], /no qdistill\.env metadata; pass --env <id>/],
+    // A file from elsewhere, no --env: its graph gives the shapes, and states of another shape are refused.
+    [['models/pytorch/cartpole-v1-mlp.onnx', '--observations', wrongShape], /the states have shape \(10, 5\), but the teacher takes observations of shape \[4\]: give an array shaped \(N, 4\)/],
   ] as [string[], RegExp][]) {
     const r = runCli(['distill', ...(args[0].endsWith('.onnx') ? [] : [TEACHER]), ...args, '--student', '8', '--out', join(dir, 'never')]);
     assert.equal(r.status, 2, r.stderr);
