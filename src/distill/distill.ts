@@ -167,7 +167,8 @@ export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promi
   if (!teachers.length && !o.fromDemos) throw new UsageError('give a teacher.onnx, or --from-demos FILE');
   if (o.fromDemos && o.dataset) throw new UsageError('--from-demos and --dataset are alternatives; give one');
   const datasetFile = o.fromDemos ?? o.dataset;
-  const dataset = datasetFile ? readDataset(datasetFile) : undefined;
+  // Demonstrations saved by another tool (an .npz of states and actions, no qdistill header) are read as those of --env.
+  const dataset = datasetFile ? readDataset(datasetFile, o.fromDemos && o.env ? envSpec(checkEnvId(o.env)) : undefined) : undefined;
   if (dataset?.header.source === 'observations' && o.loss === 'dqn+kl') throw new UsageError('--loss dqn+kl learns from transitions, and this dataset holds recorded observations without them (`distill --observations`); use kl, mse or nll', datasetFile);
   if (o.fromDemos && dataset!.header.targets !== 'none') throw new UsageError('--from-demos expects a file written by `qdistill record`', o.fromDemos);
   const paths = teachers.map((t) => t.path);

@@ -9,6 +9,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } fro
 import { UsageError } from '../util/errors.js';
 import { isNumpyFile, readNpz, toFloat32, writeNpz, type NpyArray, type NpyInput } from '../util/npy.js';
 import { readBundle, writeBundle } from '../util/tensor-bundle.js';
+import type { EnvSpec } from '../envs/types.js';
 
 export interface DatasetHeader {
   kind: 'qdistill-dataset';
@@ -90,9 +91,18 @@ function npzArrays(d: Dataset, episodes?: EpisodeArrays): Record<string, NpyInpu
   };
 }
 
-/** Reads a dataset written by writeDataset, .qdb or .npz (told by the file's first bytes); anything else is a UsageError naming the file. */
-export function readDataset(path: string): Dataset {
-  const { meta, arrays } = isNumpyFile(firstBytes(path)) ? readNpzDataset(path) : readBundle<DatasetHeader>(path);
+/**
+ * Reads a dataset written by writeDataset, .qdb or .npz (told by the file's first bytes); anything else is a
+ * UsageError naming the file. With `demonstrationsOf`, an .npz made elsewhere (no `meta`) is also read as
+ * demonstrations of that env: see readForeignDemonstrations.
+ */
+export function readDataset(path: string, demonstrationsOf?: EnvSpec): Dataset {
+  const numpy = isNumpyFile(firstBytes(path));
+  if (numpy && demonstrationsOf) {
+    const npz = readNpz(path);
+    if (!npz.has('meta')) return readForeignDemonstrations(path, npz, demonstrationsOf);
+  }
+  const { meta, arrays } = numpy ? readNpzDataset(path) : readBundle<DatasetHeader>(path);
   checkHeader(meta, path);
   const size = meta.observationShape.reduce((a, b) => a * b, 1);
   const n = meta.count;
@@ -160,7 +170,7 @@ function readNpzDataset(path: string): { meta: DatasetHeader; arrays: Record<str
   const bad = (what: string) => new UsageError(`not a qdistill dataset: ${what}`, path);
   const metaArray = npz.get('meta');
   if (!metaArray || metaArray.dtype !== 'str' || metaArray.shape.length !== 0) {
-    throw bad(`no 'meta' string array (the header \`record --out x.npz\` writes); states without one are distilled with \`distill --observations ${path}\``);
+    throw bad(`no 'meta' string array (the header \`record --out x.npz\` writes); demonstrations saved by another tool are read with --from-demos and --env <id>, unlabelled states with \`distill --observations ${path}\``);
   }
   let meta: DatasetHeader;
   try {
@@ -188,6 +198,59 @@ function readNpzDataset(path: string): { meta: DatasetHeader; arrays: Record<str
       rewards: numbers('rewards', [n]) ?? new Float32Array(0),
       terminals: numbers('terminated', [n]) ?? new Float32Array(0),
     },
+  };
+}
+
+/** The first array of `npz` under one of `names` (the names Python tools use for the same thing). */
+function firstOf(npz: Map<string, NpyArray>, names: string[]): [string, NpyArray] | undefined {
+  for (const name of names) {
+    const a = npz.get(name);
+    if (a) return [name, a];
+  }
+  return undefined;
+}
+
+/**
+ * Demonstrations saved with numpy by another tool: observations (`observations` or `obs`) and actions
+ * (`actions` or `acts`), as the `imitation` library and hand-written recorders name them; optional rewards
+ * (`rewards`/`rews`), next observations (`next_observations`/`next_obs`) and endings
+ * (`terminated`/`dones`). Missing rewards and endings read as 0, missing next observations as the state
+ * itself: behaviour cloning uses only states and actions.
+ */
+function readForeignDemonstrations(path: string, npz: Map<string, NpyArray>, spec: EnvSpec): Dataset {
+  const bad = (what: string) => new UsageError(`not demonstrations: ${what}`, path);
+  const observations = firstOf(npz, ['observations', 'obs']);
+  const actions = firstOf(npz, ['actions', 'acts']);
+  if (!observations || !actions) throw bad(`an .npz without qdistill's 'meta' needs 'observations' (or 'obs') and 'actions' (or 'acts'); it has ${[...npz.keys()].join(', ') || 'no arrays'}`);
+  const size = spec.observationShape.reduce((a, b) => a * b, 1);
+  const n = observations[1].shape[0] ?? 0;
+  const rows = (name: string, a: NpyArray): Float32Array => {
+    const perRow = a.shape.slice(1);
+    const fits = a.shape[0] === n && (perRow.join() === spec.observationShape.join() || (perRow.length === 1 && perRow[0] === size));
+    if (!fits) throw bad(`'${name}' has shape (${a.shape.join(', ')}); ${spec.id} needs (N, ${spec.observationShape.join(', ')})`);
+    const values = toFloat32(a, `${path}: ${name}`);
+    const i = values.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) throw bad(`'${name}' holds ${values[i]} in state ${Math.floor(i / size)}`);
+    return values;
+  };
+  const perStep = (names: string[]): Float32Array => {
+    const found = firstOf(npz, names);
+    if (!found) return new Float32Array(n);
+    if (found[1].shape.join() !== String(n)) throw bad(`'${found[0]}' has shape (${found[1].shape.join(', ')}), expected (${n})`);
+    return toFloat32(found[1], `${path}: ${found[0]}`);
+  };
+  if (actions[1].shape.join() !== String(n) && actions[1].shape.join() !== `${n},1`) throw bad(`'${actions[0]}' has shape (${actions[1].shape.join(', ')}), expected (${n})`);
+  if (n === 0) throw new UsageError('the demonstrations are empty', path);
+  const obs = rows(observations[0], observations[1]);
+  const next = firstOf(npz, ['next_observations', 'next_obs']);
+  return {
+    header: { kind: 'qdistill-dataset', version: 1, env: spec.id, observationShape: spec.observationShape, actionCount: spec.actionCount, count: n, teacherHash: fileHash(path), targets: 'none', source: 'demonstrations' },
+    observations: obs,
+    targets: new Float32Array(0),
+    actions: integerActions(actions[1], `${path}: ${actions[0]}`, spec.actionCount),
+    rewards: perStep(['rewards', 'rews']),
+    nextObservations: next ? rows(next[0], next[1]) : obs.slice(),
+    terminals: perStep(['terminated', 'dones']),
   };
 }
 

@@ -253,3 +253,26 @@ print('ok')
   assert.equal(bad.status, 2);
   assert.match(ourLines(bad.stderr)[0], /demonstrations are several arrays: write an \.npz/);
 });
+
+test('distill --from-demos reads demonstrations another tool saved with numpy (obs, acts, no qdistill header) as those of --env', () => {
+  const recorded = join(dir, 'teacher-demos.npz');
+  const r = runCli(['record', TEACHER, '--episodes', '10', '--out', recorded, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  // As a hand-written recorder or the imitation library would save them: other names, other dtypes.
+  python(`import numpy as np
+d = np.load(${JSON.stringify(recorded)})
+np.savez('foreign.npz', obs=d['observations'].astype(np.float64), acts=d['actions'].astype(np.int32), dones=d['terminated'])`);
+  const foreign = join(dir, 'foreign.npz');
+  const bc = runCli(['distill', '--from-demos', foreign, '--env', 'CartPole-v1', '--student', '16,16', '--rounds', '5', '--final-episodes', '20', '--out', join(dir, 'bc'), '--json']);
+  assert.equal(bc.status, 0, bc.stderr);
+  const s = JSON.parse(bc.stdout);
+  assert.equal(s.collect, 'demonstrations');
+  assert.ok(s.reward.mean >= 450, `behaviour cloning of the teacher's 10 episodes: ${s.reward.mean}`);
+  // The states are the recorded ones.
+  const states = readDataset(join(dir, 'bc', 'dataset.qdb'));
+  assert.equal(states.header.count, JSON.parse(r.stdout).transitions);
+  // Without --env the file names no env: one line saying what to pass.
+  const bare = runCli(['distill', '--from-demos', foreign, '--student', '8', '--out', join(dir, 'bc-bare')]);
+  assert.equal(bare.status, 2);
+  assert.match(ourLines(bare.stderr)[0], /demonstrations saved by another tool are read with --from-demos and --env <id>/);
+});
