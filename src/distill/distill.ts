@@ -334,14 +334,7 @@ export async function finishStudent(p: Prepared, o: DistillOptions, config: Dist
   const studentFile = writeStudent(out, spec, config, result, card);
   const goal = p.goal;
   return {
-    out,
-    env: spec.id,
-    student: card.student,
-    parameters: card.parameters,
-    bytes: statSync(studentFile).size,
-    teacherParameters: p.teacherParameters,
-    method: card.method,
-    loss: config.loss,
+    ...writtenStudent(out, studentFile, card, p, config),
     collect,
     reward: card.evalReward,
     teacherReward: goal,
@@ -367,6 +360,11 @@ function writeStudent(out: string, spec: EnvSpec, config: DistillConfig, result:
   writeModelFile(studentFile, tfjsToOnnx(result.student, spec, { outputName, producerVersion: TOOL_VERSION, metadata: policyMetadata(spec, embeddedCard, { output: outputName }) }));
   writeJsonAtomic(join(out, 'card.json'), card);
   return studentFile;
+}
+
+/** The summary fields of a student written to `out`: where, what it plays, its size and how it was made. */
+function writtenStudent(out: string, studentFile: string, card: { student: string; parameters: number; method: StudentSummary['method'] }, p: Prepared, config: DistillConfig) {
+  return { out, env: p.spec.id, student: card.student, parameters: card.parameters, bytes: statSync(studentFile).size, teacherParameters: p.teacherParameters, method: card.method, loss: config.loss };
 }
 
 /** The labelled states' file name beside a student: dataset.qdb, or dataset.npz with datasetFormat 'npz'. */
@@ -781,14 +779,7 @@ export async function distillOffline(teacherPath: string | undefined, size: Stud
     const studentFile = writeStudent(o.out, spec, config, result, card);
     writeDataset(join(o.out, datasetFileName(o)), datasetHeader(p, result.memory, 'observations'));
     return {
-      out: o.out,
-      env: spec.id,
-      student: card.student,
-      parameters: card.parameters,
-      bytes: statSync(studentFile).size,
-      teacherParameters: p.teacherParameters,
-      method: card.method,
-      loss: config.loss,
+      ...writtenStudent(o.out, studentFile, card, p, config),
       collect: 'observations',
       reward: null,
       teacherReward: null,
