@@ -66,9 +66,9 @@ function namedEnvs(command: Command): string[] {
 export function applyGymOptions(command: Command): void {
   if (!takesEnv(command)) return;
   const flags = command.opts() as GymFlags;
-  const gymIds = namedEnvs(command).filter((id) => id.startsWith(GYM_PREFIX));
-  const given = ['envKwargs', 'python', 'wrappers'].filter((k) => flags[k as keyof GymFlags] !== undefined);
   const named = namedEnvs(command);
+  const gymIds = named.filter((id) => id.startsWith(GYM_PREFIX));
+  const given = ['envKwargs', 'python', 'wrappers'].filter((k) => flags[k as keyof GymFlags] !== undefined);
   if (!gymIds.length) {
     const flag = given[0] && `--${given[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     if (flag && named.length) throw new UsageError(`${flag} applies to gym: envs only, and ${named[0]} is built in`);

@@ -11,6 +11,23 @@ export const GYM_PREFIX = 'gym:';
 
 const configured = new Map<string, GymEnvOptions>();
 const specs = new Map<string, EnvSpec>();
+/**
+ * The one-env vector that learnt an id's spec, kept open: commands read the spec (opening the policy file)
+ * and then make the env, and starting Python and importing the env twice would cost twice.
+ */
+const idle = new Map<string, GymVectorEnv>();
+
+/** Forgets what was learnt about `id` (all ids without one) once how it is made changes. */
+function forget(id?: string): void {
+  for (const [key, vector] of idle) {
+    if (id === undefined || key === id) {
+      idle.delete(key);
+      vector.close();
+    }
+  }
+  if (id === undefined) specs.clear();
+  else specs.delete(id);
+}
 /** Options given without naming an env (e.g. `eval model.onnx --python …`): they apply to every gym: env. */
 let defaults: Omit<GymEnvOptions, 'env'> = {};
 
@@ -21,7 +38,7 @@ let defaults: Omit<GymEnvOptions, 'env'> = {};
 export function configureGymEnv(options: GymEnvOptions): string {
   const id = GYM_PREFIX + options.env;
   configured.set(id, options);
-  specs.delete(id);
+  forget(id);
   return id;
 }
 
@@ -31,7 +48,7 @@ export function configureGymEnv(options: GymEnvOptions): string {
  */
 export function setGymDefaults(options: Omit<GymEnvOptions, 'env'>): void {
   defaults = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  specs.clear();
+  forget();
 }
 
 /** How `id` ('gym:…') is made: its configured (or recorded) options with the defaults over them. */
@@ -91,10 +108,16 @@ registerEnvProvider({
     const known = specs.get(id);
     if (known) return known;
     const probe = new GymVectorEnv(id, 1);
-    probe.close();
+    idle.set(id, probe);
     return probe.spec;
   },
-  makeVector: (id, size) => new GymVectorEnv(id, size),
+  makeVector(id, size) {
+    const probe = idle.get(id);
+    if (probe) idle.delete(id);
+    if (probe && size === 1) return probe;
+    probe?.close();
+    return new GymVectorEnv(id, size);
+  },
   // A policy file keeps what defines the env (kwargs, wrappers), not what belongs to this machine (Python, timeout).
   recordedOptions(id) {
     const { kwargs, wrappers } = gymEnvOptions(id);
@@ -104,6 +127,6 @@ registerEnvProvider({
     if (configured.has(id)) return;
     const { kwargs, wrappers } = options as Pick<GymEnvOptions, 'kwargs' | 'wrappers'>;
     configured.set(id, { env: id.slice(GYM_PREFIX.length), kwargs, wrappers });
-    specs.delete(id);
+    forget(id);
   },
 });

@@ -3,6 +3,7 @@
 // checkpoint can name tensors, storages and OrderedDict and nothing else. Tensors come out as float32.
 import { unzipSync } from 'fflate';
 import { UsageError } from '../util/errors.js';
+import { halfToFloat } from '../util/float16.js';
 import { PyDict, PyGlobal, unpickle } from './pickle.js';
 
 /** One tensor of a checkpoint: its shape and values (row-major, float32 whatever it was stored as). */
@@ -56,14 +57,6 @@ export function readZip(bytes: Uint8Array, where: string): Record<string, Uint8A
   }
 }
 
-function float16(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 /** Element i of a storage as a number. */
 function reader(s: StorageRef): (i: number) => number {
@@ -74,7 +67,7 @@ function reader(s: StorageRef): (i: number) => number {
     case 'float64':
       return (i) => v.getFloat64(i * 8, true);
     case 'float16':
-      return (i) => float16(v.getUint16(i * 2, true));
+      return (i) => halfToFloat(v.getUint16(i * 2, true));
     case 'bfloat16': {
       const f = new DataView(new ArrayBuffer(4));
       return (i) => (f.setUint32(0, v.getUint16(i * 2, true) << 16, false), f.getFloat32(0, false));

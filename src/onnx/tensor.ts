@@ -3,6 +3,7 @@
 // allocates anything, so a tensor that claims 10^12 elements costs nothing.
 import type { TensorProto } from './proto.js';
 import { OnnxFormatError, quoteName } from './schema.js';
+import { halfToFloat } from '../util/float16.js';
 
 /** TensorProto.DataType. */
 export enum DataType {
@@ -149,15 +150,6 @@ export function formatDims(dims: readonly number[]): string {
 }
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
 
 function bfloat16ToFloat(bits: number): number {
   const view = new DataView(new ArrayBuffer(4));

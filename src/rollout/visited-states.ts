@@ -14,6 +14,7 @@ export const TEACHER_EPSILON = 0.05;
 
 /** Where visited steps go (the distillation memory, or the plain arrays of visitedStates). */
 export interface TransitionSink {
+  /** Stores one step; `target` is a view the caller reuses, so a sink copies what it keeps. */
   add(observation: Float32Array, action: number, reward: number, next: Float32Array, terminated: boolean, target: Float32Array): void;
 }
 
@@ -85,7 +86,7 @@ export async function collectSteps(c: Collector, sink: TransitionSink, steps: nu
     const results = vector.step(slots, actions);
     for (const i of slots) {
       const result = results[i];
-      sink.add(observations[i]!, actions[i], result.reward, result.observation, result.terminated, targets.slice(i * actionCount, (i + 1) * actionCount));
+      sink.add(observations[i]!, actions[i], result.reward, result.observation, result.terminated, targets.subarray(i * actionCount, (i + 1) * actionCount));
       observations[i] = result.terminated || result.truncated ? null : result.observation;
     }
     done += slots.length;

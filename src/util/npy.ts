@@ -13,6 +13,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
 import { inflateSync, zipSync } from 'fflate';
 import { writeFileAtomic } from './atomic-write.js';
 import { concatArrays } from './concat.js';
+import { halfToFloat } from './float16.js';
 import { UsageError } from './errors.js';
 
 /** The element types read, by numpy's name. float16 is widened to float32 on reading; 'str' is numpy's fixed-width unicode ('<U…'). */
@@ -290,7 +291,7 @@ function decodeData(raw: Uint8Array, dtype: NpyDtype, itemsize: number, count: n
   switch (dtype) {
     case 'float16': {
       const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = float16ToNumber(view.getUint16(2 * i, littleEndian));
+      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(2 * i, littleEndian));
       return out;
     }
     case 'bool': {
@@ -320,16 +321,6 @@ function decodeData(raw: Uint8Array, dtype: NpyDtype, itemsize: number, count: n
     for (let i = 0; i < count; i++) copy.subarray(i * itemsize, (i + 1) * itemsize).reverse();
   }
   return new ctor(copy.buffer);
-}
-
-/** IEEE 754 half → number (exact). */
-function float16ToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 /**
