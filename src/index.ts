@@ -55,7 +55,8 @@ export { exportWebSite as exportWeb, type ExportWebOptions } from './export/web-
 export { exportOnnx, type ExportOnnxOptions } from './export/onnx.js';
 export { inspect } from './onnx/inspect-file.js';
 export type { ModelSummary } from './onnx/inspect.js';
-export type { RunningServer, ServeOptions } from './serve/server.js';
+export type { CloseOptions, RunningServer, ServeOptions, ServeTimeouts } from './serve/server.js';
+export type { DrainResult } from './serve/connections.js';
 export type { ModelToServe, ServedModel, BatchingOptions } from './serve/models.js';
 
 // Models trained elsewhere

@@ -1,4 +1,5 @@
 // Every model × runtime in one run, one after the other, on the same observations per model.
+import { checkMemoryNeeds } from '../util/memory-budget.js';
 import { readPolicyBytes } from '../infer/open.js';
 import type { RuntimeOptions } from '../infer/runtime.js';
 import { UsageError } from '../util/errors.js';
@@ -69,6 +70,15 @@ async function timerAndAwaitFloor(): Promise<number> {
   return percentiles(samples).p50;
 }
 
+/** The input batches a throughput measurement cycles through (latency.ts), and room for the runtime's copies of them. */
+const BATCH_COPIES = 8;
+
+/** Refuses batch sizes whose inputs alone would not fit in memory, before the model is timed. */
+function checkBatchMemory(batches: readonly number[], perObservation: number, file: string): void {
+  const largest = Math.max(1, ...batches);
+  checkMemoryNeeds([{ what: `--batch ${largest} (${perObservation} values per observation)`, bytes: largest * perObservation * 4 * BATCH_COPIES, elements: largest * perObservation }], file);
+}
+
 /** Benchmarks every file on every selected runtime, one after the other; a pair the runtime refuses is listed in `unsupported`. */
 export async function benchModels(files: string[], selection: RuntimeSelection, o: BenchOptions): Promise<BenchRun> {
   const total = benchSteps(files.length, selection.runtimes.length, o.batches);
@@ -76,10 +86,11 @@ export async function benchModels(files: string[], selection: RuntimeSelection, 
   const results: LatencyResult[] = [];
   const unsupported: BenchRun['unsupported'] = [];
   const progress = (count: number, what: string) => o.onProgress?.({ task: 'bench', done: count, total, fields: { what } });
-  progress(0, 'starting');
   for (const [index, file] of files.entries()) {
     const runtimeOptions = { ...o.runtimeOptions, ...o.fileOptions?.(file, index) };
     const states = await benchStates(readPolicyBytes(file), file, o.env, undefined, runtimeOptions);
+    checkBatchMemory(o.batches, states.perObservation, file);
+    if (index === 0) progress(0, 'starting');
     for (const runtime of selection.runtimes) {
       const before = done;
       try {

@@ -24,7 +24,7 @@ export function addLatencyOptions(command: Command, defaultSeconds: number): Com
       '--runtime <list>',
       `runtimes, comma-separated (${RUNTIME_NAMES.join(', ')}), or all; default: every available one except ${[...SLOW_TO_START].join(', ')} (slow to start)`,
     )
-    .option('--batch <sizes>', 'batch sizes for throughput', integerList, DEFAULT_BATCHES)
+    .option('--batch <sizes>', 'batch sizes for throughput', integerList(65_536, 32), DEFAULT_BATCHES)
     .option('--seconds <s>', 'time budget of each measurement', number(0.01, 600), defaultSeconds);
   return addRuntimeTuningOptions(withLatency);
 }

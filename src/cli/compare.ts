@@ -24,7 +24,7 @@ export function registerCompare(program: Command): void {
       .argument('<teacher.onnx>', 'the teacher policy')
       .argument('<student.onnx...>', 'students (or compressed variants) of the same environment')
       .option('--env <id>', 'environment for files without qdistill.env metadata')
-      .option('--episodes <n>', 'greedy episodes per model, on the same seeds', integer(1), 100)
+      .option('--episodes <n>', 'greedy episodes per model, on the same seeds', integer(1, 100_000), 100)
       .requiredOption('--out <dir>', 'folder for report.json, report.md and report.html')
       .option('--json', 'print the report as JSON'),
     1,
@@ -36,10 +36,10 @@ export function registerCompare(program: Command): void {
     .action(async (teacher: string, students: string[], flags: CompareFlags) => {
       if (flags.env) checkEnvId(flags.env);
       const { selectRuntimes } = await import('../benchmark/index.js');
-      const { compareModels, writeReport } = await import('../pipelines/index.js');
+      const { compareIntoFolder } = await import('../pipelines/index.js');
       const selection = await selectRuntimes(flags.runtime);
       const bars = progressBars();
-      const report = await compareModels(teacher, students, {
+      const { written, ...report } = await compareIntoFolder(flags.out, teacher, students, {
         env: flags.env,
         episodes: flags.episodes,
         selection,
@@ -49,7 +49,6 @@ export function registerCompare(program: Command): void {
         onProgress: bars,
       });
       bars.stop();
-      const written = writeReport(flags.out, report);
       if (flags.json) return printJson(report);
       process.stdout.write((await compareText(report)) + `saved ${written.join(', ')}\n`);
     });

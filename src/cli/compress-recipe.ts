@@ -1,10 +1,10 @@
 // `qdistill compress`: the one-command recipe (see src/pipelines/compress-recipe.ts).
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { COLLECTORS, type CollectMode } from '../distill/collect.js';
 import type { Candidate, RecipeOptions } from '../pipelines/compress-recipe.js';
 import { DEFAULT_RECIPE_SIZES } from '../pipelines/recipe-defaults.js';
 import type { StudentSize } from '../distill/index.js';
-import { integer, number, oneOf } from './options.js';
+import { integer, number, oneOf, sizeList } from './options.js';
 import { formatTable, printJson } from './output.js';
 import { DEFAULT_DISTILL } from '../distill/config.js';
 import { policyFileOptionsFrom } from './runtime-option.js';
@@ -16,10 +16,9 @@ interface RecipeFlags extends Pick<RecipeOptions, 'env' | 'keep' | 'out' | 'epis
   json?: boolean;
 }
 
-function sizeList(value: string): StudentSize[] {
-  const sizes = value.split(',').map((part) => part.split('x').map(Number));
-  if (sizes.some((s) => s.some((n) => !Number.isInteger(n) || n <= 0))) throw new InvalidArgumentError('expected sizes like 64x64,32x32,16x16,8x8,4');
-  return sizes.map((hidden) => ({ hidden, width: 1 }));
+/** --sizes as the recipe takes them: students of width 1. */
+function recipeSizes(value: string): StudentSize[] {
+  return sizeList(value).map((hidden) => ({ hidden, width: 1 }));
 }
 
 export function candidateTable(candidates: Candidate[], teacherBytes: number): string {
@@ -48,10 +47,10 @@ export function registerCompressRecipe(program: Command): void {
     .option('--output <name>', "the teacher's graph output holding the Q-values, for files with several outputs (default: q_values, logits, else the first)")
     .option('--allow-fp16', 'accept a float16 teacher (torch model.half()): it runs with float32 casts at its boundary, measured and distilled from as it is')
     .option('--keep <share>', "least share of the teacher's gain over a random policy to keep", number(0, 1), 0.98)
-    .option('--sizes <list>', 'student sizes to distill', sizeList, DEFAULT_RECIPE_SIZES)
-    .option('--episodes <n>', 'evaluation episodes per candidate (same seeds for all)', integer(1), 100)
-    .option('--students <n>', 'how many of the smallest students that keep the reward get pruned and quantized', integer(1), 2)
-    .option('--rounds <n>', 'distillation rounds per student at most (each stops earlier once the paired stop rule is met)', integer(1), DEFAULT_DISTILL.rounds)
+    .option('--sizes <list>', 'student sizes to distill', recipeSizes, DEFAULT_RECIPE_SIZES)
+    .option('--episodes <n>', 'evaluation episodes per candidate (same seeds for all)', integer(1, 100_000), 100)
+    .option('--students <n>', 'how many of the smallest students that keep the reward get pruned and quantized', integer(1, 64), 2)
+    .option('--rounds <n>', 'distillation rounds per student at most (each stops earlier once the paired stop rule is met)', integer(1, 10_000), DEFAULT_DISTILL.rounds)
     .addOption(new Option('--collect <who>', 'who acts while states are collected (student = DAgger-style)').argParser(oneOf(COLLECTORS)).default('student'))
     .option('--latency-seconds <s>', 'seconds of latency measurement per candidate', number(0.05, 60), 0.5)
     .option('--seed <n>', 'random seed of the distillation', integer(0, 2 ** 32 - 1), 1)

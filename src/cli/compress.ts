@@ -29,7 +29,7 @@ function addReportOptions(command: Command): Command {
     .option('--env <id>', 'environment, for files without qdistill.env metadata (enables the agreement and reward checks)')
     .option('--output <name>', 'the graph output holding the Q-values, for files with several outputs: what the checks compare (default: q_values, logits, else the first)')
     .option('--allow-fp16', 'accept a float16 file (torch model.half()): the pass runs on its float32 widening, so the output takes and gives float32')
-    .option('--episodes <n>', 'greedy episodes on the same seeds to compare the return before and after (0: skip)', integer(0), 20)
+    .option('--episodes <n>', 'greedy episodes on the same seeds to compare the return before and after (0: skip)', integer(0, 100_000), 20)
     .option('--strict', "exit 2 when the pass loses more than 5% of the input's gain over a random policy (the file is still written)")
     .option('--json', 'print the result as JSON');
 }
@@ -111,7 +111,7 @@ export function registerCompress(program: Command): void {
     .requiredOption('--sparsity <s>', 'share of weights (or of hidden units with --structured) to remove, e.g. 0.5', number(0, 0.99))
     .option('--structured', 'remove hidden units of Gemm → (activation) → Gemm chains')
     .option('--finetune', 'recover with a short distillation from the unpruned model (MLP policies; unstructured: pruned again after it)')
-    .option('--finetune-rounds <n>', 'distillation rounds of --finetune at most', integer(1), 3)
+    .option('--finetune-rounds <n>', 'distillation rounds of --finetune at most', integer(1, 10_000), 3)
     .option('--seed <n>', 'random seed of --finetune', integer(0, 2 ** 32 - 1), 1)
     .addHelpText('after', '\nExample:\n  qdistill prune runs/student/student.onnx --sparsity 0.5 --structured --out runs/student-pruned.onnx\n  qdistill prune models/lunarlander-v3-student-64x64/student.onnx --sparsity 0.5 --structured --finetune --out runs/lander-pruned.onnx')
     .action(async (input: string, flags: ReportFlags & { out: string; sparsity: number; structured?: boolean; finetune?: boolean; finetuneRounds: number; seed: number }) => {
@@ -132,7 +132,7 @@ export function registerCompress(program: Command): void {
     .option('--calibrate <source>', "static, --keep-float auto: a distillation dataset (.qdb) or an env id to collect states in (default: the model's env)")
     .addOption(new Option('--method <method>', 'static: how observed values become a range').argParser(oneOf(CALIBRATION_METHODS)))
     .option('--percentile <p>', `static, --method percentile: share of |x| kept inside the range, in percent (default ${DEFAULT_PERCENTILE})`, number(50, 100))
-    .option('--calibration-states <n>', `static, --keep-float auto: states to calibrate and search on (default ${DEFAULT_CALIBRATION_STATES})`, integer(1))
+    .option('--calibration-states <n>', `static, --keep-float auto: states to calibrate and search on (default ${DEFAULT_CALIBRATION_STATES})`, integer(1, 1_000_000))
     .option('--per-channel', 'one weight scale per output channel instead of per tensor (with --keep-float auto the search chooses per layer)')
     .option('--quantize-input-layer', 'static, dynamic: also quantize layers that read the observation (kept float by default: its features span very different ranges; --keep-float auto then tries them too)')
     .option(

@@ -5,7 +5,7 @@ import { COLLECTORS } from '../distill/collect.js';
 import { LOSSES } from '../distill/loss-names.js';
 import type { DistillOptions, StudentSize } from '../distill/index.js';
 import { BACKEND_NAMES } from '../tfjs/backend-names.js';
-import { integer, integerList, number, oneOf } from './options.js';
+import { integer, integerList, number, oneOf, sizeList } from './options.js';
 import { printJson, progressBars } from './output.js';
 import { DEFAULT_DISTILL, DEFAULT_HELD_OUT_SHARE } from '../distill/config.js';
 import { DATASET_FORMATS } from '../policy/dataset.js';
@@ -37,17 +37,17 @@ function addDistillOptions(command: Command): Command {
     .option('--relative-temperature <r>', "with --temperature auto: τ as a share of the teacher's Q scale", number(1e-6, 1e6), DEFAULT_DISTILL.relativeTemperature)
     .option('--lambda <l>', 'weight of the KL term in dqn+kl', number(0), DEFAULT_DISTILL.lambda)
     .addOption(new Option('--collect <who>', 'who acts while states are collected').argParser(oneOf(COLLECTORS)).default(DEFAULT_DISTILL.collect))
-    .option('--memory-size <n>', 'replay memory capacity (states)', integer(1), DEFAULT_DISTILL.memorySize)
-    .option('--rounds <n>', 'collect/train rounds at most', integer(1), DEFAULT_DISTILL.rounds)
-    .option('--steps-per-round <n>', 'environment steps collected per round', integer(1), DEFAULT_DISTILL.stepsPerRound)
+    .option('--memory-size <n>', 'replay memory capacity (states)', integer(1, 100_000_000), DEFAULT_DISTILL.memorySize)
+    .option('--rounds <n>', 'collect/train rounds at most', integer(1, 10_000), DEFAULT_DISTILL.rounds)
+    .option('--steps-per-round <n>', 'environment steps collected per round', integer(1, 100_000_000), DEFAULT_DISTILL.stepsPerRound)
     .option('--num-envs <n>', 'envs played side by side while collecting and in the final evaluations: one policy call and one env step call for all of them (for a gym: env, one round trip to Python)', integer(1, 1024), DEFAULT_DISTILL.numEnvs)
-    .option('--gradient-steps <n>', 'gradient steps per round', integer(1), DEFAULT_DISTILL.gradientStepsPerRound)
-    .option('--batch-size <n>', 'minibatch size', integer(1), DEFAULT_DISTILL.batchSize)
+    .option('--gradient-steps <n>', 'gradient steps per round', integer(1, 10_000_000), DEFAULT_DISTILL.gradientStepsPerRound)
+    .option('--batch-size <n>', 'minibatch size', integer(1, 65_536), DEFAULT_DISTILL.batchSize)
     .option('--learning-rate <lr>', 'Adam learning rate', number(1e-8), DEFAULT_DISTILL.learningRate)
     .option('--eval-episodes <n>', 'paired episodes student and teacher play (same seeds) after each round, for the stop rule (at least 10 unless --no-early-stop)', integer(1, 100_000), DEFAULT_DISTILL.evalEpisodes)
     .option('--stop-margin <share>', "stop once the student is not worse than the teacher by more than this share of the teacher's gain over random", number(0, 1), DEFAULT_DISTILL.stopMargin)
     .option('--stop-confidence <p>', 'confidence of the stop rule over all rounds (one-sided, Bonferroni over rounds)', number(0.5, 0.999999), DEFAULT_DISTILL.stopConfidence)
-    .option('--final-episodes <n>', 'greedy episodes of the final evaluation', integer(1), 100)
+    .option('--final-episodes <n>', 'greedy episodes of the final evaluation', integer(1, 100_000), 100)
     .option('--seed <n>', 'random seed (same seed → same student)', integer(0, 2 ** 32 - 1), DEFAULT_DISTILL.seed)
     // Not `auto`: its timing-based pick could change between runs, and with it the float rounding, so a seed
     // would no longer fix the student. wasm falls back to cpu by itself where its gradients differ.
@@ -77,15 +77,9 @@ function autoOrNumber(value: string): number | 'auto' {
 }
 
 /** "64x64,32x32,8,4" → [[64, 64], [32, 32], [8], [4]] */
-function sizeList(value: string): number[][] {
-  const sizes = value.split(',').map((part) => part.split('x').map(Number));
-  if (sizes.some((s) => s.some((n) => !Number.isInteger(n) || n <= 0))) throw new InvalidArgumentError('expected sizes like 64x64,32x32,16x16,8x8,4');
-  return sizes;
-}
-
 function numberList(value: string): number[] {
   const values = value.split(',').map(Number);
-  if (values.some((v) => !(v > 0))) throw new InvalidArgumentError('expected positive numbers separated by commas');
+  if (values.some((v) => !(v > 0 && v <= 16))) throw new InvalidArgumentError('expected numbers in (0, 16] separated by commas');
   return values;
 }
 
@@ -95,7 +89,7 @@ export function registerDistill(program: Command): void {
       .command('distill')
       .description('distill an ONNX teacher (or demonstrations) into a small student policy: student.onnx, dataset.qdb, card.json')
       .argument('[teacher.onnx]', 'the teacher: any ONNX Q-network (ours, PyTorch, SB3, tf2onnx), or a file that gives actions only (behaviour cloning)')
-      .requiredOption('--student <sizes>', 'student hidden layer sizes, e.g. 16,16', integerList)
+      .requiredOption('--student <sizes>', 'student hidden layer sizes, e.g. 16,16', integerList(65_536, 16))
       .option('--width <w>', 'MinAtar CNN students: conv filters = 16 × w', number(0.01, 16))
       .option('--from-demos <file>', 'behaviour cloning on recorded observation–action pairs (`qdistill record`) instead of a teacher')
       .option(

@@ -19,7 +19,7 @@ export function registerEval(program: Command): void {
     .description('play greedy episodes with a model and report the return (mean ± std)')
     .argument('<model>', 'an ONNX policy file, or a tfjs model folder / model.json written by `qdistill train`')
     .option('--env <id>', 'environment id (default: the one in the model\'s metadata or card)')
-    .option('--episodes <n>', 'episodes to play', integer(1), 100)
+    .option('--episodes <n>', 'episodes to play', integer(1, 1_000_000), 100)
     .option('--seed <n>', 'seed of the evaluation episodes', integer(0, 2 ** 32 - 1), DEFAULT_EVAL_SEED)
     .addOption(runtimeOption())
     .option('--workers <n>', 'play episodes in parallel on worker threads (results do not depend on n)', integer(1, 256), 1)

@@ -2,6 +2,8 @@
 // (2 for bad input, 1 for a bug), with the stack only under --verbose.
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../util/errors.js';
+import { escapeControl } from '../util/escape.js';
+import { fileSystemErrorMessage, fileSystemErrorPath } from '../util/fs-errors.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { registerBench } from './bench.js';
 import { registerCompare } from './compare.js';
@@ -20,6 +22,8 @@ import { registerRecord } from './record.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 import { addGymOptions, applyGymOptions } from './env-options.js';
+import { rangeOf } from './options.js';
+import { checkCommandPaths } from './path-checks.js';
 
 export function buildProgram(): Command {
   const program = new Command('qdistill')
@@ -45,7 +49,11 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDemo(program);
   addGymOptions(program);
-  program.hook('preAction', (_program, command) => applyGymOptions(command));
+  describeRanges(program);
+  program.hook('preAction', (_program, command) => {
+    applyGymOptions(command);
+    checkCommandPaths(command);
+  });
   // Every command reports bad flags through the handler below instead of exiting on its own.
   const silence = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
@@ -53,6 +61,33 @@ export function buildProgram(): Command {
   };
   silence(program);
   return program;
+}
+
+/** The command a command line names (`qdistill export` → export), for the message when its subcommand is missing. */
+function commandNamed(program: Command, argv: readonly string[]): Command {
+  let command = program;
+  for (const word of argv) {
+    if (word.startsWith('-')) continue;
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    command = sub;
+  }
+  return command;
+}
+
+/** Prints one line on stderr: what comes from files, paths or flags cannot start a second line. */
+function printError(message: string): void {
+  process.stderr.write(`qdistill: ${escapeControl(message)}\n`);
+}
+
+/** Runs the command line; returns the exit code (0 done, 2 bad input, 1 a bug). Never calls process.exit. */
+/** Appends each numeric flag's accepted range to its --help line, from the parser that enforces it. */
+function describeRanges(command: Command): void {
+  for (const option of command.options) {
+    const range = rangeOf(option.parseArg);
+    if (range && !option.description.includes('range:')) option.description += ` (range: ${range})`;
+  }
+  command.commands.forEach(describeRanges);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -63,17 +98,33 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
-      if (error.code === 'commander.help') return 0;
-      process.stderr.write(`qdistill: ${error.message.replace(/^error: /, '')}\n`);
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      if (error.code === 'commander.help') {
+        // Commander shows help on its own when a command that needs a subcommand is given none.
+        const command = commandNamed(program, argv);
+        const path = command === program ? 'qdistill' : `qdistill ${command.name()}`;
+        const choices = command.commands.map((c) => c.name()).join(', ');
+        printError(`${command === program ? 'a command' : 'a subcommand'} is required: ${choices} (see \`${path} --help\`)`);
+        return 2;
+      }
+      if (error.exitCode === 0) return 0;
+      printError(error.message.replace(/^error: /, ''));
       return 2;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`qdistill: ${error.message}\n`);
+      printError(error.message);
       if (verbose) process.stderr.write(`${error.stack}\n`);
       return 2;
     }
-    process.stderr.write(`qdistill: internal error: ${(error as Error)?.message ?? String(error)}\n`);
+    // The user's disk or files, not a bug: a full disk, a read-only mount, a missing file or permission.
+    const fsMessage = fileSystemErrorMessage(error);
+    if (fsMessage !== undefined) {
+      const path = fileSystemErrorPath(error);
+      printError(path !== undefined ? `${fsMessage} (${path})` : fsMessage);
+      if (verbose) process.stderr.write(`${(error as Error)?.stack}\n`);
+      return 2;
+    }
+    printError(`internal error: ${(error as Error)?.message ?? String(error)}`);
     if (verbose) process.stderr.write(`${(error as Error)?.stack}\n`);
     else process.stderr.write('qdistill: run again with --verbose for the stack trace\n');
     return 1;

@@ -21,7 +21,7 @@ export function registerRecord(program: Command): void {
     .argument('<policy.onnx>', 'any ONNX policy (Q-values, or actions only)')
     .option('--env <id>', 'environment (default: the policy\'s metadata)');
   addPolicyFileOptions(command)
-    .option('--episodes <n>', 'episodes to record', integer(1), 10)
+    .option('--episodes <n>', 'episodes to record', integer(1, 100_000), 10)
     .option('--seed <n>', 'seed of the episodes', integer(0, 2 ** 32 - 1), DEFAULT_RECORD_SEED)
     .requiredOption('--out <file>', 'demonstrations file: .qdb, or .npz for numpy.load (observations, actions, rewards, next_observations, terminated, truncated, episode, meta)')
     .option('--json', 'print a summary as JSON')

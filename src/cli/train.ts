@@ -20,22 +20,22 @@ export interface TrainFlags {
 // Flags that override one hyperparameter each: [flag, config key, parser, description].
 const hyperparameterFlags: [string, keyof DqnConfig, (v: string) => unknown, string][] = [
   ['--learning-rate <lr>', 'learningRate', number(0), 'Adam learning rate'],
-  ['--buffer-size <n>', 'bufferSize', integer(1), 'replay buffer capacity'],
-  ['--learning-starts <n>', 'learningStarts', integer(0), 'environment steps before learning starts'],
-  ['--batch-size <n>', 'batchSize', integer(1), 'transitions per gradient step'],
+  ['--buffer-size <n>', 'bufferSize', integer(1, 100_000_000), 'replay buffer capacity'],
+  ['--learning-starts <n>', 'learningStarts', integer(0, 10_000_000_000), 'environment steps before learning starts'],
+  ['--batch-size <n>', 'batchSize', integer(1, 65_536), 'transitions per gradient step'],
   ['--tau <t>', 'tau', number(0, 1), 'target network Polyak coefficient (1 = hard copy)'],
   ['--gamma <g>', 'gamma', number(0, 1), 'discount factor'],
-  ['--train-freq <n>', 'trainFreq', integer(1), 'environment steps between training rounds'],
-  ['--gradient-steps <n>', 'gradientSteps', integer(-1), 'gradient steps per round (-1 = train-freq)'],
-  ['--target-update-interval <n>', 'targetUpdateInterval', integer(1), 'environment steps between target updates'],
+  ['--train-freq <n>', 'trainFreq', integer(1, 1_000_000), 'environment steps between training rounds'],
+  ['--gradient-steps <n>', 'gradientSteps', integer(-1, 100_000), 'gradient steps per round (-1 = train-freq)'],
+  ['--target-update-interval <n>', 'targetUpdateInterval', integer(1, 10_000_000_000), 'environment steps between target updates'],
   ['--exploration-fraction <f>', 'explorationFraction', number(0, 1), 'fraction of training over which ε decays'],
   ['--exploration-initial-eps <e>', 'explorationInitialEps', number(0, 1), 'initial ε'],
   ['--exploration-final-eps <e>', 'explorationFinalEps', number(0, 1), 'final ε'],
   ['--max-grad-norm <n>', 'maxGradNorm', number(0), 'clip the gradients\' global norm to this'],
-  ['--net-arch <sizes>', 'netArch', integerList, 'hidden layer sizes, e.g. 256,256'],
-  ['--conv-filters <n>', 'convFilters', integer(0), 'filters of the MinAtar conv layer (0 = MLP)'],
-  ['--eval-episodes <n>', 'evalEpisodes', integer(1), 'greedy evaluation episodes at the end'],
-  ['--checkpoint-interval <n>', 'checkpointInterval', integer(1), 'environment steps between checkpoints'],
+  ['--net-arch <sizes>', 'netArch', integerList(65_536, 16), 'hidden layer sizes, e.g. 256,256'],
+  ['--conv-filters <n>', 'convFilters', integer(0, 1024), 'filters of the MinAtar conv layer (0 = MLP)'],
+  ['--eval-episodes <n>', 'evalEpisodes', integer(1, 100_000), 'greedy evaluation episodes at the end'],
+  ['--checkpoint-interval <n>', 'checkpointInterval', integer(1, 10_000_000_000), 'environment steps between checkpoints'],
 ];
 
 export function registerTrain(program: Command): void {
@@ -45,7 +45,7 @@ export function registerTrain(program: Command): void {
     .argument('<env>', 'environment id (see `qdistill envs`)')
     .requiredOption('--out <dir>', 'output folder: model.json, weights, card.json, checkpoint')
     .option('--seed <n>', 'random seed', integer(0, 2 ** 32 - 1), 1)
-    .option('--steps <n>', 'total environment steps (default: the preset\'s)', integer(1))
+    .option('--steps <n>', 'total environment steps (default: the preset\'s)', integer(1, 10_000_000_000))
     .addOption(new Option('--backend <name>', 'tfjs backend').argParser(oneOf(BACKEND_NAMES)).default('auto'))
     .option('--config <file>', 'JSON file of hyperparameters (SB3 snake_case or camelCase names)')
     .option('--double-q', 'Double DQN targets')

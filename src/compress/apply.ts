@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { inspectModel } from '../onnx/inspect.js';
 import { encodeModel, type ModelProto } from '../onnx/model.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { prepareOutputFile, writeFileAtomic } from '../util/atomic-write.js';
 import { openPolicy } from '../infer/open.js';
 import { evaluatePolicy } from '../rollout/evaluate.js';
 import { UsageError } from '../util/errors.js';
@@ -54,24 +54,31 @@ export async function applyPass<O>(pass: Pass<O>, input: string, out: string, op
   return applyPassToInput(pass, readPassInput(input, pass.name, env, read), out, options, after);
 }
 
-/** Passes never modify their input: writing over it is refused before any work. */
+/** Passes never modify their input, and write a file: writing over the input, or to a folder or an empty name, is refused before any work. */
 export function checkOutput(input: string, out: string): void {
+  prepareOutputFile(out);
   if (resolve(input) === resolve(out)) throw new UsageError('--out must differ from the input: passes never modify their input', out);
 }
 
-/** applyPass on an input its caller has already read and checked (readPassInput). */
+/**
+ * applyPass on an input its caller has already read and checked (readPassInput). Everything that can fail runs
+ * before the file is written — the pass, its validation, the figures and the comparison, which runs both
+ * models from memory — so a failed pass leaves no output file (the write itself is atomic).
+ */
 export async function applyPassToInput<O>(pass: Pass<O>, input: PassInput, out: string, options: O, after?: AfterPass): Promise<PassResult> {
   const { original, model: view } = input;
   const { model: passed, report } = runPass(pass, view.model, options); // runPass validates what it returns
   const result = after ? await after(passed, original.where) : passed;
   const resultBytes = encodeModel(result);
-  writeFileAtomic(out, resultBytes);
   const figures = (m: ModelProto, size: number): SizeFigures => {
     const s = inspectModel(m);
     return { bytes: size, parameters: s.parameters, macs: s.macs };
   };
+  const before = figures(original.model, original.bytes.length);
+  const afterFigures = figures(result, resultBytes.length);
   const comparison = input.hasEnv ? await compareOnEnvStates(original, { where: `${pass.name} output`, bytes: resultBytes, model: result }, input.env, undefined, undefined, input.read) : null;
-  return { input: original.where, out, report, inputNotes: input.notes, before: figures(original.model, original.bytes.length), after: figures(result, resultBytes.length), comparison };
+  writeFileAtomic(out, resultBytes);
+  return { input: original.where, out, report, inputNotes: input.notes, before, after: afterFigures, comparison };
 }
 
 /** A return drop larger than this share of the input's gain over a random policy is reported as a warning. */

@@ -25,6 +25,7 @@ import { chooseBackend, type BackendChoice } from '../tfjs/choose-backend.js';
 import { greedyAction, greedyActions } from '../tfjs/greedy.js';
 import { buildQNetwork } from '../tfjs/networks.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { writeOutputFolder, type StagedFolder } from '../util/output-folder.js';
 import { studentsTable, type HeldOutFigures, type OfflineStudentSummary, type StudentSummary } from './summary.js';
 import { readArrayFile, toFloat32 } from '../util/npy.js';
 import { actionAgreement, argmax, argmaxRows } from '../policy/agreement.js';
@@ -40,6 +41,7 @@ import { heldOutFidelity } from './agreement.js';
 import { describeStop, MIN_STOP_EPISODES, playStopEpisodes, stopRule, type StopRule } from './stopping.js';
 import { fileHash, readDataset, writeDataset, type Dataset, type DatasetFormat } from '../policy/dataset.js';
 import { DistillMemory } from './memory.js';
+import { checkDistillPlan } from './preflight.js';
 import { TeacherEnsemble } from './ensemble.js';
 import { distillStudent, type DistillResult, type RoundReport } from './student.js';
 import { collectSteps } from '../rollout/visited-states.js';
@@ -163,7 +165,8 @@ export function readTeachers(teacherPath: string | undefined, o: DistillOptions)
   });
 }
 
-export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promise<Prepared> {
+/** Reads the teachers and the dataset, checks the plan for `sizes`, and plays the teacher's reference episodes. */
+export async function prepare(teachers: TeacherFile[], o: DistillOptions, sizes: readonly StudentSize[] = [], sweep = false): Promise<Prepared> {
   if (!teachers.length && !o.fromDemos) throw new UsageError('give a teacher.onnx, or --from-demos FILE');
   if (o.fromDemos && o.dataset) throw new UsageError('--from-demos and --dataset are alternatives; give one');
   const datasetFile = o.fromDemos ?? o.dataset;
@@ -186,6 +189,14 @@ export async function prepare(teachers: TeacherFile[], o: DistillOptions): Promi
   const teacherParameters = members.length ? Math.max(...memberParameters) : null;
   const memberGoals = members.length > 1 ? await Promise.all(members.map((m) => teacherReward(m, o.finalEpisodes, o.numEnvs ?? 1))) : null;
   const spec = envSpec(checkEnvId(teacher?.spec.id ?? o.env ?? dataset!.header.env));
+  try {
+    const capacity = dataset ? dataset.header.count : sweep ? o.rounds * o.stepsPerRound : o.memorySize;
+    const capacityFlag = dataset ? 'the dataset' : sweep ? `--rounds ${o.rounds} × --steps-per-round ${o.stepsPerRound}` : `--memory-size ${o.memorySize}`;
+    checkDistillPlan({ capacity, capacityFlag, students: sizes.map((s) => s.hidden), batchSize: o.batchSize }, spec);
+  } catch (error) {
+    for (const m of members) await m.dispose();
+    throw error;
+  }
   if (dataset && (dataset.header.env !== spec.id || dataset.header.observationShape.join() !== spec.observationShape.join())) {
     throw new UsageError(`the dataset holds ${dataset.header.env} states [${dataset.header.observationShape}], not ${spec.id} [${spec.observationShape}]`, datasetFile);
   }
@@ -422,12 +433,19 @@ export async function distillToFolder(teacherPath: string | undefined, size: Stu
   return distillTeachers(readTeachers(teacherPath, o), size, o);
 }
 
-/** distillToFolder on teacher files already read. */
+/**
+ * distillToFolder on teacher files already read. The folder is locked from the start and the student's files
+ * are staged and moved in together at the end (src/util/output-folder.ts): a failed or killed run leaves none.
+ */
 export async function distillTeachers(teachers: TeacherFile[], size: StudentSize, o: DistillOptions): Promise<StudentSummary> {
+  return writeOutputFolder(o.out, (staged) => distillTeachersInto(teachers, size, o, staged));
+}
+
+async function distillTeachersInto(teachers: TeacherFile[], size: StudentSize, o: DistillOptions, staged: StagedFolder): Promise<StudentSummary> {
   if (o.observations) throw new UsageError('observations recorded elsewhere are distilled by distillOffline (`distill --observations FILE`)');
   const groups = byEnvironment(teachers);
   if (groups.length > 1) throw new UsageError(`the teachers play ${groups.map((g) => g[0].env ?? '(no env)').join(', ')}: distillToFolder takes teachers of one environment; distillEnvironments makes one student for several`);
-  const p = await prepare(teachers, o);
+  const p = await prepare(teachers, o, [size]);
   const config = configFor(o, p.spec, size, p.loss, p.teacherFiles.length > 1);
   const choice = await selectBackend(o.backend, p.spec, config);
   p.log(`backend: ${choice.backend} (${choice.reason})`);
@@ -444,15 +462,22 @@ export async function distillTeachers(teachers: TeacherFile[], size: StudentSize
   });
   p.log(describeStop(result.stop));
   const collect = o.fromDemos ? 'demonstrations' : p.dataset ? 'dataset' : config.collect;
-  const summary = await finishStudent(p, o, config, result, o.out, choice.backend, collect);
-  writeDataset(join(o.out, datasetFileName(o)), datasetHeader(p, result.memory, p.dataset?.header.source ?? config.collect));
+  const summary = await finishStudent(p, o, config, result, staged.staging, choice.backend, collect);
+  writeDataset(staged.path(datasetFileName(o)), datasetHeader(p, result.memory, p.dataset?.header.source ?? config.collect));
   await p.teacher?.dispose();
-  return summary;
+  return { ...summary, out: o.out };
 }
 
-/** `qdistill sweep`: label states once with the teacher, train one student per size on them, write sweep.md and sweep.json. */
+/**
+ * `qdistill sweep`: label states once with the teacher, train one student per size on them, write sweep.md and
+ * sweep.json. Locked and staged like distillTeachers: every size's folder and the summaries appear together.
+ */
 export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o: DistillOptions): Promise<StudentSummary[]> {
-  const p = await prepare(readTeachers(teacherPath, o), o);
+  return writeOutputFolder(o.out, (staged) => sweepInto(teacherPath, sizes, o, staged));
+}
+
+async function sweepInto(teacherPath: string, sizes: StudentSize[], o: DistillOptions, staged: StagedFolder): Promise<StudentSummary[]> {
+  const p = await prepare(readTeachers(teacherPath, o), o, sizes, true);
   const teacher = p.teacher!;
   let memory: DistillMemory;
   if (p.dataset) {
@@ -474,7 +499,7 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
       env.close?.();
     }
   }
-  writeDataset(join(o.out, datasetFileName(o)), datasetHeader(p, memory, p.dataset?.header.source ?? 'teacher'));
+  writeDataset(staged.path(datasetFileName(o)), datasetHeader(p, memory, p.dataset?.header.source ?? 'teacher'));
   const summaries: StudentSummary[] = [];
   for (const size of sizes) {
     const config = configFor(o, p.spec, size, p.loss, p.teacherFiles.length > 1);
@@ -482,11 +507,12 @@ export async function sweepToFolder(teacherPath: string, sizes: StudentSize[], o
     p.log(`${describeStudent(config)}: backend ${choice.backend}`);
     const result = await distillStudent({ envId: p.spec.id, stop: stopRuleOf(p, config), config, dataset: memory, qTargets: !p.actionsOnly, onRound: roundProgress(o.onProgress, config.rounds) });
     p.log(`${describeStudent(config)}: ${describeStop(result.stop)}`);
-    summaries.push(await finishStudent(p, o, config, result, join(o.out, describeStudent(config)), choice.backend, 'dataset'));
+    const folder = describeStudent(config);
+    summaries.push({ ...(await finishStudent(p, o, config, result, staged.path(folder), choice.backend, 'dataset')), out: staged.finalPath(folder) });
   }
   await teacher.dispose();
-  writeJsonAtomic(join(o.out, 'sweep.json'), summaries);
-  writeFileAtomic(join(o.out, 'sweep.md'), `# Sweep of ${teacherPath}\n\n\`\`\`\n${studentsTable(summaries)}\n\`\`\`\n`);
+  writeJsonAtomic(staged.path('sweep.json'), summaries);
+  writeFileAtomic(staged.path('sweep.md'), `# Sweep of ${teacherPath}\n\n\`\`\`\n${studentsTable(summaries)}\n\`\`\`\n`);
   return summaries;
 }
 
@@ -683,6 +709,10 @@ function offlineRoundProgress(onProgress: OnProgress | undefined, rounds: number
  * memorySize and the stop settings are not used.
  */
 export async function distillOffline(teacherPath: string | undefined, size: StudentSize, o: DistillOptions): Promise<OfflineStudentSummary> {
+  return writeOutputFolder(o.out, (staged) => distillOfflineInto(teacherPath, size, o, staged));
+}
+
+async function distillOfflineInto(teacherPath: string | undefined, size: StudentSize, o: DistillOptions, staged: StagedFolder): Promise<OfflineStudentSummary> {
   if (!o.observations) throw new UsageError('distillOffline needs observations (a .npy or .npz of states)');
   if (o.fromDemos || o.dataset) throw new UsageError('--observations, --dataset and --from-demos are alternatives; give one');
   const teachers = readTeachers(teacherPath, o);
@@ -776,8 +806,8 @@ export async function distillOffline(teacherPath: string | undefined, size: Stud
       backend: choice.backend,
       ...provenance(),
     };
-    const studentFile = writeStudent(o.out, spec, config, result, card);
-    writeDataset(join(o.out, datasetFileName(o)), datasetHeader(p, result.memory, 'observations'));
+    const studentFile = writeStudent(staged.staging, spec, config, result, card);
+    writeDataset(staged.path(datasetFileName(o)), datasetHeader(p, result.memory, 'observations'));
     return {
       ...writtenStudent(o.out, studentFile, card, p, config),
       collect: 'observations',

@@ -11,6 +11,7 @@ import { envSpec } from '../envs/registry.js';
 import { buildQNetwork, buildSharedQNetworks } from '../tfjs/networks.js';
 import { writeDataset } from '../policy/dataset.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { writeOutputFolder, type StagedFolder } from '../util/output-folder.js';
 import { UsageError } from '../util/errors.js';
 import { progressOf, type OnProgress } from '../util/progress.js';
 import {
@@ -28,6 +29,7 @@ import {
   type DistillOptions,
   type Prepared,
   type StudentSize,
+  type TeacherFile,
   withDefaults,
 } from './distill.js';
 import { describeStop } from './stopping.js';
@@ -62,6 +64,11 @@ export async function distillEnvironments(teacherPath: string | undefined, size:
   const teachers = readTeachers(teacherPath, o);
   const groups = byEnvironment(teachers);
   if (groups.length <= 1) return { students: [await distillTeachers(teachers, size, o)], multiEnv: null };
+  // Locked and staged like distillTeachers: every environment's folder and the summaries appear together.
+  return writeOutputFolder(o.out, (staged) => distillGroups(groups, size, o, staged));
+}
+
+async function distillGroups(groups: TeacherFile[][], size: StudentSize, o: DistillOptions, staged: StagedFolder): Promise<{ students: StudentSummary[]; multiEnv: MultiEnvSummary | null }> {
   const unnamed = groups.find((g) => g[0].env === undefined);
   if (unnamed) throw new UsageError(`${unnamed[0].path} carries no qdistill.env metadata; with teachers of several environments name its environment as FILE@ENV`, unnamed[0].path);
   if (o.fromDemos || o.dataset) throw new UsageError('a multi-environment student learns from its teachers; --from-demos and --dataset take one environment');
@@ -73,7 +80,7 @@ export async function distillEnvironments(teacherPath: string | undefined, size:
 
   const prepared: Prepared[] = [];
   try {
-    for (const g of groups) prepared.push(await prepare(g, { ...o, env: g[0].env }));
+    for (const g of groups) prepared.push(await prepare(g, { ...o, env: g[0].env }, [size]));
   } catch (error) {
     for (const p of prepared) await p.teacher?.dispose();
     throw error;
@@ -110,16 +117,16 @@ export async function distillEnvironments(teacherPath: string | undefined, size:
     // The file for this environment: a plain network with this environment's layers and a copy of the shared ones.
     const student = buildQNetwork(p.spec, { hidden: config.hidden, dueling: false }, config.seed);
     student.setWeights(models[k].getWeights());
-    const dir = join(o.out, envFolder(p.spec.id));
-    students.push(await finishStudent(p, { ...o, out: dir }, config, { student, ...task, stoppedEarly: run.stoppedEarly, wallSeconds: run.wallSeconds }, dir, choice.backend, config.collect, { multiEnv }));
+    const dir = staged.path(envFolder(p.spec.id));
+    students.push({ ...(await finishStudent(p, { ...o, out: dir }, config, { student, ...task, stoppedEarly: run.stoppedEarly, wallSeconds: run.wallSeconds }, dir, choice.backend, config.collect, { multiEnv })), out: staged.finalPath(envFolder(p.spec.id)) });
     writeDataset(join(dir, 'dataset.qdb'), datasetHeader(p, task.memory, config.collect));
     student.dispose();
     await p.teacher?.dispose();
   }
   for (const m of models) m.dispose();
   const summary: MultiEnvSummary = { ...multiEnv, students };
-  writeJsonAtomic(join(o.out, 'multi-env.json'), summary);
-  writeFileAtomic(join(o.out, 'multi-env.md'), `# One ${summary.student} student for ${summary.envs.join(', ')}\n\n${total} parameters in all (${shared} shared); one file per environment.\n\n\`\`\`\n${studentsTable(students, { env: true })}\n\`\`\`\n`);
+  writeJsonAtomic(staged.path('multi-env.json'), summary);
+  writeFileAtomic(staged.path('multi-env.md'), `# One ${summary.student} student for ${summary.envs.join(', ')}\n\n${total} parameters in all (${shared} shared); one file per environment.\n\n\`\`\`\n${studentsTable(students, { env: true })}\n\`\`\`\n`);
   return { students, multiEnv: summary };
 }
 

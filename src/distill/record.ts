@@ -9,9 +9,12 @@ import { fileHash, writeDataset } from '../policy/dataset.js';
 import { playEpisode } from '../rollout/episode.js';
 import { meanStd } from '../rollout/evaluate.js';
 import { DEFAULT_RECORD_SEED } from '../rollout/seeds.js';
+import { prepareOutputFile } from '../util/atomic-write.js';
 import { UsageError } from '../util/errors.js';
 import { progressOf, type OnProgress } from '../util/progress.js';
 import { DistillMemory } from './memory.js';
+import { memoryNeed } from './preflight.js';
+import { checkMemoryNeeds } from '../util/memory-budget.js';
 
 /** Options of recordDemonstrations(): where to write, how many episodes, from which seed. */
 export interface RecordOptions {
@@ -49,6 +52,7 @@ export interface RecordResult {
 
 /** Records greedy episodes of the policy in `policyFile` into a demonstrations file. */
 export async function recordDemonstrations(policyFile: string, o: RecordOptions): Promise<RecordResult> {
+  prepareOutputFile(o.out, 'demonstrations file');
   if (o.out.toLowerCase().endsWith('.npy')) throw new UsageError('demonstrations are several arrays: write an .npz (numpy.load reads it) or a .qdb', o.out);
   const episodes = o.episodes ?? 10;
   const seed = o.seed ?? DEFAULT_RECORD_SEED;
@@ -58,6 +62,15 @@ export async function recordDemonstrations(policyFile: string, o: RecordOptions)
     env.close?.();
     await policy.dispose();
     throw new UsageError(`${env.spec.id} has no time limit, so a recording has no size bound: give it one (--env-kwargs '{"max_episode_steps": 1000}')`);
+  }
+  try {
+    // Room for every step of every episode, and the .npz's per-step flags.
+    const need = memoryNeed(episodes * env.spec.maxEpisodeSteps, env.spec, `--episodes ${episodes} × ${env.spec.maxEpisodeSteps} steps`, false);
+    checkMemoryNeeds([{ ...need, bytes: need.bytes + episodes * env.spec.maxEpisodeSteps * 5 }], env.spec.id);
+  } catch (error) {
+    env.close?.();
+    await policy.dispose();
+    throw error;
   }
   const memory = new DistillMemory(episodes * env.spec.maxEpisodeSteps, observationSize(env.spec), env.spec.actionCount, false);
   const noTarget = new Float32Array(0);

@@ -5,7 +5,7 @@ import { generateC } from '../codegen/c.js';
 import { generateJs } from '../codegen/js.js';
 import { programFromBytes, type WeightFormat } from '../codegen/program.js';
 import { readPolicyBytes } from '../infer/open.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { prepareOutputFile, writeFileAtomic } from '../util/atomic-write.js';
 import { commandLine } from '../util/command-line.js';
 import { UsageError } from '../util/errors.js';
 
@@ -48,6 +48,7 @@ export interface ExportCodeResult {
 }
 
 function exportCode(language: 'js' | 'c', model: string, o: ExportCodeOptions): ExportCodeResult {
+  prepareOutputFile(o.out);
   if (resolve(model) === resolve(o.out)) throw new UsageError('--out must differ from the input model', o.out);
   if (o.env) checkEnvId(o.env);
   const program = programFromBytes(readPolicyBytes(model), model, {

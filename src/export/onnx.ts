@@ -5,6 +5,7 @@ import { readCard } from '../policy/card.js';
 import { TEACHER_ONNX, writeTeacherOnnx } from '../policy/teacher-onnx.js';
 import { activateBackend, quietTfjs } from '../tfjs/backends.js';
 import { loadLayersModel, resolveModelJson } from '../tfjs/model-io.js';
+import { prepareOutputFile } from '../util/atomic-write.js';
 import { UsageError } from '../util/errors.js';
 
 /** Options of exportOnnx(): the output file, the environment, and the graph's form. */
@@ -26,6 +27,7 @@ export interface ExportOnnxOptions {
  * settings it used. UsageError when neither `env` nor the model's card names a known environment.
  */
 export async function exportOnnx(modelPath: string, o: ExportOnnxOptions = {}): Promise<{ out: string; env: string; opset: number; dense: string; layout: string }> {
+  if (o.out !== undefined) prepareOutputFile(o.out);
   const modelJson = resolveModelJson(modelPath);
   const card = readCard(dirname(modelJson));
   const env = o.env ?? card?.env;

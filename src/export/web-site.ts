@@ -14,6 +14,8 @@ import { readPolicyBytes } from '../infer/open.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
 import { runtimePolicyModel } from '../policy/normalize.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { lockFolder, writeOutputFolderSync } from '../util/output-folder.js';
+import { checkOutputFolder } from '../util/output-path.js';
 import { escapeXml } from '../util/escape.js';
 import type { SiteConfig } from './site-config.js';
 
@@ -51,8 +53,20 @@ export interface ExportWebOptions {
 /**
  * Writes a static site that plays the policy's environment in the browser (onnxruntime-web, wasm); returns the
  * folder (absolute) and the file names written. UsageError when the file is unreadable or does not fit its env.
+ * The folder is locked while the site is made, and its files are staged and moved in together
+ * (src/util/output-folder.ts): a site is never left without its wasm or its model.
  */
 export async function exportWebSite(options: ExportWebOptions): Promise<{ out: string; files: string[] }> {
+  checkOutputFolder(options.out);
+  const lock = lockFolder(resolve(options.out));
+  try {
+    return await exportWebSiteLocked(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function exportWebSiteLocked(options: ExportWebOptions): Promise<{ out: string; files: string[] }> {
   const fileBytes = readPolicyBytes(options.model);
   const model = decodeModel(fileBytes, options.model);
   const { spec, info } = describePolicyFile(model, options.model, options.env, { output: options.output, allowFp16: options.allowFp16 });
@@ -80,7 +94,9 @@ export async function exportWebSite(options: ExportWebOptions): Promise<{ out: s
     'model.onnx': bytes,
     [ORT_WASM_FILE]: (ortWasm ??= readFileSync(ortWasmPath())),
   };
-  for (const [name, data] of Object.entries(files)) writeFileAtomic(join(out, name), data);
+  writeOutputFolderSync(out, (staged) => {
+    for (const [name, data] of Object.entries(files)) writeFileAtomic(staged.path(name), data);
+  });
   return { out, files: Object.keys(files).sort() };
 }
 

@@ -1,11 +1,12 @@
 // Which of qdistill's environments an imported network plays: --env, the Zoo's args.yml, the file or folder
 // name, or the one environment whose observations and actions fit. When none fits, the teacher is written
 // without one (commands that play it then ask for --env); a name or --env that does not fit is an error.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkEnvId, envIds, envSpec } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/types.js';
 import { UsageError } from '../util/errors.js';
+import { readInputText } from '../util/input-file.js';
 import { parseZooYaml } from './sb3.js';
 
 /** How a network takes an environment's observations: as the env gives them, or as NCHW (a CNN on an HWC env). */
@@ -46,7 +47,7 @@ export function chooseEnv(file: string, requested: string | undefined, fit: FitT
   if (requested) return named(file, checkEnvId(requested), '--env', fit);
   const args = zooFile(file, 'args.yml');
   if (args) {
-    const env = parseZooYaml(readFileSync(args, 'utf8')).env;
+    const env = parseZooYaml(readInputText(args, 'RL Zoo args', { maxBytes: 16 * 2 ** 20 })).env;
     if (typeof env === 'string' && envIds().includes(env)) return named(file, env, `${args} names it`, fit);
   }
   for (const name of [basename(file), basename(dirname(file))]) {

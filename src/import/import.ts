@@ -2,7 +2,6 @@
 // (DQN and QR-DQN, MlpPolicy and CnnPolicy with SB3's NatureCNN) and torch.save state dicts (CleanRL's
 // .cleanrl_model, .pt, .pth) of MLP Q-networks without running any of their code.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { checkEnvId, envSpec } from '../envs/registry.js';
 import { observationSize, type EnvSpec } from '../envs/types.js';
@@ -10,6 +9,7 @@ import { writeModelFile } from '../onnx/model.js';
 import { provenance } from '../policy/card.js';
 import { METADATA_KEYS, policyMetadata } from '../policy/metadata.js';
 import { UsageError } from '../util/errors.js';
+import { readInputFile, readInputText } from '../util/input-file.js';
 import type { OnLog } from '../util/progress.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { writeImportCard, type ImportedTeacherCard } from './card.js';
@@ -67,17 +67,11 @@ export interface ImportResult {
 
 /** At most this many bytes are read from an input (the checkpoints qdistill imports are small MLPs). */
 const MAX_INPUT_BYTES = 1024 * 1024 * 1024;
+/** RL Zoo's config.yml and args.yml are a few KiB. */
+const MAX_YAML_BYTES = 16 * 2 ** 20;
 
 function readInput(file: string): Uint8Array {
-  try {
-    const size = statSync(file).size;
-    if (size > MAX_INPUT_BYTES) throw new UsageError(`file is ${Math.round(size / 2 ** 20)} MiB; qdistill imports checkpoints up to 1024 MiB`, file);
-    return readFileSync(file);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder; give the model file' : `cannot read the file (${code ?? String(error)})`, file);
-  }
+  return readInputFile(file, 'model file', { maxBytes: MAX_INPUT_BYTES });
 }
 
 const shown = (shape: readonly number[]) => `[${shape.join(', ')}]`;
@@ -206,7 +200,7 @@ export async function importModel(file: string, o: ImportOptions): Promise<Impor
   const preprocessing = dividesBy255(sb3, cnn, file) ? 'obs / 255' : null;
 
   const configPath = sb3 ? zooFile(file, 'config.yml') : null;
-  const hyperparameters = configPath ? parseZooYaml(readFileSync(configPath, 'utf8')) : null;
+  const hyperparameters = configPath ? parseZooYaml(readInputText(configPath, 'RL Zoo config', { maxBytes: MAX_YAML_BYTES })) : null;
   const argsPath = sb3 ? zooFile(file, 'args.yml') : null;
   const activation = sb3?.activation ?? 'Relu';
   const hidden = hiddenSizes(layers);
@@ -232,7 +226,7 @@ export async function importModel(file: string, o: ImportOptions): Promise<Impor
       zooArgs: argsPath,
     },
     config: hyperparameters ?? {},
-    args: argsPath ? parseZooYaml(readFileSync(argsPath, 'utf8')) : null,
+    args: argsPath ? parseZooYaml(readInputText(argsPath, 'RL Zoo args', { maxBytes: MAX_YAML_BYTES })) : null,
     ...provenance(),
   };
   const metadata = spec

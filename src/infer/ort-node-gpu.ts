@@ -31,7 +31,8 @@ export interface GpuRuntimeOptions extends RuntimeOptions {
 type GpuProvider = 'cuda' | 'webgpu';
 
 const LABEL: Record<GpuProvider, string> = { cuda: 'CUDA', webgpu: 'WebGPU' };
-const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node';
+// npm skips a dependency's install script its project denies (allowScripts), `npm rebuild` included.
+const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node, with its install script allowed ("allowScripts": { "onnxruntime-node": true })';
 
 /** The folder holding onnxruntime-node's native binding (and, when installed, the CUDA EP libraries). */
 export function ortNodeBinaryFolder(): string | null {

@@ -17,6 +17,7 @@ import { evaluatePolicy } from '../rollout/evaluate.js';
 import { shareOfTeacherGain } from '../policy/gain.js';
 import { commandLine } from '../util/command-line.js';
 import { UsageError } from '../util/errors.js';
+import { lockFolder } from '../util/output-folder.js';
 import { machineDescription } from '../util/machine.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { shortLabels } from './report/labels.js';
@@ -183,12 +184,21 @@ export interface CompareRequest extends Partial<Omit<CompareOptions, 'selection'
  */
 export async function compare(teacher: string, students: string[], request: CompareRequest = {}): Promise<CompareReport & { written: string[] }> {
   const { runtime, outDir, ...rest } = request;
-  const report = await compareModels(teacher, students, {
-    episodes: 100,
-    batches: [1, 32, 1024],
-    seconds: 1,
-    ...rest,
-    selection: await selectRuntimes(runtime),
-  });
-  return { ...report, written: outDir ? writeReport(outDir, report) : [] };
+  const options = { episodes: 100, batches: [1, 32, 1024], seconds: 1, ...rest, selection: await selectRuntimes(runtime) };
+  if (!outDir) return { ...(await compareModels(teacher, students, options)), written: [] };
+  return compareIntoFolder(outDir, teacher, students, options);
+}
+
+/**
+ * compareModels, then the report written into `outDir` as one set. The folder is locked for the whole run, so
+ * that a second compare into it is refused at once instead of mixing its files with this one's.
+ */
+export async function compareIntoFolder(outDir: string, teacher: string, students: string[], o: CompareOptions): Promise<CompareReport & { written: string[] }> {
+  const lock = lockFolder(outDir);
+  try {
+    const report = await compareModels(teacher, students, o);
+    return { ...report, written: writeReport(outDir, report) };
+  } finally {
+    lock.release();
+  }
 }

@@ -10,9 +10,11 @@ import { DEFAULT_RECIPE_SIZES } from './recipe-defaults.js';
 import { DEFAULT_EVAL_SEED } from '../rollout/seeds.js';
 import { provenance } from '../policy/card.js';
 import { UsageError } from '../util/errors.js';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describePolicyFile } from '../policy/file.js';
+import { describePolicyFile, type PolicyFileInfo } from '../policy/file.js';
+import type { EnvSpec } from '../envs/types.js';
+import { lockFolder, writeOutputFolder } from '../util/output-folder.js';
 import { openPolicyBytes, readPolicyBytes } from '../infer/open.js';
 import { distillToFolder, type DistillOptions, type StudentSize, DEFAULT_DISTILL } from '../distill/index.js';
 
@@ -182,8 +184,18 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
   const read: PolicyRead = { ...(o.output !== undefined ? { output: o.output } : {}), ...(o.allowFp16 ? { allowFp16: true } : {}) };
   const teacherModel = decodeModel(readPolicyBytes(teacherFile), teacherFile);
   const { spec, info } = describePolicyFile(teacherModel, teacherFile, o.env, read);
+  // Locked for the whole run: a second compress into this folder is refused at once (one line).
+  const lock = lockFolder(o.out);
+  try {
+    return await recipeIn(teacherFile, spec, info, read, o);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The recipe's work, in its locked folder. */
+async function recipeIn(teacherFile: string, spec: EnvSpec, info: Pick<PolicyFileInfo, 'float16'>, read: PolicyRead, o: RecipeOptions): Promise<RecipeResult> {
   const env = spec.id;
-  mkdirSync(o.out, { recursive: true });
   if (info.float16) o.log(`the teacher is float16: it runs with float32 casts at its boundary (${teacherFile})`);
   const random = await randomPolicyReward(env, o.episodes, spec.actionCount);
   o.log(`teacher: evaluating ${o.episodes} episodes and timing it`);
@@ -239,21 +251,25 @@ export async function runRecipe(teacherFile: string, o: RecipeOptions): Promise<
   }
 
   const { pick, why } = pickCandidate(candidates, o.closeSize);
+  // policy.onnx and card.json move into place together (src/util/output-folder.ts).
   const policyFile = join(o.out, 'policy.onnx');
-  writeFileAtomic(policyFile, deployableBytes(readPolicyBytes(pick.file), pick.file, pick.steps, pick.reward, o, ctx.teacherHash));
-  const result: RecipeResult = { teacher, randomReward: random, candidates, pick: { ...pick, file: policyFile, bytes: statSync(policyFile).size }, why, out: o.out };
-  writeJsonAtomic(join(o.out, 'card.json'), {
+  const policyBytes = deployableBytes(readPolicyBytes(pick.file), pick.file, pick.steps, pick.reward, o, ctx.teacherHash);
+  const result: RecipeResult = { teacher, randomReward: random, candidates, pick: { ...pick, file: policyFile, bytes: policyBytes.byteLength }, why, out: o.out };
+  await writeOutputFolder(o.out, (staged) => {
+    writeFileAtomic(staged.path('policy.onnx'), policyBytes);
+    writeJsonAtomic(staged.path('card.json'), {
     kind: 'compressed',
     env,
     teacher: { file: teacherFile, hash: fileHash(teacherFile), reward: teacher.reward, bytes: teacher.bytes, parameters: teacher.parameters, ...read },
     keep: o.keep,
     keepMeasure: '(reward − random) / (teacher − random) over the same evaluation seeds',
     randomReward: random,
-    pick: { from: pick.file, steps: pick.steps, bytes: statSync(policyFile).size, parameters: pick.parameters, reward: pick.reward, ofTeacher: pick.ofTeacher, p50Us: pick.p50Us },
+    pick: { from: pick.file, steps: pick.steps, bytes: policyBytes.byteLength, parameters: pick.parameters, reward: pick.reward, ofTeacher: pick.ofTeacher, p50Us: pick.p50Us },
     why,
     candidates,
     evaluation: { episodes: o.episodes, seed: DEFAULT_EVAL_SEED, latency: 'onnxruntime-node CPU EP, 1 thread, p50 of single-observation calls' },
     ...provenance(),
+    });
   });
   return result;
 }

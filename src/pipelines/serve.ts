@@ -11,7 +11,8 @@ export interface ServeRequest extends Omit<ServeOptions, 'webPages' | 'host' | '
 
 /**
  * Serves the policies over HTTP (POST /v1/models/{name}:act, GET /v1/models, /healthz, /metrics, pages under
- * /web/{name}/) on 127.0.0.1:8080 unless told otherwise; `close()` on the result drains and stops it.
+ * /web/{name}/) on 127.0.0.1:8080 unless told otherwise, with the timeouts of src/serve/limits.ts, no token
+ * and no rate limit unless given; `close()` on the result drains and stops it.
  */
 export function serve(request: ServeRequest): Promise<RunningServer> {
   const { web = true, ...rest } = request;

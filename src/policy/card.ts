@@ -1,9 +1,10 @@
 // Model cards: how a model was made, precisely enough that its `command` reproduces it. A card travels twice:
 // as card.json beside the model and (shortened) inside the ONNX file's qdistill.card metadata.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { commandLine } from '../util/command-line.js';
+import { readInputText } from '../util/input-file.js';
 import { machineDescription } from '../util/machine.js';
 import { TOOL_VERSION } from '../util/version.js';
 
@@ -149,7 +150,7 @@ export function readCard(dir: string): ModelCard | null {
   const path = join(dir, CARD_FILE);
   if (!existsSync(path)) return null;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ModelCard;
+    return JSON.parse(readInputText(path, 'card', { maxBytes: 64 * 2 ** 20 })) as ModelCard;
   } catch {
     return null;
   }

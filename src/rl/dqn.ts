@@ -11,7 +11,7 @@ import { observationSize } from '../envs/types.js';
 import { greedyAction } from '../tfjs/greedy.js';
 import { buildQNetwork, type NetworkConfig } from '../tfjs/networks.js';
 import { UsageError } from '../util/errors.js';
-import { readCheckpointMeta, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import type { DqnConfig } from './presets.js';
 import { ReplayBuffer, type TransitionBatch } from '../rollout/replay-buffer.js';
 import { epsilonAt } from './schedules.js';
@@ -36,6 +36,10 @@ export interface TrainRun {
   seed: number;
   outDir: string;
   resume: boolean;
+  /** The checkpoint to resume from, already read (train() reads it to pick its backend); else read from outDir. */
+  checkpoint?: LoadedCheckpoint;
+  /** The tfjs backend in use, recorded in checkpoints so that a resume trains on the same one. */
+  backend?: string;
   onProgress?: (p: TrainProgress) => void;
   /** Called after each checkpoint is on disk (tests use it to interrupt a run). */
   onCheckpoint?: (step: number) => void;
@@ -133,8 +137,8 @@ export async function trainDqn(run: TrainRun): Promise<TrainResult> {
   let recentReturns: number[] = [];
   let resumedFromStep: number | null = null;
   const checkpointPath = join(run.outDir, CHECKPOINT_FILE);
-  if (run.resume && existsSync(checkpointPath)) {
-    const checkpoint = readCheckpointMeta(checkpointPath);
+  if (run.checkpoint || (run.resume && existsSync(checkpointPath))) {
+    const checkpoint = run.checkpoint ?? readCheckpoint(checkpointPath);
     if (checkpoint.meta.envId !== envId || checkpoint.meta.seed !== seed || JSON.stringify(checkpoint.meta.config.netArch) !== JSON.stringify(config.netArch)) {
       throw new UsageError(`checkpoint was made for ${checkpoint.meta.envId} seed ${checkpoint.meta.seed}; pass the same env, seed and network to resume`, checkpointPath);
     }
@@ -201,7 +205,7 @@ export async function trainDqn(run: TrainRun): Promise<TrainResult> {
     if (step % config.checkpointInterval === 0 && step < config.totalTimesteps) {
       await saveCheckpoint(
         checkpointPath,
-        { envId, seed, config, step, episode, wallSeconds: wallSeconds(), recentReturns, rngState: rng.getState(), bufferPosition: buffer.position },
+        { envId, seed, config, step, episode, wallSeconds: wallSeconds(), recentReturns, rngState: rng.getState(), bufferPosition: buffer.position, backend: run.backend },
         { qNetwork, targetNetwork, optimizer, buffer },
       );
       run.onCheckpoint?.(step);

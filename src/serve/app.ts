@@ -1,16 +1,31 @@
 // The HTTP API over loaded models (fastify): act, model descriptions, health, metrics, and each model's
 // web page. Every error is JSON `{"error": "..."}` with a 4xx status for what the client got wrong.
+// Connections (keep-alive, pipelining, client errors, draining) are the tracker's (connections.ts); the
+// token and rate limit are guard.ts's.
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { escapeXml } from '../util/escape.js';
 import { firstLine } from '../util/errors.js';
+import { bodyCanBeSkipped, type ConnectionTracker } from './connections.js';
+import { addAccessChecks, type AccessOptions } from './guard.js';
 import type { ServeMetrics } from './metrics.js';
 import { describeServedModel, type ServedModel } from './models.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 import { parseActRequest, RequestError } from './validate.js';
 import { argmax } from '../policy/agreement.js';
+import { SKIPPABLE_BODY_BYTES } from './limits.js';
 
-export interface ServeAppOptions {
+/** Connection timeouts of the HTTP server, in milliseconds. */
+export interface HttpTimeouts {
+  /** For a request's headers, from its first byte (408 and close). */
+  headersMs: number;
+  /** For a whole request, headers and body (408 and close); at least headersMs. */
+  requestMs: number;
+  /** For an idle keep-alive connection between requests (closed). */
+  keepAliveMs: number;
+}
+
+export interface ServeAppOptions extends AccessOptions {
   models: ServedModel[];
   metrics: ServeMetrics;
   /** Largest request body in bytes (413 above). */
@@ -19,18 +34,29 @@ export interface ServeAppOptions {
   maxRequestBatch: number;
   /** Model name → folder holding its exported web site, served under /web/{name}/. */
   webRoots?: Map<string, string>;
+  /** The server's connections: told when an answer should close its connection, and given client errors. */
+  connections: ConnectionTracker;
+  timeouts: HttpTimeouts;
+  /** Leave the model cards out of GET /v1/models and /v1/models/{name}. */
+  hideCards?: boolean;
 }
 
 const ACT_SUFFIX = ':act';
 const ACT_ROUTE = '/v1/models/:target';
 
+/** The fastify app for the loaded models, its routes, hooks and timeouts set, attached to `options.connections`; not listening yet. */
 export async function buildServeApp(options: ServeAppOptions): Promise<FastifyInstance> {
   const { models, metrics } = options;
   const byName = new Map(models.map((m) => [m.name, m]));
+  const { timeouts } = options;
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit,
-    return503OnClosing: true,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    requestTimeout: timeouts.requestMs,
+    // Node checks the header and request timeouts every connectionsCheckingInterval (30 s unless told).
+    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: checkingInterval(timeouts) },
+    clientErrorHandler: (error, socket) => options.connections.onClientError(error, socket),
     // URLs the router cannot take (bad %-encoding, a name over 100 characters) never reach the hooks.
     frameworkErrors: (error, _request, genericReply) => {
       const reply = genericReply as FastifyReply;
@@ -39,6 +65,10 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
       void reply.code(status).send({ error: status === 414 ? 'the path is too long' : 'the URL is not valid (bad %-encoding)' });
     },
   });
+  options.connections.attach(app.server);
+  // A client that half-closes after its last request still gets every answer: Node ends the socket at the
+  // client's FIN unless this (undocumented, but what its own half-close handling reads) is set.
+  (app.server as typeof app.server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // Only JSON bodies: without a text/plain parser, fastify answers other content types with 415.
   app.removeContentTypeParser('text/plain');
 
@@ -50,15 +80,17 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     void reply.code(404).send({ error: `nothing at ${request.method} ${truncate(request.url)}` });
   });
 
-  // Answers sent after close() began tell the client to drop the connection, so that keep-alive sockets
-  // of requests already in flight do not hold the server open until their idle timeout.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
+  // Whether the connection stays open after an answer. fastify closes it after every body it could not read or
+  // parse; one read to its end, or short enough to read and drop, leaves it usable for the next pipelined
+  // request. A long or chunked body not read closes it, and so does a drain for a connection's newest request.
+  const skippable = Math.max(options.bodyLimit, SKIPPABLE_BODY_BYTES);
+  app.addHook('onSend', async (request, reply) => {
+    const canSkip = bodyCanBeSkipped(request.raw, skippable);
+    if (canSkip && reply.getHeader('connection') === 'close') reply.removeHeader('connection');
+    if (!canSkip || options.connections.shouldClose(request.raw)) void reply.header('connection', 'close');
   });
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) void reply.header('connection', 'close');
-  });
+
+  addAccessChecks(app, options);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -71,19 +103,21 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     if (reply.statusCode >= 400) metrics.errors.inc({ model: model.name, kind: reply.statusCode >= 500 ? 'inference' : 'invalid' });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok', models: models.map((m) => m.name) }));
+  // Open to probes without a token (guard.ts); then it names no models.
+  app.get('/healthz', async () => (options.authToken ? { status: 'ok' } : { status: 'ok', models: models.map((m) => m.name) }));
 
   app.get('/metrics', async (_request, reply) => {
     void reply.type(PROMETHEUS_CONTENT_TYPE);
     return metrics.registry.render();
   });
 
-  app.get('/v1/models', async () => ({ models: models.map(describeServedModel) }));
+  const describe = { hideCard: options.hideCards };
+  app.get('/v1/models', async () => ({ models: models.map((m) => describeServedModel(m, describe)) }));
 
   app.get<{ Params: { target: string } }>(ACT_ROUTE, async (request, reply) => {
     const model = byName.get(request.params.target);
     if (!model) return reply.code(404).send({ error: unknownModel(request.params.target, byName) });
-    return describeServedModel(model);
+    return describeServedModel(model, describe);
   });
 
   app.post<{ Params: { target: string } }>(ACT_ROUTE, async (request, reply) => {
@@ -123,6 +157,11 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     first = false;
   }
   return app;
+}
+
+/** Often enough that a timeout is enforced within a quarter of itself (at most 1 s late, at least every 50 ms). */
+function checkingInterval(timeouts: HttpTimeouts): number {
+  return Math.max(50, Math.min(1000, Math.round(Math.min(timeouts.headersMs, timeouts.requestMs) / 4)));
 }
 
 function actModel(request: FastifyRequest, byName: Map<string, ServedModel>): ServedModel | undefined {

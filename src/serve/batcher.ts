@@ -32,8 +32,11 @@ export interface Batcher {
   submit(observations: Float32Array, count: number): Promise<Float32Array>;
   /** Runs whatever is waiting now (used on shutdown). */
   flush(): void;
+  /** Resolves once every inference call started so far has ended (so the policy can be disposed). */
+  settled(): Promise<void>;
 }
 
+/** A batcher that groups the observations submitted within `batchWindowUs` (up to `maxBatch`) into one `infer` call. */
 export function createBatcher(infer: InferFn, options: BatcherOptions): Batcher {
   let waiting: Waiting[] = [];
   let rows = 0;
@@ -41,6 +44,7 @@ export function createBatcher(infer: InferFn, options: BatcherOptions): Batcher 
   let timer: NodeJS.Timeout | null = null;
   // Each window has a number; a poll left over from an earlier window sees another number and stops.
   let windowId = 0;
+  const running = new Set<Promise<void>>();
   const windowNs = BigInt(Math.round(options.batchWindowUs * 1000));
 
   function flush(): void {
@@ -52,7 +56,9 @@ export function createBatcher(infer: InferFn, options: BatcherOptions): Batcher 
     const count = rows;
     waiting = [];
     rows = 0;
-    void run(batch, count);
+    const call = run(batch, count);
+    running.add(call);
+    void call.finally(() => running.delete(call));
   }
 
   async function run(batch: Waiting[], count: number): Promise<void> {
@@ -98,17 +104,23 @@ export function createBatcher(infer: InferFn, options: BatcherOptions): Batcher 
     });
   }
 
-  return { submit, flush };
+  return { submit, flush, settled: () => Promise.all(running).then(() => {}) };
 }
 
 /** No batching: every request is its own inference call. */
 export function directBatcher(infer: InferFn, onBatch?: (observations: number) => void): Batcher {
+  const running = new Set<Promise<unknown>>();
   return {
     submit(observations, count) {
       onBatch?.(count);
-      return infer(observations, count);
+      const call = infer(observations, count);
+      running.add(call);
+      const forget = () => running.delete(call);
+      call.then(forget, forget);
+      return call;
     },
     flush() {},
+    settled: () => Promise.allSettled(running).then(() => {}),
   };
 }
 

@@ -94,19 +94,26 @@ async function loadServedModel({ name, file, runtime: ownRuntime }: ModelToServe
   return { name, file, runtime, policy, batcher, observationSize: size, parameters: summary.parameters, macs: summary.macs, bytes: bytes.byteLength };
 }
 
-/** Flushes each model's batcher and disposes its policy. */
+/** Flushes each model's batcher, waits for the inference calls under way, and disposes its policy. */
 export async function disposeServedModels(models: ServedModel[]): Promise<void> {
   for (const model of models) {
     model.batcher.flush();
+    await model.batcher.settled();
     await model.policy.dispose();
   }
 }
 
-/** What GET /v1/models says about one model. */
-export function describeServedModel(model: ServedModel): Record<string, unknown> {
+/** What describeServedModel() leaves out. */
+export interface DescribeOptions {
+  /** Leave out the model card (it records the command line and the machine the model was made with). */
+  hideCard?: boolean;
+}
+
+/** What GET /v1/models says about one model; `card` is absent under `hideCard`. */
+export function describeServedModel(model: ServedModel, options: DescribeOptions = {}): Record<string, unknown> {
   const { spec, info } = model.policy;
   const { [METADATA_KEYS.card]: _card, ...metadata } = info.metadata;
-  return {
+  const description: Record<string, unknown> = {
     name: model.name,
     file: basename(model.file),
     runtime: model.runtime,
@@ -121,4 +128,6 @@ export function describeServedModel(model: ServedModel): Record<string, unknown>
     card: info.card,
     actUrl: `/v1/models/${model.name}:act`,
   };
+  if (options.hideCard) delete description.card;
+  return description;
 }

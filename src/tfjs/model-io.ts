@@ -2,12 +2,13 @@
 // The weights file is named by its content hash and model.json is written last, so a crash between the
 // two writes leaves the previous model.json pointing at the previous, intact weights.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import './networks.js'; // registers custom layers before any load
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { UsageError } from '../util/errors.js';
+import { readInputFile, readInputText } from '../util/input-file.js';
 import { activateBackend } from './backends.js';
 
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
@@ -41,8 +42,9 @@ export function resolveModelJson(path: string): string {
 export async function loadLayersModel(path: string): Promise<tf.LayersModel> {
   const file = resolveModelJson(path);
   let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  const text = readInputText(file, 'model.json', { maxBytes: 256 * 2 ** 20 });
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch {
     throw new UsageError('model.json is not valid JSON', file);
   }
@@ -52,7 +54,7 @@ export async function loadLayersModel(path: string): Promise<tf.LayersModel> {
     group.paths.map((p) => {
       const weightsPath = join(dirname(file), basename(p));
       if (!existsSync(weightsPath)) throw new UsageError(`weights file '${p}' is missing`, file);
-      return readFileSync(weightsPath);
+      return readInputFile(weightsPath, 'weights file');
     }),
   );
   const weightData = Buffer.concat(buffers);

@@ -9,7 +9,7 @@
 // devices and files over the size limit are refused. The header must be the Python dict numpy writes, with
 // exactly the keys 'descr', 'fortran_order' and 'shape'; the data must be exactly product(shape) × itemsize
 // bytes. Every refusal is a UsageError naming the file and what is wrong.
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { readInputFile } from './input-file.js';
 import { inflateSync, zipSync } from 'fflate';
 import { writeFileAtomic } from './atomic-write.js';
 import { concatArrays } from './concat.js';
@@ -79,43 +79,6 @@ const ACCEPTED = `accepted: ${NPY_DTYPES.join(', ')}`;
 // ---------------------------------------------------------------------------------------------------------
 // Files
 
-/**
- * The bytes of a regular file of at most `maxBytes`: stat'ed first, then opened without blocking (a FIFO put
- * in its place cannot hang the read) and checked again on the open descriptor. A folder, FIFO, device or
- * socket, a missing file or one over the limit is a UsageError naming it.
- */
-export function readRegularFile(path: string, maxBytes: number = MAX_ARRAY_FILE_BYTES): Uint8Array {
-  let fd: number;
-  try {
-    checkStat(statSync(path), path, maxBytes);
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(error)})`, path);
-  }
-  try {
-    const size = checkStat(fstatSync(fd), path, maxBytes);
-    const bytes = new Uint8Array(size);
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, bytes, read, size - read, read);
-      if (n === 0) throw new UsageError(`the file shrank while it was read (${read} of ${size} bytes)`, path);
-      read += n;
-    }
-    return bytes;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function checkStat(stat: import('node:fs').Stats, path: string, maxBytes: number): number {
-  if (stat.isDirectory()) throw new UsageError('is a folder, not a file', path);
-  if (!stat.isFile()) throw new UsageError('is not a regular file (a FIFO, a device or a socket); give a .npy or .npz file', path);
-  if (stat.size > maxBytes) throw new UsageError(`the file is ${stat.size} bytes, over the limit of ${maxBytes} bytes`, path);
-  return stat.size;
-}
-
 /** Options of the readers. */
 export interface ReadArrayOptions {
   /** Largest file read and, for .npz, largest total of its members once inflated (default MAX_ARRAY_FILE_BYTES). */
@@ -124,17 +87,17 @@ export interface ReadArrayOptions {
 
 /** The array of a .npy file; anything malformed is a UsageError naming the file. */
 export function readNpy(path: string, o: ReadArrayOptions = {}): NpyArray {
-  return parseNpy(readRegularFile(path, o.maxBytes), path);
+  return parseNpy(readInputFile(path, 'array file', { maxBytes: o.maxBytes ?? MAX_ARRAY_FILE_BYTES }), path);
 }
 
 /** The arrays of an .npz file by name (the member name less '.npy'), in the zip's order. */
 export function readNpz(path: string, o: ReadArrayOptions = {}): Map<string, NpyArray> {
-  return parseNpz(readRegularFile(path, o.maxBytes), path, o.maxBytes);
+  return parseNpz(readInputFile(path, 'array file', { maxBytes: o.maxBytes ?? MAX_ARRAY_FILE_BYTES }), path, o.maxBytes);
 }
 
 /** Whichever of the two a file is, told by its first bytes (not its name): a .npy's one array is named ''. */
 export function readArrayFile(path: string, o: ReadArrayOptions = {}): { format: 'npy' | 'npz'; arrays: Map<string, NpyArray> } {
-  const bytes = readRegularFile(path, o.maxBytes);
+  const bytes = readInputFile(path, 'array file', { maxBytes: o.maxBytes ?? MAX_ARRAY_FILE_BYTES });
   if (startsWith(bytes, MAGIC)) return { format: 'npy', arrays: new Map([['', parseNpy(bytes, path)]]) };
   if (startsWith(bytes, [0x50, 0x4b])) return { format: 'npz', arrays: parseNpz(bytes, path, o.maxBytes) };
   throw new UsageError('neither a .npy file (it does not start with \\x93NUMPY) nor an .npz (it does not start with PK)', path);

@@ -3,7 +3,7 @@
 // 8-byte aligned. The header records every array's dtype, shape and byte range, so a reader can check
 // the file before trusting it. Hand-written because the formats on npm (npy, safetensors) each cover
 // only part of this and would still need the metadata wrapper.
-import { readFileSync } from 'node:fs';
+import { readInputFile } from './input-file.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { UsageError } from './errors.js';
 
@@ -60,13 +60,7 @@ export function writeBundle<Meta>(path: string, bundle: Bundle<Meta>): void {
 
 /** Reads a bundle; a file that is missing, unreadable or not a bundle is a one-line UsageError naming it. */
 export function readBundle<Meta>(path: string): Bundle<Meta> {
-  let file: Buffer;
-  try {
-    file = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot read the file (${code ?? String(error)})`, path);
-  }
+  const file = readInputFile(path, 'qdistill file');
   const bad = (what: string) => new UsageError(`not a valid qdistill bundle: ${what}`, path);
   if (file.length < 12 || file.toString('latin1', 0, 8) !== MAGIC) throw bad('wrong magic');
   const headerLength = file.readUInt32LE(8);

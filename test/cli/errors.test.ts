@@ -32,7 +32,7 @@ test('bad flag values → one line, exit 2', () => {
 test('a config file with an unknown hyperparameter or a bad value → one line, exit 2', () => {
   assertUsageError(['train', 'CartPole-v1', '--out', '/tmp/x', '--config', 'test/cli/fixtures/unknown-key.json'], /unknown hyperparameter 'learning_rat' \(test\/cli\/fixtures\/unknown-key.json\)/);
   assertUsageError(['train', 'CartPole-v1', '--out', '/tmp/x', '--config', 'test/cli/fixtures/bad-value.json'], /'batch_size' has the wrong type/);
-  assertUsageError(['train', 'CartPole-v1', '--out', '/tmp/x', '--config', 'test/cli/fixtures/missing.json'], /file not found/);
+  assertUsageError(['train', 'CartPole-v1', '--out', '/tmp/x', '--config', 'test/cli/fixtures/missing.json'], /no such file/);
 });
 
 test('missing model file → one line, exit 2', () => {

@@ -195,7 +195,7 @@ test('bad observations: the wrong shape, NaN or infinite values, several unnamed
   // Through the CLI: one line, exit 2, before anything trains.
   for (const [args, what] of [
     [['--observations', nan], /qdistill: state 7 holds NaN at element 2: observations must be finite \(.*nan\.npy\)/],
-    [['--observations', dir], /qdistill: is a folder, not a file/],
+    [['--observations', dir], /is a folder, not a file/],
     [['--observations', wrongShape, '--loss', 'dqn+kl'], /--loss dqn\+kl learns from transitions/],
     [['--observations', wrongShape, '--dataset', wrongShape], /--observations, --dataset and --from-demos are alternatives/],
     // A file from elsewhere, no --env: its graph gives the shapes, and states of another shape are refused.

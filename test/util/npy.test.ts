@@ -258,10 +258,10 @@ test('what is not a regular file, or is over the limit, is refused before it is 
   const fifo = join(dir, 'fifo.npy');
   assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
   // Would block forever if it were opened for reading as a file.
-  assertRefused(() => readNpy(fifo), fifo, /not a regular file/);
-  assertRefused(() => readArrayFile('/dev/zero'), '/dev/zero', /not a regular file/);
+  assertRefused(() => readNpy(fifo), fifo, /is a named pipe, not a file/);
+  assertRefused(() => readArrayFile('/dev/zero'), '/dev/zero', /is a device, not a file/);
   assertRefused(() => readNpy(join(dir, 'missing.npy')), 'missing.npy', /no such file/);
-  assertRefused(() => readNpy(join(dir, 'whole.npy'), { maxBytes: 100 }), 'whole.npy', /over the limit of 100 bytes/);
+  assertRefused(() => readNpy(join(dir, 'whole.npy'), { maxBytes: 100 }), 'whole.npy', /larger than the 100 bytes qdistill reads/);
   writeFileSync(join(dir, 'text.npy'), 'hello');
   assertRefused(() => readArrayFile(join(dir, 'text.npy')), 'text.npy', /neither a \.npy file/);
 });

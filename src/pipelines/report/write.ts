@@ -1,6 +1,8 @@
-// The three report files, each written atomically into the output folder.
-import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-write.js';
+// The three report files, staged and moved into the output folder together (src/util/output-folder.ts): a
+// failed write (a full disk) leaves the previous report whole, and two runs into one folder cannot mix their
+// files (the second is refused while the first holds the folder's lock).
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { writeOutputFolderSync } from '../../util/output-folder.js';
 import type { CompareReport } from './types.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -8,9 +10,10 @@ import { renderMarkdown } from './markdown.js';
 export const REPORT_FILES = ['report.json', 'report.md', 'report.html'] as const;
 
 export function writeReport(dir: string, report: CompareReport): string[] {
-  const [json, md, html] = REPORT_FILES.map((name) => join(dir, name));
-  writeJsonAtomic(json, report);
-  writeFileAtomic(md, renderMarkdown(report));
-  writeFileAtomic(html, renderHtml(report));
-  return [json, md, html];
+  // Rendered before the folder is touched: a rendering bug leaves nothing behind.
+  const contents = [JSON.stringify(report, null, 2) + '\n', renderMarkdown(report), renderHtml(report)];
+  return writeOutputFolderSync(dir, (staged) => {
+    REPORT_FILES.forEach((name, i) => writeFileAtomic(staged.path(name), contents[i]));
+    return REPORT_FILES.map((name) => staged.finalPath(name));
+  });
 }
