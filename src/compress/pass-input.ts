@@ -7,7 +7,7 @@ import { metadataOf, setMetadata } from '../onnx/graph.js';
 import { loadModel, type LoadedModel } from '../onnx/read-bytes.js';
 import { DataType } from '../onnx/tensor.js';
 import { widenFloat16 } from '../onnx/widen-float16.js';
-import { chooseOutput, describePolicyFile, float16Refusal, type DescribeOptions } from '../policy/file.js';
+import { checkPolicyGraph, chooseOutput, describePolicyFile, float16Refusal, type DescribeOptions } from '../policy/file.js';
 import { METADATA_KEYS, passHistory } from '../policy/metadata.js';
 
 /** How a pass reads its input file: which output holds the Q-values, and whether float16 is accepted. */
@@ -50,6 +50,8 @@ export function checkPassInput(model: ModelProto, where: string, env: string | u
     describePolicyFile(model, where, env, read);
     return;
   }
+  // No env to hold the file against: still a policy graph (free batch, rank-2 output).
+  checkPolicyGraph(model, where, read);
   const { inputs, output } = boundary(model, read, where);
   if (read.allowFp16) return;
   const input16 = inputs.find(isFloat16);

@@ -3,10 +3,12 @@
 // to the model's folder), `offset` and `length`. qdistill reads such a model once, as the self-contained model
 // it describes: the bytes are copied into raw_data, so everything downstream (runtimes, passes, code
 // generators) sees an ordinary model, and every file qdistill writes is self-contained.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, isAbsolute, normalize, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { decodeModelUnvalidated, encodeModel, MAX_MODEL_BYTES } from './model.js';
+import { checkInputFile } from '../util/input-file.js';
+import { decodeModelUnvalidated, encodeModel } from './model.js';
+import { MAX_MODEL_BYTES } from './limits.js';
 import type { GraphProto, ModelProto, TensorProto } from './proto.js';
 import { tensorByteLength } from './tensor.js';
 
@@ -46,9 +48,12 @@ export function withExternalData(bytes: Uint8Array, file: string): Uint8Array {
   const folder = dirname(resolve(file));
   let total = bytes.byteLength;
   for (const tensor of external) {
+    // Checked before the tensor is read: its declared size alone may be past the limit.
+    const exceeds = () => new UsageError(`model and its external data exceed ${MAX_MODEL_BYTES / 2 ** 20} MiB, the most qdistill reads`, file);
+    if (total + tensorByteLength(tensor) > MAX_MODEL_BYTES) throw exceeds();
     tensor.rawData = readExternal(tensor, folder, file);
     total += tensor.rawData.byteLength;
-    if (total > MAX_MODEL_BYTES) throw new UsageError(`model and its external data exceed ${MAX_MODEL_BYTES / 2 ** 20} MiB, the most qdistill reads`, file);
+    if (total > MAX_MODEL_BYTES) throw exceeds();
     delete tensor.externalData;
     delete tensor.dataLocation;
   }
@@ -69,9 +74,17 @@ function readExternal(tensor: TensorProto, folder: string, file: string): Uint8A
   const expected = tensorByteLength(tensor);
   const length = numberEntry(entries.get('length'), expected, `${name}: external data length`, file);
   if (length !== expected) throw new UsageError(`${name}: its external data length is ${length} bytes, but dims and type need ${expected}`, file);
+  // A FIFO or a device named as the data file is refused before it is opened (opening a FIFO blocks); only
+  // the tensor's range is read, so the data file's own size is not limited.
+  try {
+    checkInputFile(path, `${name}: its external data '${location}'`, { maxBytes: Number.MAX_SAFE_INTEGER });
+  } catch (error) {
+    // A missing file is told below, with the hint to copy it beside the model.
+    if (!(error instanceof UsageError && /no such file/.test(error.message))) throw error;
+  }
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`${name} keeps its data in '${location}', ${code === 'ENOENT' ? 'which is not beside the model (copy the data file with it)' : `which cannot be read (${code})`}`, file);

@@ -4,6 +4,7 @@
 // reachable from JavaScript). Symbolic batch dims count as 1; anything it cannot resolve makes the MAC
 // count null rather than wrong.
 import { getIntAttr, getIntsAttr, getStringAttr, metadataOf, valueInfoDims } from './graph.js';
+import { escapeControl } from '../util/escape.js';
 import type { ModelProto, NodeProto, TensorProto, ValueInfoProto } from './model.js';
 import { OnnxFormatError } from './schema.js';
 import { DataType, dataTypeName, isFloatType, isIntegerType, tensorByteLength, tensorElementCount, tensorToFloat64 } from './tensor.js';
@@ -594,5 +595,6 @@ export function formatSummary(s: ModelSummary): string {
   const meta = Object.entries(s.metadata);
   add('metadata', meta.length ? meta.map(([k, v]) => oneLine(`${k} = ${v}`)) : ['(none)']);
   const width = rows.reduce((w, [label]) => Math.max(w, label.length), 0);
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+  // Names and metadata come from the file: a newline or an escape sequence in them is printed escaped.
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${escapeControl(value)}`).join('\n');
 }

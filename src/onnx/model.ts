@@ -3,21 +3,20 @@
 // numbers, so the rest of the toolkit never meets a Long. Repeated fields that every consumer walks (graph
 // nodes, node inputs, tensor dims, …) are always present; every other field is present only when the file
 // has it, which is what makes decode → encode reproduce the same model.
-import { readFileSync, statSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { UsageError } from '../util/errors.js';
+import { modelTooLarge, readModelInput } from './read-input.js';
 import { OnnxFormatError, onnxType } from './schema.js';
 import { validateModel } from './validate.js';
 import { withExternalData } from './external-data.js';
+import { countProblem, MAX_MODEL_BYTES, scanGraphCounts } from './limits.js';
 
 export { AttributeType, OnnxFormatError } from './schema.js';
 export type { StringStringEntryProto, OperatorSetIdProto, TensorShapeDimension, TensorShapeProto, TypeProtoTensor, TypeProto, ValueInfoProto, TensorProto, AttributeProto, NodeProto, TensorAnnotation, GraphProto, ModelProto } from './proto.js';
 import type { ModelProto } from './proto.js';
 
 /** Larger files are refused before they are read: policies are kilobytes to a few megabytes. */
-export const MAX_MODEL_BYTES = 512 * 1024 * 1024;
-
+export { MAX_MODEL_BYTES, MAX_GRAPH_NODES, MAX_GRAPH_INITIALIZERS } from './limits.js';
 
 /** Repeated fields that are always present (possibly empty) in decoded models, by message name. */
 const ALWAYS_PRESENT: Record<string, ReadonlySet<string>> = {
@@ -104,10 +103,14 @@ export function decodeModel(bytes: Uint8Array, where?: string): ModelProto {
 export function decodeModelUnvalidated(bytes: Uint8Array, where?: string): ModelProto {
   if (bytes.byteLength === 0) throw new OnnxFormatError('not an ONNX model: empty file', where);
   if (bytes.byteLength > MAX_MODEL_BYTES) {
-    throw new OnnxFormatError(`model is ${mib(bytes.byteLength)}; qdistill reads models up to ${mib(MAX_MODEL_BYTES)}`, where);
+    throw modelTooLarge(bytes.byteLength, where);
   }
   // A plain Uint8Array view (not a Buffer) so that every bytes field comes out as a plain Uint8Array.
   const view = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Counted from the wire before anything is built: a graph of 10^6 nodes is refused in milliseconds.
+  const counts = scanGraphCounts(view);
+  const tooMany = counts && countProblem(counts);
+  if (tooMany) throw new OnnxFormatError(tooMany, where);
   const type = onnxType('ModelProto');
   let message: protobuf.Message;
   try {
@@ -134,19 +137,9 @@ export function encodeModel(model: ModelProto): Uint8Array {
   return new Uint8Array(type.encode(model as unknown as Record<string, unknown>).finish());
 }
 
+/** Reads (a regular file within MAX_MODEL_BYTES, external data read in), decodes and validates a model file. */
 export function readModelFile(path: string): ModelProto {
-  let size: number;
-  try {
-    const stat = statSync(path);
-    if (!stat.isFile()) throw new UsageError('cannot read the model: not a regular file', path);
-    size = stat.size;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? 'no such model file' : `cannot read the model (${code ?? String(error)})`, path);
-  }
-  if (size > MAX_MODEL_BYTES) throw new OnnxFormatError(`model is ${mib(size)}; qdistill reads models up to ${mib(MAX_MODEL_BYTES)}`, path);
-  return decodeModel(withExternalData(readFileSync(path), path), path);
+  return decodeModel(withExternalData(readModelInput(path, 'no such model file'), path), path);
 }
 
 /** Validate, encode and write atomically. A model that fails validation here is a bug in whoever built it. */
@@ -158,8 +151,4 @@ export function writeModelFile(path: string, model: ModelProto): void {
     throw error;
   }
   writeFileAtomic(path, encodeModel(model));
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 0)} MiB`;
 }

@@ -1,8 +1,9 @@
 // The operators qdistill accepts (default ONNX domain) and what is known about each: the arity and
 // attribute types validate.ts checks, and the kind of computation, from which inspect.ts counts
-// multiply-accumulates and infers shapes, and by which the optimize pass and the code generators treat
-// Identity and Dropout alike. The set is what our exporters write and what PyTorch and tf2onnx write for
-// MLPs and small CNNs, plus the quantized forms our passes produce.
+// multiply-accumulates, shapes.ts infers and checks shapes (every op listed here has a rule there), and
+// the optimize pass and the code generators treat Identity and Dropout alike. The set is what our
+// exporters write and what PyTorch and tf2onnx write for MLPs and small CNNs, plus the quantized forms our
+// passes produce.
 
 export type AttrKind = 'int' | 'ints' | 'float' | 'floats' | 'string' | 'strings' | 'tensor';
 

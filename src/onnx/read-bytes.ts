@@ -1,22 +1,16 @@
 // Reading a model file once per command: its bytes (which runtimes take) and their decoded, validated form
 // (which passes and describers read), kept together so that nothing downstream decodes the file again.
-import { readFileSync } from 'node:fs';
-import { UsageError } from '../util/errors.js';
 import { decodeModel, type ModelProto } from './model.js';
 import { withExternalData } from './external-data.js';
+import { readModelInput } from './read-input.js';
 
 /**
  * A model file's bytes, self-contained: tensors kept as ONNX external data are read in from beside it. A
- * missing or unreadable file is a one-line UsageError naming it.
+ * missing or unreadable file, one over MAX_MODEL_BYTES, a folder, a FIFO or a device is a one-line
+ * UsageError naming it, before anything is read.
  */
 export function readModelBytes(file: string): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    throw new UsageError('model file not found or unreadable', file);
-  }
-  return withExternalData(bytes, file);
+  return withExternalData(readModelInput(file, 'model file not found or unreadable'), file);
 }
 
 /** A model's bytes with their decoded form; `where` names it in messages. */

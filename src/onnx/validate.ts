@@ -1,14 +1,19 @@
 // Structural checks on a decoded model, so that everything downstream (inspection, compression passes,
 // runtimes) can trust it: versions, unique names, a wired and acyclic graph in topological order, only
 // operators we know (ops.ts), sane attributes for the ones whose attributes we read, and tensor data that
-// matches its declared dims. Each failure is one OnnxFormatError line naming the node or tensor and the
-// problem. Written here because the reference checker is C++/Python only and nothing on npm checks ONNX
-// graphs.
+// matches its declared dims; within the limits of limits.ts (nodes, initializers); finite weights
+// (finite.ts); graph outputs that are the graph's results, not intermediate tensors; and shapes that every
+// node's semantics accept, as static shape inference (shapes.ts) finds them. Each failure is one
+// OnnxFormatError line naming the node or tensor and the problem. Written here because the reference
+// checker is C++/Python only and nothing on npm checks ONNX graphs.
 import { attributeType, describeNode, nodeName, topologicalOrder } from './graph.js';
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
 import { AttributeType, OnnxFormatError, quoteName } from './schema.js';
 import { isDefaultDomain, opFacts, type AttrKind, type OpFacts } from './ops.js';
 import { DataType, dataTypeName, dimsProduct, elementByteSize, formatDims, isKnownDataType, typedFieldFor } from './tensor.js';
+import { countProblem } from './limits.js';
+import { checkFinite } from './finite.js';
+import { inferShapes } from './shapes.js';
 
 const KIND_OF: Partial<Record<AttributeType, AttrKind>> = {
   [AttributeType.INT]: 'int',
@@ -56,9 +61,20 @@ function checkModel(model: ModelProto): void {
   if (!domains.has('')) fail('model imports no opset for the default ONNX domain');
   if (!model.graph) fail('model has no graph');
   checkGraph(model.graph, defaultOpset(model) ?? 1);
+  checkFinite(model.graph);
+  checkOutputsAreFinal(model.graph);
+  inferShapes(model);
 }
 
 function checkGraph(graph: GraphProto, opset: number): void {
+  const tooMany = countProblem({
+    node: graph.node.length,
+    initializer: graph.initializer.length,
+    input: graph.input.length,
+    output: graph.output.length,
+    valueInfo: graph.valueInfo?.length ?? 0,
+  });
+  if (tooMany) fail(tooMany);
   if (graph.sparseInitializer?.length) fail('graph has sparse initializers, which qdistill does not read');
 
   const inputs = new Set<string>();
@@ -121,6 +137,39 @@ function checkGraph(graph: GraphProto, opset: number): void {
     outputs.add(name);
     if (!inputs.has(name) && !initializers.has(name) && !producer.has(name)) {
       fail(`graph output ${quoteName(name)} is not produced by any node, input or initializer`);
+    }
+  });
+}
+
+/**
+ * A graph output that a node reads while what that node computes feeds no graph output: the output names an
+ * intermediate tensor and the network's real result is computed and thrown away (a runtime would answer
+ * with the hidden layer's values). Refused, naming the output and the node.
+ */
+function checkOutputsAreFinal(graph: GraphProto): void {
+  const producer = new Map<string, number>();
+  graph.node.forEach((node, i) => node.output.forEach((out) => out && producer.set(out, i)));
+  const live = new Uint8Array(graph.node.length);
+  const stack: number[] = [];
+  for (const output of graph.output) {
+    const from = producer.get(output.name);
+    if (from !== undefined) stack.push(from);
+  }
+  while (stack.length) {
+    const i = stack.pop()!;
+    if (live[i]) continue;
+    live[i] = 1;
+    for (const name of graph.node[i].input) {
+      const from = producer.get(name);
+      if (from !== undefined && !live[from]) stack.push(from);
+    }
+  }
+  const outputs = new Set(graph.output.map((o) => o.name));
+  graph.node.forEach((node, i) => {
+    if (live[i]) return;
+    const read = node.input.find((name) => outputs.has(name));
+    if (read !== undefined) {
+      fail(`graph output ${quoteName(read)} is an intermediate tensor: ${describeNode(node, i)} reads it, and what that node computes feeds no graph output (is the output named after the wrong tensor?)`);
     }
   });
 }

@@ -5,7 +5,9 @@ import { checkEnvId, envSpec, restoreEnvOptions } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/types.js';
 
 import { metadataOf, valueInfoDims } from '../onnx/graph.js';
-import type { ModelProto } from '../onnx/model.js';
+import { OnnxFormatError, type ModelProto } from '../onnx/model.js';
+import { formatShape } from '../onnx/dims.js';
+import { inferShapes, type GraphShapes } from '../onnx/shapes.js';
 import { DataType, dataTypeName, isIntegerType } from '../onnx/tensor.js';
 import type { ValueInfoProto } from '../onnx/proto.js';
 import { UsageError } from '../util/errors.js';
@@ -86,11 +88,88 @@ export function specFromGraph(model: ModelProto, where: string, options: Pick<De
   const inputDims = valueInfoDims(inputs[0]);
   const observationShape = inputDims?.slice(1) ?? [];
   if (!inputDims || observationShape.length === 0 || observationShape.some((d) => typeof d !== 'number' || d < 1)) throw needEnv(`input '${inputs[0].name}' has shape ${inputDims ? show(inputDims) : 'unknown'}`);
+  checkBatch(inputs[0], where);
   const { output } = chooseOutput(graph.output ?? [], options.output, where);
-  const outputDims = output ? valueInfoDims(output) : null;
+  const declared = output ? valueInfoDims(output) : null;
+  // Where the file declares no width, the graph's own shapes tell it.
+  const inferred = output ? graphShapes(model, where).shapes.get(output.name)?.dims : null;
+  const outputDims: Dim[] | null = declared?.length === 2 && typeof declared[1] !== 'number' && typeof inferred?.[1] === 'number' ? [declared[0], inferred[1]] : declared;
   const actions = outputDims?.length === 2 ? outputDims[1] : undefined;
   if (typeof actions !== 'number' || actions < 2) throw needEnv(`output '${output?.name ?? '?'}' has shape ${outputDims ? show(outputDims) : 'unknown'}, not [batch, actions]`);
   return { id: NO_ENV, observationShape: observationShape as number[], observationLayout: 'flat', actionCount: actions, maxEpisodeSteps: Infinity, rewardThreshold: null };
+}
+
+/**
+ * A fixed batch other than 1 is refused: eval runs a policy one observation at a time and serve in batches of
+ * any size, and a file exported at batch 7 can hard-code the 7 where no rewrite reaches (a Reshape(7, -1)).
+ */
+function checkBatch(input: ValueInfoProto, where: string): void {
+  const batch = valueInfoDims(input)?.[0];
+  if (typeof batch === 'number' && batch !== 1) {
+    throw new UsageError(
+      `input '${input.name}' fixes the batch at ${batch}; qdistill runs a policy on one observation at a time and on batches of any size, so its batch must be 1 or symbolic (torch.onnx.export(..., dynamic_axes={'${input.name}': {0: 'batch'}}))`,
+      where,
+    );
+  }
+}
+
+/** The graph's inferred shapes (the reader has checked them, so this does not fail on a file it read). */
+function graphShapes(model: ModelProto, where: string): GraphShapes {
+  try {
+    return inferShapes(model);
+  } catch (error) {
+    if (error instanceof OnnxFormatError && error.where === undefined) throw new OnnxFormatError(error.message, where);
+    throw error;
+  }
+}
+
+/**
+ * The output as the graph computes it (what a runtime will return, whatever the file declares): rank 2,
+ * [batch, actions] — its first dim the batch (or 1), its width the env's action count — or, for an actions
+ * output, one action per observation. One line naming the output otherwise.
+ */
+function checkInferredOutput(shapes: GraphShapes, name: string, actionsOnly: boolean, spec: EnvSpec, outputs: readonly ValueInfoProto[], where: string): void {
+  const dims = shapes.shapes.get(name)?.dims;
+  if (!dims) return;
+  const others = outputs.length > 1 ? `; --output picks another of its outputs (${outputs.map((v) => v.name).join(', ')})` : '';
+  const env = spec.id || 'the policy';
+  if (actionsOnly) {
+    if (!(dims.length === 1 || (dims.length === 2 && (typeof dims[1] !== 'number' || dims[1] === 1)))) {
+      throw new UsageError(`output '${name}' holds actions of shape ${formatShape(dims)} as its graph computes it; an actions output holds one action per observation ([batch] or [batch, 1])`, where);
+    }
+  } else {
+    if (dims.length !== 2) {
+      throw new UsageError(`the model's output '${name}' is ${formatShape(dims)} as its graph computes it, but a policy's output is [batch, actions] (${env}: [batch, ${spec.actionCount}])${others}`, where);
+    }
+    const width = dims[1];
+    if (typeof width === 'number' && width !== spec.actionCount) {
+      throw new UsageError(`the model's output '${name}' has ${width} value${width === 1 ? '' : 's'} per state but ${env} has ${spec.actionCount} actions${others}`, where);
+    }
+  }
+  const lead = dims[0];
+  if (typeof lead === 'number' && lead !== 1) {
+    throw new UsageError(`the model's output '${name}' is ${formatShape(dims)} as its graph computes it: its first dimension should be the batch, one row per observation, not ${lead}`, where);
+  }
+}
+
+/**
+ * The checks of a policy file that need no environment (a pass run on a file without --env or metadata):
+ * each observation input's batch is 1 or symbolic, and a float output read as Q-values is computed as
+ * [batch, n]. UsageError (one line) otherwise; describePolicyFile makes these checks and the env's.
+ */
+export function checkPolicyGraph(model: ModelProto, where: string, options: Pick<DescribeOptions, 'output'> = {}): void {
+  const graph = model.graph!;
+  const initializers = new Set(graph.initializer.map((t) => t.name));
+  for (const input of graph.input) if (!initializers.has(input.name)) checkBatch(input, where);
+  const { output } = chooseOutput(graph.output, options.output, where);
+  const type = output?.type?.tensorType?.elemType;
+  if (!output || (type !== DataType.FLOAT && type !== DataType.FLOAT16)) return;
+  const dims = graphShapes(model, where).shapes.get(output.name)?.dims;
+  if (!dims) return;
+  if (dims.length !== 2) throw new UsageError(`the model's output '${output.name}' is ${formatShape(dims)} as its graph computes it, but a policy's output is [batch, actions]`, where);
+  if (typeof dims[0] === 'number' && dims[0] !== 1) {
+    throw new UsageError(`the model's output '${output.name}' is ${formatShape(dims)} as its graph computes it: its first dimension should be the batch, one row per observation, not ${dims[0]}`, where);
+  }
 }
 
 const FP16_HINT = 'pass --allow-fp16 to run it with float32 casts at its boundary, or export the model with a float32 input (model.float())';
@@ -153,6 +232,7 @@ export function describePolicyFile(
   }
   if (float16) notes.push(`input '${input.name}' is float16: observations are cast from float32 at the boundary`);
   const inputDims = valueInfoDims(input);
+  checkBatch(input, where);
   const fixedBatch = typeof inputDims?.[0] === 'number';
   if (fixedBatch) notes.push(`input '${input.name}' fixes the batch at ${inputDims![0]}: the runtimes get it as a symbolic batch`);
   let inputLayout: PolicyFileInfo['inputLayout'] = metadata[METADATA_KEYS.layout] === 'nchw' ? 'nchw' : 'native';
@@ -209,6 +289,7 @@ export function describePolicyFile(
     const others = outputs.length > 1 ? `; --output picks another of its outputs (${outputs.map((v) => v.name).join(', ')})` : '';
     throw new UsageError(`output '${outputName}' has shape ${show(outputDims)}, but ${spec.id} has ${spec.actionCount} actions: expected [batch, ${spec.actionCount}]${gives}${others}`, where);
   }
+  checkInferredOutput(graphShapes(model, where), actionsOnly ? output.name : outputName, actionsOnly, spec, outputs, where);
   if (initializerInputs) notes.push('initializers are also listed as graph inputs: the runtimes get the one observation input');
   let card: Record<string, unknown> | null = null;
   try {

@@ -212,3 +212,22 @@ test('formatSummary prints one labelled row per fact', () => {
   assert.match(row('metadata'), /qdistill\.env = CartPole-v1/);
   assert.ok(lines.some((l) => /^\s+qdistill\.output = q_values$/.test(l)));
 });
+
+test('inspect prints names and metadata from the file with control characters escaped: a name cannot forge a line or drive the terminal', () => {
+  const forged = 'obs\nqdistill: forged\u001b[2J';
+  const model = makeModel({
+    graph: {
+      name: 'escaped',
+      node: [makeNode('Gemm', [forged, 'w'], ['q_values'], 'dense')],
+      initializer: [float32Tensor('w', [4, 2], new Float32Array(8))],
+      input: [tensorValueInfo(forged, DataType.FLOAT, ['batch', 4])],
+      output: [tensorValueInfo('q_values', DataType.FLOAT, ['batch', 2])],
+    },
+    metadata: { 'qdistill.env': 'CartPole-v1\r\u001b[31mred' },
+  });
+  const text = formatSummary(inspectModel(decodeModel(encodeModel(model), 'escaped.onnx')));
+  assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f]/, 'no raw control character besides the newlines between rows');
+  assert.ok(text.split('\n').every((line) => !line.startsWith('qdistill:')), 'no line starts like an error line');
+  assert.match(text, /obs\\nqdistill: forged\\x1b\[2J/);
+  assert.match(text, /CartPole-v1 ?\\x1b\[31mred|CartPole-v1\\r\\x1b\[31mred/);
+});

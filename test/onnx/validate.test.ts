@@ -210,7 +210,7 @@ test('initializer data must match dims and data type', () => {
   rejects(replace({ ...float32Tensor('w1', [10], new Float32Array(10)), dims: [100000, 100000, 100000, 100000] }), "initializer 'w1' declares dims [100000,100000,100000,100000] (more than 2^53 elements) but holds 10");
   rejects(replace({ name: 'w1', dims: [2 ** 30, 2 ** 20], dataType: DataType.DOUBLE }), "initializer 'w1' declares dims [1073741824,1048576] (1125899906842624 elements) but holds 0");
   // Smaller element types are counted in their own units.
-  const int8 = { name: 'w1', dims: [3], dataType: DataType.INT8, int32Data: [1, -2, 3] };
+  const int8 = { name: 'w1', dims: [8, 4], dataType: DataType.INT8, int32Data: Array.from({ length: 32 }, (_, i) => (i % 5) - 2) };
   assert.doesNotThrow(() => validateModel(replace(int8)));
 });
 
