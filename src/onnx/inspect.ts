@@ -10,6 +10,7 @@ import { OnnxFormatError } from './schema.js';
 import { DataType, dataTypeName, isFloatType, isIntegerType, tensorByteLength, tensorElementCount, tensorToFloat64 } from './tensor.js';
 import { isDefaultDomain, opFacts } from './ops.js';
 import { defaultOpset } from './validate.js';
+import { constantShape, MAX_TRACKED_VALUES, tensorShape } from './shapes.js';
 
 /** A graph input or output. */
 interface ValueSummary {
@@ -58,7 +59,6 @@ export interface ModelSummary {
 }
 
 /** Small integer tensors (shapes, axes, pads) are followed by value so that Reshape & co. resolve. */
-const MAX_TRACKED_VALUES = 64;
 
 type Dim = number | null;
 interface Info {
@@ -86,37 +86,9 @@ function normalizeAxis(axis: number, rank: number): number | null {
   return Number.isInteger(a) && a >= 0 && a < rank ? a : null;
 }
 
-function trackedValue(t: TensorProto): number[] | undefined {
-  if (!isIntegerType(t.dataType) || t.dataType === DataType.INT4 || t.dataType === DataType.UINT4) return undefined;
-  if (tensorElementCount(t) > MAX_TRACKED_VALUES) return undefined;
-  return Array.from(tensorToFloat64(t));
-}
-
-function tensorInfo(t: TensorProto): Info {
-  return { dims: [...t.dims], value: trackedValue(t) };
-}
-
-function constantInfo(node: NodeProto): Info {
-  for (const a of node.attribute) {
-    switch (a.name) {
-      case 'value':
-        return a.t ? tensorInfo(a.t) : UNKNOWN;
-      case 'value_float':
-        return { dims: [] };
-      case 'value_floats':
-        return { dims: [a.floats?.length ?? 0] };
-      case 'value_int':
-        return { dims: [], value: [a.i ?? 0] };
-      case 'value_ints':
-        return { dims: [a.ints?.length ?? 0], value: (a.ints?.length ?? 0) <= MAX_TRACKED_VALUES ? [...(a.ints ?? [])] : undefined };
-      case 'value_string':
-        return { dims: [] };
-      case 'value_strings':
-        return { dims: [a.strings?.length ?? 0] };
-    }
-  }
-  return UNKNOWN;
-}
+// Initializers and Constants are read as the shape inference reads them; values there are numbers.
+const tensorInfo = (t: TensorProto): Info => tensorShape(t) as Info;
+const constantInfo = (node: NodeProto): Info => constantShape(node) as Info;
 
 /** Elements and bytes held by a Constant node, by data type; undefined for string constants. */
 function constantTensor(node: NodeProto): { type: number; elements: number; bytes: number } | undefined {

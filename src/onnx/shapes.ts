@@ -38,7 +38,8 @@ export interface GraphShapes {
 }
 
 /** Integer tensors up to this many elements are followed by value. */
-const MAX_TRACKED_VALUES = 64;
+/** Integer tensors up to this many elements have their values followed (shapes, axes, indices). */
+export const MAX_TRACKED_VALUES = 64;
 
 const UNKNOWN: TensorShape = { dims: null };
 
@@ -749,11 +750,13 @@ function trackedValue(t: TensorProto): Dim[] | undefined {
   return Array.from(tensorToFloat64(t));
 }
 
-function tensorShape(t: TensorProto): TensorShape {
+/** An initializer's (or a Constant's tensor's) shape, with its values when it is a small integer vector. */
+export function tensorShape(t: TensorProto): TensorShape {
   return { dims: [...t.dims], value: trackedValue(t) };
 }
 
-function constantShape(node: NodeProto): TensorShape {
+/** The shape (and small integer values) of a Constant node's output, from whichever value_* attribute it has. */
+export function constantShape(node: NodeProto): TensorShape {
   const a: AttributeProto | undefined = node.attribute.find((x) => x.name?.startsWith('value'));
   switch (a?.name) {
     case 'value':

@@ -1,9 +1,18 @@
-// Runs the real CLI (TypeScript sources through tsx) in a child process.
+// Runs the real CLI in a child process: the build (dist/, made from src/ by ensureBuilt when it is stale),
+// as users run it. Starting it costs about half a second less than the sources through tsx, on every call.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../support/build.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const args = (cliArgs: string[]) => ['--import', 'tsx', 'src/cli/index.ts', ...cliArgs];
+let built = false;
+const args = (cliArgs: string[]) => {
+  if (!built) {
+    ensureBuilt();
+    built = true;
+  }
+  return ['bin/qdistill', ...cliArgs];
+};
 
 export interface CliResult {
   status: number | null;

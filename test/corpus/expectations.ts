@@ -27,6 +27,29 @@ export const EXPECTATIONS: Record<string, Row> = {
   'minatar-6actions.onnx': { '*': /^output 'output' has shape \[batch_size, 6\], but MinAtar\/Breakout has 3 actions: expected \[batch, 3\]/, inspect: 'ok' },
 };
 
+/**
+ * Commands that, once a file is read and checked, run it only through what every file shares: an onnxruntime
+ * session (compare, bench, serve) or the student trainer (distill). They run on one file of each family, and
+ * not again on its near-copies below.
+ */
+const RUNTIME_LEVEL: readonly Command[] = ['distill', 'compare', 'serve', 'bench'];
+
+/**
+ * The same network as a file that runs every command, exported another way (another opset, a fixed batch) or
+ * with another activation: each runs every command that reads, rewrites or compiles the graph (inspect, eval,
+ * the passes, the exports), where those differences matter, but not the runtime-level ones.
+ */
+const NEAR_COPIES = new Set<string>([
+  'sb3-opset9-dynamic.onnx', 'sb3-opset11-fixed.onnx', 'sb3-opset11-dynamic.onnx', 'sb3-opset13-fixed.onnx',
+  'sb3-opset13-dynamic.onnx', 'sb3-opset17-fixed.onnx', 'cleanrl-fixed.onnx',
+  'act-layernorm.onnx', 'act-selu.onnx', 'act-softplus.onnx', 'act-prelu.onnx', 'act-gelu.onnx', 'act-silu.onnx', 'act-batchnorm.onnx',
+]);
+
+/** The commands a file goes through: every one, or for a near-copy every one but the runtime-level ones. */
+export function commandsOf<C extends Command>(file: string, all: readonly C[]): C[] {
+  return NEAR_COPIES.has(file) ? all.filter((c) => !RUNTIME_LEVEL.includes(c)) : [...all];
+}
+
 export function expectationOf(file: string, command: Command): Expectation {
   const r = EXPECTATIONS[file] ?? {};
   return r[command] ?? r['*'] ?? 'ok';

@@ -2,6 +2,7 @@
 // corpus (test/corpus/make_corpus.py with Debian's torch), runs every file through every command the way a user
 // does (the built CLI, bin/qdistill, in a child process) and records each (file, command) outcome.
 import { spawn, spawnSync } from 'node:child_process';
+import { commandsOf } from './expectations.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,7 +128,7 @@ function commandsFor(entry: CorpusEntry): readonly Command[] {
 
 /** Every (file, command) cell of the corpus, in table order. */
 export function cells(manifest: Manifest): { file: string; command: Command }[] {
-  return Object.entries(manifest).flatMap(([file, entry]) => commandsFor(entry).map((command) => ({ file, command })));
+  return Object.entries(manifest).flatMap(([file, entry]) => commandsOf(file, commandsFor(entry)).map((command) => ({ file, command })));
 }
 
 /** Files whose input and output are float16: run with --allow-fp16. */
