@@ -32,7 +32,8 @@ type GpuProvider = 'cuda' | 'webgpu';
 
 const LABEL: Record<GpuProvider, string> = { cuda: 'CUDA', webgpu: 'WebGPU' };
 // npm skips a dependency's install script its project denies (allowScripts), `npm rebuild` included.
-const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node, with its install script allowed ("allowScripts": { "onnxruntime-node": true })';
+const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node';
+const CUDA_ALLOW = 'allow its install script first: "allowScripts": { "onnxruntime-node": true } in package.json';
 
 /** The folder holding onnxruntime-node's native binding (and, when installed, the CUDA EP libraries). */
 export function ortNodeBinaryFolder(): string | null {
@@ -104,7 +105,7 @@ async function probe(provider: GpuProvider): Promise<string | null> {
     if (!folder) return 'onnxruntime-node has no native binding for this platform';
     const missing = missingCudaLibraries(folder);
     if (missing.length > 0) {
-      return `the CUDA execution provider is not installed (${missing.join(', ')} missing in ${relative(process.cwd(), folder) || folder}); install it with \`${CUDA_INSTALL}\` (needs an NVIDIA GPU with CUDA 12 and cuDNN 9)`;
+      return `the CUDA execution provider is not installed (${missing.join(', ')} missing in ${relative(process.cwd(), folder) || folder}); install it with \`${CUDA_INSTALL}\` (${CUDA_ALLOW}; needs an NVIDIA GPU with CUDA 12 and cuDNN 9)`;
     }
   }
   if (provider === 'webgpu' && !vulkanLoaderPresent()) {
