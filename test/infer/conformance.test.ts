@@ -177,7 +177,15 @@ for (const [name, runtime] of Object.entries(RUNTIME_REGISTRY)) {
           if (!error.message.includes('software')) return;
           // The page's webgpu path still runs on the software adapter: check it on the smallest model (it is slow).
           allowSoftwareAdapter = true;
-          policy = await openPolicy(c.file, { ...variantOptions(name, c, browserBackend), allowSoftwareAdapter } as OpenOptions);
+          try {
+            policy = await openPolicy(c.file, { ...variantOptions(name, c, browserBackend), allowSoftwareAdapter } as OpenOptions);
+          } catch (retryError) {
+            // SwiftShader is not always handed out (seen on a loaded machine): then there is no adapter at all,
+            // which is the other one-line answer this test accepts.
+            if (!(retryError instanceof UsageError) || !/^browser \(webgpu\): no WebGPU adapter in Chromium/.test(retryError.message) || retryError.message.includes('\n')) throw retryError;
+            t.diagnostic(`unavailable on the retry with the software adapter: ${retryError.message}`);
+            return;
+          }
           assert.equal((policy as BrowserPolicy).page.softwareAdapter, true);
         }
         try {
