@@ -4,6 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, constants, type Stats } from 'node:fs';
 import { UsageError } from './errors.js';
 import { fileSystemErrorMessage } from './fs-errors.js';
+import { formatBytes } from './memory-budget.js';
 
 /** Largest file any reader takes unless it says otherwise: 2 GiB, Node's limit for one Buffer. */
 export const MAX_INPUT_FILE_BYTES = 2 ** 31 - 1;
@@ -21,13 +22,6 @@ function kindOf(stats: Stats): string {
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
   if (stats.isSocket()) return 'a socket';
   return 'not a regular file';
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
-  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  if (bytes >= 2 ** 10) return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
-  return `${bytes} bytes`;
 }
 
 function refuse(stats: Stats, what: string, path: string, maxBytes: number): void {
