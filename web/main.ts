@@ -1,10 +1,12 @@
 // The exported page: plays the environment with the policy's greedy action, draws each frame on the canvas,
 // and shows the return, the step count and the per-step inference time. Its state is on window.qdistill
 // so tests (and curious users) can read it.
-import { makeEnv } from '../src/envs/registry.js';
+// The env, its renderer and the policy's runtime come from modules `export web` makes for each page
+// (web/page-modules.d.ts), so a page bundles only its own env and runtime.
+import { createEnv, renderer } from 'qdistill:page-env';
+import { loadPolicy } from 'qdistill:page-policy';
 import { SITE_CONFIG_ELEMENT_ID, type PageState, type SiteConfig } from '../src/export/site-config.js';
-import { loadBrowserPolicy } from './policy.js';
-import { rendererFor } from './renderers/index.js';
+import type { BrowserPolicy } from './policy-types.js';
 import type { Frame } from './renderers/types.js';
 
 type Speed = PageState['speed'];
@@ -16,8 +18,7 @@ const NEXT_EPISODE_DELAY_MS = 1500;
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const config: SiteConfig = JSON.parse(element(SITE_CONFIG_ELEMENT_ID).textContent ?? '{}');
 const params = new URLSearchParams(location.search);
-const env = makeEnv(config.env);
-const renderer = rendererFor(config.env);
+const env = createEnv();
 const canvas = element<HTMLCanvasElement>('scene');
 const ctx = canvas.getContext('2d')!;
 const ui = {
@@ -27,6 +28,9 @@ const ui = {
   inferenceP50: element('inference-p50'),
   action: element('action'),
   status: element('status'),
+  callTime: element('call-time'),
+  episodes: element<HTMLOListElement>('episodes'),
+  episodesSummary: element('episodes-summary'),
   pause: element<HTMLButtonElement>('pause'),
   reset: element<HTMLButtonElement>('reset'),
   speed: element<HTMLSelectElement>('speed'),
@@ -49,6 +53,9 @@ const state: PageState = {
   inferenceMsLast: null,
   clockResolutionMs: measureClockResolution(),
   actions: [],
+  firstActionMs: null,
+  callMicroseconds: null,
+  timedCalls: 0,
   episodes: [],
   paused: false,
   speed: params.get('fast') === '1' ? 'max' : parseSpeed(params.get('speed')) ?? 1,
@@ -109,7 +116,7 @@ function startEpisode(seed: number): void {
   state.actions = [];
 }
 
-async function stepOnce(policy: Awaited<ReturnType<typeof loadBrowserPolicy>>): Promise<void> {
+async function stepOnce(policy: BrowserPolicy): Promise<void> {
   const decision = await policy.act(frame.observation);
   inferenceTimes.push(decision.inferenceMs);
   const result = env.step(decision.action);
@@ -117,12 +124,51 @@ async function stepOnce(policy: Awaited<ReturnType<typeof loadBrowserPolicy>>): 
   state.steps++;
   state.episodeReturn += result.reward;
   state.inferenceMsLast = decision.inferenceMs;
+  state.firstActionMs ??= performance.now();
   frame = { env, observation: result.observation, action: decision.action, done: result.terminated || result.truncated };
   if (frame.done) {
     Object.assign(state, { done: true, terminated: result.terminated, truncated: result.truncated });
     state.episodes.push({ seed: state.seed, return: state.episodeReturn, steps: state.steps });
+    showEpisode(state.episodes[state.episodes.length - 1]);
     doneAt = performance.now();
   }
+}
+
+/** Appends a finished episode to the page's list and updates the mean ± standard deviation above it. */
+function showEpisode(episode: PageState['episodes'][number]): void {
+  const item = document.createElement('li');
+  item.textContent = `seed ${episode.seed}: return ${formatReturn(episode.return)} in ${episode.steps} steps`;
+  ui.episodes.prepend(item);
+  const returns = state.episodes.map((e) => e.return);
+  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+  // The sample standard deviation, as `qdistill eval` reports it.
+  const std = returns.length > 1 ? Math.sqrt(returns.reduce((a, r) => a + (r - mean) ** 2, 0) / (returns.length - 1)) : 0;
+  ui.episodesSummary.textContent = `${returns.length} episode${returns.length === 1 ? '' : 's'}: mean return ${mean.toFixed(1)} ± ${std.toFixed(1)}`;
+}
+
+/** Calls timed back to back until this long has passed: long enough for any clock resolution. */
+const CALL_TIMING_MS = 30;
+const WARM_UP_CALLS = 20;
+
+/**
+ * The mean time of one policy call over many back-to-back calls on one observation, so the figure is
+ * precise even where the browser rounds performance.now() to 0.1 ms (a page that is not cross-origin isolated).
+ */
+async function timePolicyCalls(policy: BrowserPolicy, observation: Float32Array): Promise<void> {
+  // Untimed first: a runtime's first calls (a JIT tier-up, onnxruntime's first runs) are not its steady state.
+  for (let i = 0; i < WARM_UP_CALLS; i++) await policy.act(observation);
+  let calls = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (calls < 10 || elapsed < CALL_TIMING_MS) {
+    await policy.act(observation);
+    calls++;
+    elapsed = performance.now() - start;
+  }
+  state.callMicroseconds = (elapsed * 1000) / calls;
+  state.timedCalls = calls;
+  const micros = state.callMicroseconds;
+  ui.callTime.textContent = `${micros < 1000 ? `${micros.toPrecision(3)} µs` : `${(micros / 1000).toFixed(2)} ms`} (${calls.toLocaleString('en-US')} calls)`;
 }
 
 function show(): void {
@@ -150,7 +196,7 @@ function show(): void {
 
 const nextFrame = () => new Promise<number>((resolve) => requestAnimationFrame(resolve));
 
-async function play(policy: Awaited<ReturnType<typeof loadBrowserPolicy>>): Promise<void> {
+async function play(policy: BrowserPolicy): Promise<void> {
   let owedSteps = 0;
   let last = performance.now();
   for (;;) {
@@ -178,6 +224,8 @@ async function play(policy: Awaited<ReturnType<typeof loadBrowserPolicy>>): Prom
       }
     }
     show();
+    // Once, after the first action (so the time to it is not held up): the per-call figure.
+    if (state.callMicroseconds === null && state.firstActionMs !== null) await timePolicyCalls(policy, frame.observation);
   }
 }
 
@@ -205,8 +253,8 @@ async function start(): Promise<void> {
   wireControls();
   show();
   try {
-    if (location.protocol === 'file:') throw new Error('open this page through a web server, not as a file (see below)');
-    const policy = await loadBrowserPolicy(config, document.baseURI);
+    if (location.protocol === 'file:' && config.runtime !== 'js') throw new Error('open this page through a web server, not as a file (see below)');
+    const policy = await loadPolicy(config, document.baseURI);
     state.ready = true;
     await play(policy);
   } catch (error) {

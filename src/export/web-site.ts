@@ -1,12 +1,14 @@
-// `export web`: a static site that plays an environment on a canvas with the policy running in the browser
-// (onnxruntime-web, wasm backend). The page source lives in web/ at the package root and reuses the pure
-// TypeScript environments of src/envs; esbuild bundles both into one script, so the site needs no build step
-// and no server logic: any static file server will do (file:// will not, browsers refuse the wasm fetch).
-import { existsSync, readFileSync } from 'node:fs';
+// `export web`: a static site that plays an environment on a canvas with the policy running in the browser.
+// By default the policy is the compiled js module (`export js`) bundled into the page: one index.html of a
+// few KB that needs no server (it works opened as a file). `--runtime ort-wasm|ort-webgpu` keeps
+// onnxruntime-web: the page then fetches the model and onnxruntime's wasm (≈14 MB), so it needs a server.
+// The page source lives in web/ at the package root and reuses the pure TypeScript environments of src/envs;
+// esbuild bundles it per page (src/export/page-bundle.ts).
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { basename, join, resolve } from 'node:path';
+import { generateJs } from '../codegen/js.js';
+import { programFromBytes } from '../codegen/program.js';
 import { describePolicyFile } from '../policy/file.js';
 import { envIds, isBuiltInEnv } from '../envs/registry.js';
 import { UsageError } from '../util/errors.js';
@@ -14,20 +16,27 @@ import { readPolicyBytes } from '../infer/open.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
 import { runtimePolicyModel } from '../policy/normalize.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { commandLine } from '../util/command-line.js';
 import { lockFolder, writeOutputFolderSync } from '../util/output-folder.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { escapeXml } from '../util/escape.js';
-import type { SiteConfig } from './site-config.js';
+import { bundlePage, WEB_DIR } from './page-bundle.js';
+import type { PageRuntime, SiteConfig } from './site-config.js';
+import { PAGE_RUNTIMES } from './site-runtimes.js';
 
-/** The package root: this file is src/web/export-site.ts under tsx and dist/web/export-site.js once built. */
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WEB_DIR = join(PACKAGE_ROOT, 'web');
-
-/**
- * The one file onnxruntime-web's wasm-only bundle fetches at run time (its JavaScript glue is inlined in the
- * bundle, and the page runs one thread, so no worker script is loaded).
- */
+/** The file onnxruntime-web's wasm-only bundle fetches at run time (its JavaScript glue is inlined in the bundle, one thread). */
 export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.wasm';
+/** The file onnxruntime-web's WebGPU bundle fetches at run time. */
+export const ORT_WEBGPU_WASM_FILE = 'ort-wasm-simd-threaded.asyncify.wasm';
+
+export { PAGE_RUNTIMES };
+
+/** Headers for Netlify and Cloudflare Pages (their `_headers` file): cross-origin isolation, for precise timers. */
+const HEADERS_FILE = `/*
+  Cross-Origin-Opener-Policy: same-origin
+  Cross-Origin-Embedder-Policy: require-corp
+  Cross-Origin-Resource-Policy: same-origin
+`;
 
 /** The refusal of a page for an env that cannot run in a browser (a gym: env runs in Python). */
 export class NoBrowserEnvError extends UsageError {
@@ -42,8 +51,14 @@ export interface ExportWebOptions {
   model: string;
   /** Environment id for files without qdistill.env metadata (or to override it). */
   env?: string;
-  /** Folder for the site: index.html, main.js, style.css, model.onnx and onnxruntime-web's wasm. */
+  /** Folder for the site: index.html (and for onnxruntime-web pages main.js, style.css, model.onnx and its wasm). */
   out: string;
+  /**
+   * What runs the policy: 'js' the compiled module inlined in the page (a few KB, works from file://),
+   * 'ort-wasm' / 'ort-webgpu' onnxruntime-web (needs a server), 'auto' (default) js where the model
+   * compiles, else ort-wasm.
+   */
+  runtime?: (typeof PAGE_RUNTIMES)[number];
   /** The graph output holding the Q-values, for files with several outputs. */
   output?: string;
   /** Accept a float16 input and output (the page's model casts float32 observations and Q-values at its boundary). */
@@ -51,12 +66,36 @@ export interface ExportWebOptions {
 }
 
 /**
- * Writes a static site that plays the policy's environment in the browser (onnxruntime-web, wasm); returns the
- * folder (absolute) and the file names written. UsageError when the file is unreadable or does not fit its env.
+ * Browsers refuse module scripts from file:// pages, so main.js never runs there: this inline script says so
+ * on the page (and on window.qdistill) instead of leaving it on "loading…".
+ */
+const FILE_PAGE_NOTICE = `<script>
+if (location.protocol === 'file:') addEventListener('DOMContentLoaded', () => {
+  const error = 'open this page through a web server, not as a file (see below)';
+  window.qdistill = { ready: false, error };
+  document.getElementById('status').textContent = 'error: ' + error;
+});
+</script>`;
+
+/** What exportWebSite() wrote. */
+export interface ExportWebResult {
+  /** The folder, absolute. */
+  out: string;
+  /** File names written, sorted. */
+  files: string[];
+  /** The runtime the page uses. */
+  runtime: PageRuntime;
+  /** Why 'auto' chose ort-wasm: the compiled js policy cannot run this model (null when it chose js). */
+  fallback: string | null;
+}
+
+/**
+ * Writes a static site that plays the policy's environment in the browser; returns the folder (absolute),
+ * the file names written and the runtime. UsageError when the file is unreadable or does not fit its env.
  * The folder is locked while the site is made, and its files are staged and moved in together
  * (src/util/output-folder.ts): a site is never left without its wasm or its model.
  */
-export async function exportWebSite(options: ExportWebOptions): Promise<{ out: string; files: string[] }> {
+export async function exportWebSite(options: ExportWebOptions): Promise<ExportWebResult> {
   checkOutputFolder(options.out);
   const lock = lockFolder(resolve(options.out));
   try {
@@ -66,90 +105,104 @@ export async function exportWebSite(options: ExportWebOptions): Promise<{ out: s
   }
 }
 
-async function exportWebSiteLocked(options: ExportWebOptions): Promise<{ out: string; files: string[] }> {
+async function exportWebSiteLocked(options: ExportWebOptions): Promise<ExportWebResult> {
   const fileBytes = readPolicyBytes(options.model);
   const model = decodeModel(fileBytes, options.model);
   const { spec, info } = describePolicyFile(model, options.model, options.env, { output: options.output, allowFp16: options.allowFp16 });
   // The page plays the env in the browser: only the built-in TypeScript envs can run there.
   if (!isBuiltInEnv(spec.id)) throw new NoBrowserEnvError(spec.id, options.model);
-  // The page runs what the runtimes run: for exports from elsewhere (fixed batch, ArgMax, float16, …) the
-  // adapted copy whose output is the Q-values tensor the page reads.
-  const adapted = runtimePolicyModel(model, info);
-  const bytes = adapted ? encodeModel(adapted) : fileBytes;
-  const out = resolve(options.out);
+  const requested = options.runtime ?? 'auto';
+  let compiled: string | null = null;
+  let fallback: string | null = null;
+  if (requested === 'auto' || requested === 'js') {
+    try {
+      compiled = compiledPolicy(fileBytes, options);
+    } catch (error) {
+      if (!(error instanceof UsageError) || requested === 'js') throw error;
+      fallback = error.message;
+    }
+  }
+  const runtime: PageRuntime = compiled !== null ? 'js' : requested === 'ort-webgpu' ? 'ort-webgpu' : 'ort-wasm';
   const config: SiteConfig = {
     env: spec.id,
-    model: 'model.onnx',
+    runtime,
+    model: compiled !== null ? null : 'model.onnx',
     modelName: basename(options.model),
     inputName: info.inputName,
     outputName: info.outputName,
     inputLayout: info.inputLayout,
     observationShape: spec.observationShape,
-    wasm: ORT_WASM_FILE,
+    wasm: compiled !== null ? null : runtime === 'ort-webgpu' ? ORT_WEBGPU_WASM_FILE : ORT_WASM_FILE,
   };
-  const files: Record<string, string | Uint8Array> = {
-    ...(await (pageBundle ??= bundlePage())),
-    'style.css': readFileSync(join(WEB_DIR, 'style.css'), 'utf8'),
-    'index.html': renderIndexHtml(readFileSync(join(WEB_DIR, 'index.html'), 'utf8'), config),
-    'model.onnx': bytes,
-    [ORT_WASM_FILE]: (ortWasm ??= readFileSync(ortWasmPath())),
-  };
+  const script = await bundlePage({ env: spec.id, runtime, compiledPolicy: compiled ?? undefined });
+  const style = readFileSync(join(WEB_DIR, 'style.css'), 'utf8');
+  const template = readFileSync(join(WEB_DIR, 'index.html'), 'utf8');
+  const files: Record<string, string | Uint8Array> = { _headers: HEADERS_FILE };
+  if (compiled !== null) {
+    // Everything inline: a file:// page may load no other file (browsers refuse module scripts from file://).
+    files['index.html'] = renderIndexHtml(template, config, { style: `<style>\n${style}</style>`, script: `<script type="module">${inlineScript(script)}</script>` });
+  } else {
+    // The page runs what the runtimes run: for exports from elsewhere (fixed batch, ArgMax, float16, …) the
+    // adapted copy whose output is the Q-values tensor the page reads.
+    const adapted = runtimePolicyModel(model, info);
+    files['index.html'] = renderIndexHtml(template, config, { style: '<link rel="stylesheet" href="style.css">', script: `${FILE_PAGE_NOTICE}\n<script type="module" src="main.js"></script>` });
+    files['main.js'] = script;
+    files['style.css'] = style;
+    files['model.onnx'] = adapted ? encodeModel(adapted) : fileBytes;
+    files[config.wasm!] = ortWasm(config.wasm!);
+  }
+  const out = resolve(options.out);
   writeOutputFolderSync(out, (staged) => {
     for (const [name, data] of Object.entries(files)) writeFileAtomic(staged.path(name), data);
   });
-  return { out, files: Object.keys(files).sort() };
+  return { out, files: Object.keys(files).sort(), runtime, fallback };
 }
 
-// The page bundle and onnxruntime's wasm are the same for every model: made once per process (serve exports
-// one site per model at start-up).
-let pageBundle: Promise<Record<string, Uint8Array>> | undefined;
-let ortWasm: Uint8Array | undefined;
-
-/** web/main.ts and everything it imports as one minified ES module, main.js. */
-async function bundlePage(): Promise<Record<string, Uint8Array>> {
-  const result = await build({
-    entryPoints: [join(WEB_DIR, 'main.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    outdir: '/',
-    entryNames: 'main',
-    logLevel: 'silent',
-    plugins: existsSync(join(PACKAGE_ROOT, 'src', 'envs', 'registry.ts')) ? [] : [compiledSourcesPlugin()],
-  });
-  return Object.fromEntries(result.outputFiles.map((file) => [relative('/', file.path), file.contents]));
+/** The model as the `export js` module (what the js page bundles); UsageError when it cannot be compiled. */
+function compiledPolicy(bytes: Uint8Array, options: ExportWebOptions): string {
+  const program = programFromBytes(bytes, options.model, { env: options.env, output: options.output, allowFp16: options.allowFp16, target: 'the web page (--runtime js)' });
+  return generateJs(program, { command: commandLine() });
 }
+
+/** A script's text made safe inside <script>…</script>: no '</script' can end the element early. */
+function inlineScript(text: string): string {
+  return text.replace(/<\/(script)/gi, '<\\/$1');
+}
+
+// onnxruntime's wasm is the same for every model: read once per process (serve exports one site per model).
+const ortWasmFiles = new Map<string, Uint8Array>();
+
+function ortWasm(file: string): Uint8Array {
+  let bytes = ortWasmFiles.get(file);
+  if (!bytes) ortWasmFiles.set(file, (bytes = readFileSync(createRequire(import.meta.url).resolve(`onnxruntime-web/${file}`))));
+  return bytes;
+}
+
+const RUNTIME_WORDS: Record<PageRuntime, string> = {
+  js: 'the compiled JavaScript policy, inlined in this page',
+  'ort-wasm': 'onnxruntime-web, WebAssembly',
+  'ort-webgpu': 'onnxruntime-web, WebGPU',
+};
+
+const SERVING_WORDS: Record<PageRuntime, string> = {
+  js: 'This page is one self-contained file: open it directly (file://) or put it on any static server.',
+  'ort-wasm': 'Serve this folder with any static file server (for example <code>npx http-server .</code> or <code>qdistill serve</code>): opened as a file:// page, the browser refuses to fetch the WebAssembly runtime and the model.',
+  'ort-webgpu': 'Serve this folder with any static file server (for example <code>qdistill serve</code>): opened as a file:// page, the browser refuses to fetch the WebAssembly runtime and the model. Without a WebGPU adapter onnxruntime runs the model on its wasm backend.',
+};
 
 /**
- * An installed package ships dist/ but not src/: web/main.ts imports '../src/envs/…', which then resolves to
- * the compiled '../dist/envs/…' (same relative layout, same module names).
+ * Fills the template's {{title}}, {{config}}, {{runtime}}, {{serving}}, {{style}} and {{script}}; '<' is
+ * escaped in the config so no value can close its script element.
  */
-function compiledSourcesPlugin(): Plugin {
-  const srcDir = join(PACKAGE_ROOT, 'src');
-  const distDir = join(PACKAGE_ROOT, 'dist');
-  return {
-    name: 'qdistill-compiled-sources',
-    setup(builder) {
-      builder.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const target = resolve(args.resolveDir, args.path);
-        if (!target.startsWith(srcDir + '/')) return undefined;
-        return { path: join(distDir, relative(srcDir, target)) };
-      });
-    },
-  };
-}
-
-function ortWasmPath(): string {
-  return createRequire(import.meta.url).resolve(`onnxruntime-web/${ORT_WASM_FILE}`);
-}
-
-/** Fills the template's {{title}} and {{config}}; '<' is escaped so no value can close the script element. */
-function renderIndexHtml(template: string, config: SiteConfig): string {
+function renderIndexHtml(template: string, config: SiteConfig, parts: { style: string; script: string }): string {
   const json = JSON.stringify(config).replace(/</g, '\\u003c');
   const title = escapeXml(`${config.env} · ${config.modelName}`);
   // Function replacements: a '$' in a value must not be read as a replacement pattern.
-  return template.replaceAll('{{title}}', () => title).replace('{{config}}', () => json);
+  return template
+    .replaceAll('{{title}}', () => title)
+    .replace('{{config}}', () => json)
+    .replace('{{runtime}}', () => RUNTIME_WORDS[config.runtime])
+    .replace('{{serving}}', () => SERVING_WORDS[config.runtime])
+    .replace('{{style}}', () => parts.style)
+    .replace('{{script}}', () => parts.script);
 }

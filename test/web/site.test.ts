@@ -1,9 +1,10 @@
-// `export web` end to end: export a site, serve it over HTTP, open it in headless Chromium and let the policy
-// (onnxruntime-web, wasm) play. The browser's episode is checked against the same episode played in Node with
-// onnxruntime-node and the same env code: same actions, same return.
+// `export web` end to end: export a site, serve it over HTTP (or open it as a file), open it in headless
+// Chromium and let the policy play (the compiled js policy inlined in the page by default, onnxruntime-web
+// with --runtime ort-wasm|ort-webgpu). The browser's episode is checked against the same episode played in
+// Node with onnxruntime-node and the same env code: same actions, same return.
 import { exportWeb } from '../../src/export/index.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,17 +14,18 @@ import { openPolicy } from '../../src/infer/open.js';
 import { UsageError } from '../../src/util/errors.js';
 import { chromiumUnavailableReason, launchChromium } from '../../src/util/chromium.js';
 import { startServer } from '../../src/serve/server.js';
-import { exportWebSite, ORT_WASM_FILE } from '../../src/export/web-site.js';
+import { exportWebSite, ORT_WASM_FILE, ORT_WEBGPU_WASM_FILE, type ExportWebOptions } from '../../src/export/web-site.js';
 import type { PageState } from '../../src/export/site-config.js';
 import { ourLines, runCli } from '../cli/run-cli.js';
 import { serveFolder, type StaticServer } from '../support/static-server.js';
 import type { FileReading } from '../../src/serve/index.js';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const TORCH_EXPORTS = fileURLToPath(new URL('../support/export_torch_policies.py', import.meta.url));
 
 const SEED = 1;
+const CARTPOLE_STUDENT = 'models/cartpole-v1-student-16x16/student.onnx';
 
 /** The greedy episode in Node: onnxruntime-node and the env from src/envs, reset with `seed`. */
 async function nodeEpisode(model: string, env: string | undefined, seed: number, read: FileReading = {}): Promise<{ actions: number[]; episodeReturn: number }> {
@@ -78,8 +80,8 @@ describe('export web', { skip }, () => {
   let browser: Browser;
   const servers: StaticServer[] = [];
 
-  async function exportAndServe(name: string, model: string, env?: string, read: FileReading = {}): Promise<StaticServer> {
-    const { out } = await exportWebSite({ model, env, out: join(workDir, name), ...read });
+  async function exportAndServe(name: string, model: string, env?: string, read: FileReading = {}, runtime?: ExportWebOptions['runtime']): Promise<StaticServer> {
+    const { out } = await exportWebSite({ model, env, out: join(workDir, name), runtime, ...read });
     const server = await serveFolder(out);
     servers.push(server);
     return server;
@@ -96,28 +98,77 @@ describe('export web', { skip }, () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  test('the CartPole student plays the whole episode in the browser: return 500, the same actions as in Node', async () => {
-    const model = 'models/cartpole-v1-student-16x16/student.onnx';
-    const server = await exportAndServe('cartpole', model);
-    assert.deepEqual(readdirSync(join(workDir, 'cartpole')).sort(), ['index.html', 'main.js', 'model.onnx', ORT_WASM_FILE, 'style.css'].sort());
-
-    const { page, state, problems } = await playInBrowser(browser, server.url);
+  /** The checks every CartPole student page passes: return 500 in 500 steps, Node's actions, the text agrees. */
+  async function assertPlaysCartPoleTo500(page: Page, state: PageState, problems: string[]): Promise<void> {
     assert.deepEqual(problems, []);
     assert.equal(state.error, null);
-    const node = await nodeEpisode(model, undefined, SEED);
+    const node = await nodeEpisode(CARTPOLE_STUDENT, undefined, SEED);
     assert.equal(node.episodeReturn, 500);
     assert.equal(state.episodeReturn, 500);
     assert.equal(state.steps, 500);
     assert.deepEqual(state.actions, node.actions);
-    // The visible text says the same as the page state.
+    // The visible text says the same as the page state, past episodes included.
     assert.equal((await page.textContent('#return'))?.trim(), '500');
     assert.equal((await page.textContent('#steps'))?.trim(), '500');
     assert.match((await page.textContent('#status')) ?? '', /done/);
+    assert.match((await page.textContent('#episodes-summary')) ?? '', /^1 episode: mean return 500\.0 ± 0\.0$/);
+    assert.match((await page.textContent('#episodes')) ?? '', /seed 1: return 500 in 500 steps/);
     assert.ok(state.inferenceMsP50 !== null && state.inferenceMsP50 >= 0);
-    assert.match((await page.textContent('#inference-p50')) ?? '', /(µs|ms)/);
-    // Everything came from the site's own folder, over relative URLs, and only the files it needs.
+    assert.ok(state.firstActionMs !== null && state.firstActionMs > 0);
+  }
+
+  /** Waits for the page's many-call timing, which follows the first action. */
+  async function callTiming(page: Page): Promise<{ micros: number; calls: number; text: string }> {
+    await page.waitForFunction(() => window.qdistill.callMicroseconds !== null, null, { timeout: 20_000 });
+    const { callMicroseconds, timedCalls } = await page.evaluate(() => window.qdistill);
+    return { micros: callMicroseconds!, calls: timedCalls, text: (await page.textContent('#call-time')) ?? '' };
+  }
+
+  test('the js page of the CartPole student is one file of a few KB and plays to 500 in the browser, as in Node', async () => {
+    const server = await exportAndServe('cartpole', CARTPOLE_STUDENT);
+    const folder = join(workDir, 'cartpole');
+    assert.deepEqual(readdirSync(folder).sort(), ['_headers', 'index.html']);
+    // The compiled policy, the env, the renderer and the page's code, inline; no onnxruntime in it.
+    const html = readFileSync(join(folder, 'index.html'), 'utf8');
+    assert.ok(html.length < 40_000, `index.html is ${html.length} bytes`);
+    assert.doesNotMatch(html, /onnxruntime|InferenceSession|planck/i);
+    const { page, state, problems } = await playInBrowser(browser, server.url);
+    await assertPlaysCartPoleTo500(page, state, problems);
+    // The page loaded nothing but itself.
+    assert.deepEqual(server.requests.map((r) => r.split(' ').slice(1).join(' ')), ['/ 200']);
+    const timing = await callTiming(page);
+    assert.ok(timing.calls >= 10 && timing.micros > 0, JSON.stringify(timing));
+    assert.match(timing.text, /µs|ms/);
+    await page.close();
+  });
+
+  test('the js page plays to 500 opened from a file:// URL, with no server at all', async () => {
+    await exportWebSite({ model: CARTPOLE_STUDENT, out: join(workDir, 'cartpole-file') });
+    const { page, state, problems } = await playInBrowser(browser, pathToFileURL(join(workDir, 'cartpole-file', 'index.html')).href);
+    await assertPlaysCartPoleTo500(page, state, problems);
+    await page.close();
+  });
+
+  test('--runtime ort-wasm keeps onnxruntime-web: the page fetches the model and the wasm, plays to 500, and says a file:// page cannot', async () => {
+    const server = await exportAndServe('cartpole-ort', CARTPOLE_STUDENT, undefined, {}, 'ort-wasm');
+    const folder = join(workDir, 'cartpole-ort');
+    assert.deepEqual(readdirSync(folder).sort(), ['_headers', 'index.html', 'main.js', 'model.onnx', ORT_WASM_FILE, 'style.css'].sort());
+    const { page, state, problems } = await playInBrowser(browser, server.url);
+    await assertPlaysCartPoleTo500(page, state, problems);
     const fetched = server.requests.map((r) => r.split(' ').slice(1).join(' '));
     assert.deepEqual(fetched.sort(), ['/ 200', '/main.js 200', '/model.onnx 200', `/${ORT_WASM_FILE} 200`, '/style.css 200'].sort());
+    await page.close();
+
+    const asFile = await playInBrowser(browser, pathToFileURL(join(folder, 'index.html')).href);
+    assert.match(asFile.state.error ?? '', /open this page through a web server/);
+    await asFile.page.close();
+  });
+
+  test('--runtime ort-webgpu writes the WebGPU build and, with no adapter (headless, --disable-gpu), plays on its wasm backend', async () => {
+    const server = await exportAndServe('cartpole-webgpu', CARTPOLE_STUDENT, undefined, {}, 'ort-webgpu');
+    assert.ok(readdirSync(join(workDir, 'cartpole-webgpu')).includes(ORT_WEBGPU_WASM_FILE));
+    const { page, state, problems } = await playInBrowser(browser, server.url);
+    await assertPlaysCartPoleTo500(page, state, problems);
     await page.close();
   });
 
@@ -190,8 +241,14 @@ describe('export web', { skip }, () => {
     const out = join(workDir, 'cli');
     const ok = runCli(['export', 'web', 'models/cartpole-v1-student-16x16/student.onnx', '--out', out]);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stdout, new RegExp(`^wrote ${out} \\(5 files, [\\d,]+ KB\\); serve it with any static server`));
-    assert.deepEqual(readdirSync(out).sort(), ['index.html', 'main.js', 'model.onnx', ORT_WASM_FILE, 'style.css'].sort());
+    assert.match(ok.stdout, new RegExp(`^wrote ${out} \\(2 files, [\\d.]+ KB, runtime js\\); open ${out}/index.html directly`));
+    assert.deepEqual(readdirSync(out).sort(), ['_headers', 'index.html']);
+    const json = runCli(['export', 'web', 'models/cartpole-v1-student-16x16/student.onnx', '--runtime', 'ort-wasm', '--out', join(workDir, 'cli-ort'), '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const written = JSON.parse(json.stdout);
+    assert.equal(written.runtime, 'ort-wasm');
+    assert.equal(written.fallback, null);
+    assert.ok(written.bytes > 10_000_000, 'onnxruntime-web\'s wasm is in the folder');
 
     const noEnv = runCli(['export', 'web', 'models/pytorch/minatar-breakout-cnn.onnx', '--out', join(workDir, 'no-env')]);
     assert.equal(noEnv.status, 2);
