@@ -53,6 +53,7 @@ export { exportJs, exportC, type ExportCodeOptions, type ExportCodeResult } from
 export type { WeightFormat } from './codegen/program-types.js';
 export { exportWebSite as exportWeb, type ExportWebOptions } from './export/web-site.js';
 export { exportOnnx, type ExportOnnxOptions } from './export/onnx.js';
+export { exportTriton, type ExportTritonOptions, type ExportTritonResult, type TritonModelWritten } from './export/triton.js';
 export { inspect } from './onnx/inspect-file.js';
 export type { ModelSummary } from './onnx/inspect.js';
 export type { CloseOptions, RunningServer, ServeOptions, ServeTimeouts } from './serve/server.js';

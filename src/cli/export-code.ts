@@ -5,10 +5,13 @@ import { printJson } from './output.js';
 import { addPolicyFileOptions, policyFileOptionsFrom, type PolicyFileFlags } from './runtime-option.js';
 
 const WEIGHT_FORMATS = ['float32', 'int8'] as const;
+// The names only (c-int8.ts is not loaded for --help).
+const REQUANTIZATIONS = ['fixed-point', 'float'] as const;
 
 interface ExportCodeFlags extends PolicyFileFlags {
   out: string;
   weights: 'float32' | 'int8';
+  requantize?: (typeof REQUANTIZATIONS)[number];
   env?: string;
   json?: boolean;
 }
@@ -21,17 +24,25 @@ async function exportCode(language: Language, input: string, flags: ExportCodeFl
   const summary = (language === 'js' ? exportJs : exportC)(input, { ...rest, ...policyFileOptionsFrom(flags) });
   if (flags.json) return printJson(summary);
   for (const note of summary.notes) process.stderr.write(`${input}: ${note}\n`);
-  process.stdout.write(`wrote ${summary.out} (${summary.bytes} bytes): ${summary.env}, ${summary.steps.length} steps (${summary.steps.join(', ')}), ${summary.weights} weights\n`);
+  const integer = summary.integerSteps ? `, ${summary.integerSteps} int8 layers` : '';
+  process.stdout.write(`wrote ${summary.out} (${summary.bytes} bytes): ${summary.env}, ${summary.steps.length} steps (${summary.steps.join(', ')}), ${summary.weights} weights${integer}\n`);
 }
 
 function registerLanguage(exportCommand: Command, language: Language, description: string, outHelp: string, example: string): void {
   const command = exportCommand
     .command(language)
     .description(description)
-    .argument('<model.onnx>', 'any ONNX Q-network (float32, float16 with --allow-fp16, weights-only int8; an ArgMax output compiles its Q-values)')
+    .argument('<model.onnx>', 'any ONNX Q-network (float32, float16 with --allow-fp16, int8 from quantize: weights-only, static QDQ or QOperator, dynamic; an ArgMax output compiles its Q-values)')
     .requiredOption('--out <file>', outHelp)
-    .addOption(new Option('--weights <format>', 'number format of the inlined weights').argParser(oneOf(WEIGHT_FORMATS)).default('float32'))
+    .addOption(new Option('--weights <format>', 'number format of the inlined weights of float layers').argParser(oneOf(WEIGHT_FORMATS)).default('float32'))
     .option('--env <id>', 'environment, for files without qdistill.env metadata');
+  if (language === 'c') {
+    command.addOption(
+      new Option('--requantize <how>', 'int8 graphs: fixed-point (8-bit codes from layer to layer by integer multiplier and shift, no float between integer layers) or float (as the ONNX ops: onnxruntime\'s arithmetic)')
+        .argParser(oneOf(REQUANTIZATIONS))
+        .default('fixed-point'),
+    );
+  }
   addPolicyFileOptions(command)
     .option('--json', 'print what was written as JSON')
     .addHelpText('after', `\nExample:\n  ${example}`)

@@ -1,5 +1,6 @@
-// `qdistill export <format>`: registers `export` and its `onnx` subcommand (js, c and web register on it too).
+// `qdistill export <format>`: registers `export` with its `onnx` and `triton` subcommands (js, c and web register on it too).
 import { type Command, Option } from 'commander';
+import { registerExportTriton } from './export-triton.js';
 import { oneOf } from './options.js';
 import { printJson } from './output.js';
 
@@ -35,5 +36,6 @@ export function registerExport(program: Command): Command {
       if (flags.json) printJson(written);
       else process.stdout.write(`wrote ${written.out}\n`);
     });
+  registerExportTriton(exportCommand);
   return exportCommand;
 }

@@ -4,6 +4,19 @@
 import { describeStep, headerLines, type GenerateOptions } from './header.js';
 import { stepLines, type Dialect } from './loops.js';
 import type { Program, Step } from './program.js';
+import { integerConstantLines, JS_INT8_DIALECT, RNE, usesInt8 } from './int8-js.js';
+import { kernelParts } from './wasm-js.js';
+import type { KernelChoice } from './wasm-layout.js';
+
+/** Options of generateJs(): the header's, and where the dense layers run. */
+export interface JsGenerateOptions extends GenerateOptions {
+  /**
+   * `auto` (default): runs of dense layers large enough to gain run in a WebAssembly SIMD kernel, the rest in
+   * plain JS; `wasm-simd`: every dense layer in the kernel; `js`: no WebAssembly. Wherever WebAssembly SIMD
+   * is unavailable at run time the module falls back to its plain loops.
+   */
+  kernels?: KernelChoice;
+}
 
 const jsDialect: Dialect = {
   int: 'let',
@@ -14,6 +27,7 @@ const jsDialect: Dialect = {
   math: (fn, x) => (fn === 'erf' ? `erf(${x})` : `Math.${fn}(${x})`),
   buffer: (i) => `b${i}`,
   constant: (kind, step) => `${kind}${step}`,
+  int8: JS_INT8_DIALECT,
 };
 
 function base64(bytes: Uint8Array): string {
@@ -34,7 +48,10 @@ const i8 = (values: Int8Array) => `i8("${base64(new Uint8Array(values.buffer, va
 function constantLines(step: Step, i: number, buffers: number[]): string[] {
   const lines = [`// step ${i + 1}: ${describeStep(step, buffers)}`];
   const c = jsDialect.constant;
-  if (step.kind === 'dense' || step.kind === 'conv2d') {
+  if ((step.kind === 'dense' || step.kind === 'conv2d') && step.integer) {
+    lines.push(...integerConstantLines(step, i, c, (v) => (v instanceof Int8Array ? i8(v) : v instanceof Int32Array ? i32(v) : f32(v))));
+    if (step.bias) lines.push(`const ${c('bias', i)} = ${f32(step.bias)};`);
+  } else if (step.kind === 'dense' || step.kind === 'conv2d') {
     const w = step.weights;
     if (w.int8) lines.push(`const ${c('q', i)} = ${i8(w.int8.q)};`, `const ${c('s', i)} = ${f32(w.int8.scales)};`);
     else lines.push(`const ${c('w', i)} = ${f32(w.values)};`);
@@ -99,12 +116,14 @@ function usesErf(program: Program): boolean {
   return program.steps.some((s) => (s.kind === 'dense' || s.kind === 'conv2d' || s.kind === 'activation') && s.activation?.kind === 'erf');
 }
 
-export function generateJs(program: Program, options: GenerateOptions = {}): string {
+/** The policy as a dependency-free ES module (see the header comment it starts with). */
+export function generateJs(program: Program, options: JsGenerateOptions = {}): string {
   const n = program.observationSize;
   const actions = program.actionCount;
   const result = jsDialect.buffer(program.result);
   const comment = (lines: string[]) => lines.map((l) => `// ${l}`.trimEnd());
   const run = program.steps.flatMap((step, i) => [`  // step ${i + 1}: ${describeStep(step, program.buffers)}`, ...stepLines(program, step, i, jsDialect).map((l) => `  ${l}`)]);
+  const kernel = kernelParts(program, options.kernels ?? 'auto', { ...jsDialect, stepLines: (step, i) => stepLines(program, step, i, jsDialect) });
   return [
     ...comment(headerLines(program, options)),
     '//',
@@ -113,15 +132,17 @@ export function generateJs(program: Program, options: GenerateOptions = {}): str
     '//                            Float32Array is this module\'s own buffer, overwritten by the next call: copy it to keep it.',
     '//   qValuesBatch(obs, batch) a new Float32Array of batch × actionCount outputs for observations laid end to end.',
     '//   act(obs)                 the index of the largest output (the first one wins a tie).',
+    "//   kernels                  'wasm-simd' when dense layers run in the module's WebAssembly SIMD kernel, else 'js'.",
     '// No dependencies; nothing is allocated per call except the array qValuesBatch returns.',
     '',
     DECODERS,
     '',
     ...(usesErf(program) ? [ERF, ''] : []),
+    ...(usesInt8(program) ? [RNE, ''] : []),
     ...program.steps.flatMap((step, i) => constantLines(step, i, program.buffers)),
     '',
-    `// Scratch buffers, allocated once.`,
-    ...program.buffers.map((size, i) => `const ${jsDialect.buffer(i)} = new Float32Array(${size});`),
+    ...kernel.prelude,
+    ...kernel.buffers,
     '',
     `export const env = ${JSON.stringify(program.env)};`,
     `export const observationShape = ${JSON.stringify(program.observationShape)};`,
@@ -129,9 +150,7 @@ export function generateJs(program: Program, options: GenerateOptions = {}): str
     `export const actionCount = ${actions};`,
     '',
     '// Computes the outputs of the observation in b0 into ' + result + '.',
-    'function run() {',
-    ...run,
-    '}',
+    ...kernel.run(run),
     '',
     'export function qValues(obs) {',
     `  if (obs.length !== ${n}) throw new RangeError(\`expected ${n} observation values, got \${obs.length}\`);`,

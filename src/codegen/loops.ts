@@ -1,7 +1,9 @@
 // The loops of each program step, written once for both languages: JavaScript and C differ here only in how
 // variables are declared, how numbers are written and what the math functions are called, which a Dialect
 // supplies. Sizes are literal numbers so the JIT / C compiler sees fixed trip counts.
+import { integerStepLines, isIntegerStep, quantizeStepLines, type Int8ConstantKind, type Int8Dialect } from './int8-loops.js';
 import type { Activation, Program, Step } from './program.js';
+import type { DenseStep } from './program-types.js';
 
 export interface Dialect {
   /** Declares a loop counter or index: 'let' / 'int'. */
@@ -13,11 +15,20 @@ export interface Dialect {
   number(value: number): string;
   math(fn: 'exp' | 'tanh' | 'log1p' | 'sqrt' | 'erf', x: string): string;
   buffer(index: number): string;
-  /** The name of a step's constant: weights, int8 values, scales, bias, indices, constant. */
-  constant(kind: 'w' | 'q' | 's' | 'bias' | 'idx' | 'k', step: number): string;
+  /** The name of a step's constant: weights, int8 values, scales, bias, indices, constant (and the integer steps' arrays). */
+  constant(kind: 'w' | 'q' | 's' | 'bias' | 'idx' | 'k' | Int8ConstantKind, step: number): string;
+  /** How integer steps are written; a generator without it cannot emit int8 graphs. */
+  int8?: Int8Dialect;
+  /**
+   * Dense dot products in this many independent accumulators (lane l sums the columns c ≡ l mod lanes, in
+   * increasing c), added in a fixed tree at the end, so that a compiler vectorizes them without reassociating
+   * (denseLaneLines); unset: one accumulator, columns in increasing order.
+   */
+  lanes?: number;
 }
 
-function activationExpression(a: Activation | null, s: string, d: Dialect): string {
+/** `s` after the activation `a` (none: `s` itself), as an expression. */
+export function activationExpression(a: Activation | null, s: string, d: Dialect): string {
   if (!a) return s;
   const n = (v: number) => d.number(v);
   switch (a.kind) {
@@ -86,9 +97,13 @@ export function stepLines(program: Program, step: Step, i: number, d: Dialect): 
   const x = d.buffer(step.input);
   const y = d.buffer(step.output);
   const { int, float } = d;
+  if (isIntegerStep(step)) return integerStepLines(step, i, d, (s) => activationExpression(step.activation, s, d));
   switch (step.kind) {
+    case 'quantize':
+      return quantizeStepLines(step, d);
     case 'dense': {
       const { rows, columns } = step.weights;
+      if (d.lanes) return denseLaneLines(step, i, d, d.lanes);
       return [
         `for (${int} r = 0; r < ${rows}; r++) {`,
         `  ${float} s = ${d.number(0)};`,
@@ -152,6 +167,38 @@ export function stepLines(program: Program, step: Step, i: number, d: Dialect): 
         '}',
       ];
   }
+}
+
+/**
+ * The pairwise tree that adds `lanes` accumulators a0 … a(n−1): ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
+ * for 8 — halves added lane by lane, repeatedly, which is what a vector reduction does.
+ */
+export function laneTree(names: string[]): string {
+  if (names.length === 1) return names[0];
+  const half = names.length / 2;
+  return laneTree(names.slice(0, half).map((a, j) => `(${a} + ${names[j + half]})`));
+}
+
+/** A dense step with `lanes` independent accumulators per row (see Dialect.lanes), restrict pointers to its row. */
+function denseLaneLines(step: DenseStep, i: number, d: Dialect, lanes: number): string[] {
+  const { rows, columns } = step.weights;
+  const int8 = Boolean(step.weights.int8);
+  const blocked = columns - (columns % lanes);
+  const names = Array.from({ length: lanes }, (_, l) => `a${l}`);
+  const term = (c: string) => `${int8 ? `(${d.float})w[${c}]` : `w[${c}]`} * x[${c}]`;
+  const add = (base: string, l: number) => (base === '' ? `${l}` : l === 0 ? base : `${base} + ${l}`);
+  return [
+    `for (${d.int} r = 0; r < ${rows}; r++) {`,
+    `  const ${int8 ? 'int8_t' : d.float} *restrict w = ${weightsName(step, i, d)} + r * ${columns};`,
+    `  const ${d.float} *restrict x = ${d.buffer(step.input)};`,
+    `  ${d.float} ${names.map((a) => `${a} = ${d.number(0)}`).join(', ')};`,
+    ...(blocked > 0 ? [`  for (${d.int} c = 0; c < ${blocked}; c += ${lanes}) {`, ...names.map((a, l) => `    ${a} += ${term(add('c', l))};`), '  }'] : []),
+    ...Array.from({ length: columns - blocked }, (_, t) => `  a${t} += ${term(String(blocked + t))};`),
+    `  ${d.float} s = ${laneTree(names)};`,
+    ...indent(finish(step, i, 'r', d, perRow(step))),
+    `  ${d.buffer(step.output)}[r] = ${activationExpression(step.activation, 's', d)};`,
+    '}',
+  ];
 }
 
 function convLines(step: Extract<Step, { kind: 'conv2d' }>, i: number, d: Dialect): string[] {

@@ -38,8 +38,10 @@ export function fuse(program: Program): Program {
       producer.indices = step.indices.map((j) => producer.indices[j]);
       fused = true;
     } else if (step.kind === 'dense' && producer.kind === 'gather' && isPermutation(producer.indices, program.buffers[producer.input])) {
-      // Σ_c W[r, c]·x[idx[c]] reads x in another order: permute the weight columns instead of the values.
+      // Σ_c W[r, c]·x[idx[c]] reads x in another order: permute the weight columns instead of the values
+      // (an integer step's too: its input quantization is elementwise, or over all values at once).
       permuteColumns(step.weights, producer.indices);
+      if (step.integer) step.integer.weights.q = permutedColumns(step.integer.weights.q, step.weights.rows, step.weights.columns, producer.indices);
       step.input = producer.input;
       steps.splice(steps.indexOf(producer), 1);
       i--;
@@ -62,6 +64,12 @@ function isPermutation(indices: Int32Array, size: number): boolean {
   return true;
 }
 
+function permutedColumns(q: Int8Array, rows: number, columns: number, indices: Int32Array): Int8Array {
+  const out = new Int8Array(q.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[r * columns + indices[c]] = q[r * columns + c];
+  return out;
+}
+
 function permuteColumns(w: WeightMatrix, indices: Int32Array): void {
   const values = new Float32Array(w.values.length);
   const q = w.int8 ? new Int8Array(w.int8.q.length) : null;
@@ -79,6 +87,11 @@ export function setWeightFormat(program: Program): Program {
   for (const step of program.steps) {
     if (step.kind !== 'dense' && step.kind !== 'conv2d') continue;
     const w = step.weights;
+    // An integer step computes with its own int8 weights (IntegerProduct), whatever the format asked for.
+    if (step.integer) {
+      w.int8 = null;
+      continue;
+    }
     if (program.weights === 'float32') w.int8 = null;
     else if (!w.int8) w.int8 = quantizeSymmetric(w.values, [w.rows, w.columns], 0);
   }

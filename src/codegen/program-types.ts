@@ -34,12 +34,80 @@ export interface StepBase {
   output: number;
 }
 
-/** output[r] = activation(bias[r] + Σ_c weights[r, c] · input[c]). */
+/** The 8-bit type of quantized activations (weights are always held as int8: see IntegerWeights). */
+export type Int8Type = 'uint8' | 'int8';
+
+/**
+ * How an integer step's float input becomes 8-bit codes x_q, as the ONNX operators define it (round half to
+ * even, then saturation to the type's range):
+ * - `static` (QuantizeLinear with constant scale and zero point): x_q = saturate(roundHalfEven(x / scale) + zeroPoint).
+ * - `dynamic` (DynamicQuantizeLinear, uint8, once per call over all the step's input values, as onnxruntime
+ *   computes it in float32): lo = min(0, min x), hi = max(0, max x), scale = (hi − lo) / 255 (1 when hi = lo),
+ *   zeroPoint = roundHalfEven(clamp(0 − lo / scale, 0, 255)), x_q = saturate(roundHalfEven(x / scale) + zeroPoint).
+ *   Each observation is quantized on its own (what onnxruntime computes for a batch of one).
+ */
+export type InputQuantization =
+  | { kind: 'static'; scale: number; zeroPoint: number; type: Int8Type }
+  | { kind: 'dynamic' };
+
+/**
+ * int8 weights of an integer step, row-major [rows, columns] like WeightMatrix (row = output unit or channel).
+ * uint8 weights are stored shifted by −128 together with their zero points, which leaves every
+ * w − zeroPoint (all the arithmetic uses) unchanged.
+ */
+export interface IntegerWeights {
+  q: Int8Array;
+  /**
+   * Weight scale per row, or one for every row. The arithmetic reads it only for a dynamic input's rescale;
+   * where the file gives only the product input × weight scale (MatMulInteger rescaled by a constant), it is
+   * that product over the input scale.
+   */
+  scales: Float32Array;
+  /** Weight zero point per row, or one for every row (in [−128, 127]). */
+  zeroPoints: Int32Array;
+}
+
+/**
+ * How the int32 sum leaves the integer domain; the step's float output is this value (then the step's float
+ * bias and activation, if any, as for a float step).
+ * - `requantize` (QLinearMatMul / QLinearConv followed by DequantizeLinear at the same scale and zero point):
+ *   y_q = saturate(roundHalfEven(float32(sum) × multipliers[r]) + zeroPoint), output (y_q − zeroPoint) × scale;
+ *   multipliers[r] = float32(float32(input scale × weight scale[r]) / scale), the order onnxruntime computes it.
+ *   Static input only.
+ * - `rescale` (MatMulInteger / ConvInteger → Cast → Mul, and the float op of a QDQ group): output
+ *   float32(float32(sum) × factor[r]). `factors` holds constant float32 factors (the file's Mul constant, or
+ *   float32(input scale × weight scale) for QDQ); null for the dynamic form, where the factor is
+ *   float32(the call's input scale × weights.scales[r]), as the file's Mul(a_scale, w_scale) computes it.
+ */
+export type ProductOutput =
+  | { kind: 'requantize'; scale: number; zeroPoint: number; type: Int8Type; multipliers: Float32Array }
+  | { kind: 'rescale'; factors: Float32Array | null };
+
+/**
+ * A dense or conv step computed on 8-bit integers (quantize's static QDQ and QOperator forms and its dynamic
+ * form, and the same ops from onnxruntime's quantizer): the input quantized to x_q, then per output r
+ *   sum[r] = Σ_c (x_q[c] − x_zp) · (w_q[r, c] − w_zp[r]) + bias[r]      (int32, exact)
+ * then `output`. One value per row of `scales`, `zeroPoints`, `bias` and the output's arrays, or one for all.
+ */
+export interface IntegerProduct {
+  input: InputQuantization;
+  weights: IntegerWeights;
+  /** int32 values added to the sum at scale input × weight (QLinearConv's B, a QDQ int32 bias), or null. */
+  bias: Int32Array | null;
+  output: ProductOutput;
+}
+
+/**
+ * output[r] = activation(bias[r] + Σ_c weights[r, c] · input[c]); with `integer`, the sum is the
+ * IntegerProduct's float output instead (weights.values then holds the dequantized weights, for reference).
+ */
 export interface DenseStep extends StepBase {
   kind: 'dense';
   weights: WeightMatrix;
   bias: Float32Array | null;
   activation: Activation | null;
+  /** Set when the product is computed on 8-bit integers (an int8 graph); null for float (or weights-only int8) steps. */
+  integer: IntegerProduct | null;
 }
 
 /** ONNX Conv on one CHW image; weights rows are output channels, columns (inChannels / group) × kh × kw. */
@@ -60,6 +128,8 @@ export interface Conv2dStep extends StepBase {
   weights: WeightMatrix;
   bias: Float32Array | null;
   activation: Activation | null;
+  /** As DenseStep.integer; zero-point padding (x_q = x_zp) contributes nothing to the sum. */
+  integer: IntegerProduct | null;
 }
 
 /** output[i] = input[indices[i]]: transposes (and layout changes) as index maps. */
@@ -130,7 +200,19 @@ export interface LayerNormStep extends StepBase {
   bias: Float32Array | null;
 }
 
-export type Step = DenseStep | Conv2dStep | GatherStep | ActivationStep | AddConstantStep | DuelingStep | ConstantOpStep | BinaryStep | MeanStep | PReluStep | LayerNormStep;
+/**
+ * ONNX QuantizeLinear then DequantizeLinear at the same (per-tensor) scale and zero point, where a float op
+ * reads the result: output = (saturate(roundHalfEven(input / scale) + zeroPoint) − zeroPoint) × scale.
+ */
+export interface QuantizeStep extends StepBase {
+  kind: 'quantize';
+  size: number;
+  scale: number;
+  zeroPoint: number;
+  type: Int8Type;
+}
+
+export type Step = DenseStep | Conv2dStep | GatherStep | ActivationStep | AddConstantStep | DuelingStep | ConstantOpStep | BinaryStep | MeanStep | PReluStep | LayerNormStep | QuantizeStep;
 
 export interface Program {
   env: string;

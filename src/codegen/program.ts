@@ -14,7 +14,9 @@ import { isDefaultDomain, PASS_THROUGH_OPS } from '../onnx/ops.js';
 import { DataType } from '../onnx/tensor.js';
 import { widenFloat16 } from '../onnx/widen-float16.js';
 import { UsageError } from '../util/errors.js';
-import { ConstantTable, type Constant } from './constants.js';
+import { ConstantTable, symmetricInt8, type Constant } from './constants.js';
+import { INT8_LOWERERS, isInt8Value, lowerInt8Cast, lowerInt8Mul, lowerQdqProduct, type Int8Lowering } from './int8-lower.js';
+import type { Int8Value, Placed } from './int8-values.js';
 import { compact, fuse, setWeightFormat } from './peephole.js';
 import type { WeightFormat, Activation, WeightMatrix, Step, Program, DenseStep, Conv2dStep } from './program-types.js';
 
@@ -27,6 +29,12 @@ export interface LowerOptions {
   weights?: WeightFormat;
   /** How messages name what is being built: 'export js', 'export c', 'the js runtime'. */
   target?: string;
+  /**
+   * The caller answers batches and must give onnxruntime's outputs for them (a runtime): DynamicQuantizeLinear
+   * takes its range over the whole batch, which a program of one observation cannot, so such files are refused.
+   * Exported code quantizes each observation on its own (onnxruntime's result for a batch of one).
+   */
+  batches?: boolean;
 }
 
 /** Options of programFromBytes(): lowering, the environment, and how to read a file from elsewhere (--output, --allow-fp16). */
@@ -53,12 +61,6 @@ export function sha256(bytes: Uint8Array): string {
 
 // ---------------------------------------------------------------------------------------------------------
 
-interface Placed {
-  buffer: number;
-  /** Shape of one observation's tensor (no batch dimension). */
-  shape: number[];
-}
-
 /** Parts of the dueling head, materialised only when the final Add combines them. */
 interface Deferred {
   deferred: 'mean' | 'centred';
@@ -67,19 +69,23 @@ interface Deferred {
   node: NodeProto;
 }
 
-type Value = Placed | Deferred;
+type Value = Placed | Deferred | Int8Value;
 
-const isDeferred = (v: Value): v is Deferred => 'deferred' in v;
+const isDeferred = (v: Value): v is Deferred | Int8Value => 'deferred' in v;
+const isHeadPart = (v: Value | undefined): v is Deferred => v !== undefined && 'deferred' in v && (v.deferred === 'mean' || v.deferred === 'centred');
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-class Lowering {
+class Lowering implements Int8Lowering {
   readonly buffers: number[] = [];
   readonly steps: Step[] = [];
   readonly values = new Map<string, Value>();
+  /** Dequantized values computed for a float reader, by the name of DequantizeLinear's output. */
+  private readonly dequantized = new Map<string, Placed>();
 
   constructor(
     readonly constants: ConstantTable,
     readonly target: string,
+    readonly batches = false,
   ) {}
 
   buffer(size: number): number {
@@ -98,12 +104,57 @@ class Lowering {
       if (this.constants.has(name)) this.fail(node, `reads constant '${name}' where a computed tensor is expected`);
       this.fail(node, `reads '${name}', which no supported node computes`);
     }
+    if (!isHeadPart(value) && isInt8Value(value)) return this.int8AsFloat(node, name, value);
     if (isDeferred(value)) {
       throw new UsageError(
         `${this.target}: ${value.node.opType} (node '${value.node.name || value.node.output[0]}') is supported only inside the dueling head V + (A − mean(A)), but node '${node.name || node.output[0]}' (${node.opType}) reads it`,
       );
     }
     return value;
+  }
+
+  /** A float op reading an int8 value: DequantizeLinear(QuantizeLinear(x)) is computed then; nothing else is float. */
+  private int8AsFloat(node: NodeProto, name: string, value: Int8Value): Placed {
+    if (value.deferred !== 'dequantized') {
+      const what = { codes: '8-bit codes', dynamic: 'an output of DynamicQuantizeLinear', int32: 'an int32 product', 'scale-product': 'a quantization scale product' }[value.deferred];
+      this.fail(node, `reads '${name}', ${what} of node '${value.node.name || value.node.output[0]}'; only the int8 forms of quantize (QDQ, QOperator, dynamic) are supported`);
+    }
+    const known = this.dequantized.get(name);
+    if (known) return known;
+    const size = sizeOf(value.of.shape);
+    const output = this.buffer(size);
+    this.steps.push({ kind: 'quantize', node: value.node.name ?? '', input: value.of.buffer, output, size, ...value.quant });
+    const placed = { buffer: output, shape: value.of.shape };
+    this.dequantized.set(name, placed);
+    return placed;
+  }
+
+  /** The graph output when it is DequantizeLinear(QuantizeLinear(x)): computed as for a float reader. */
+  dequantizedOutput(name: string, value: Int8Value): Placed {
+    return this.int8AsFloat(value.node, name, value);
+  }
+
+  lookup(name: string): Placed | Int8Value | 'other' | undefined {
+    const v = this.values.get(name);
+    return v === undefined ? undefined : isHeadPart(v) ? 'other' : v;
+  }
+
+  set(name: string, value: Placed | Int8Value): void {
+    this.values.set(name, value);
+  }
+
+  denseStep(node: NodeProto, x: Placed, weights: WeightMatrix, bias: Float32Array | null): DenseStep {
+    if (x.shape.length !== 1) this.fail(node, `multiplies a [batch, ${x.shape.join(', ')}] tensor; only [batch, features] inputs are supported (flatten first)`);
+    if (x.shape[0] !== weights.columns) this.fail(node, `multiplies ${x.shape[0]} features by weights for ${weights.columns}`);
+    return { kind: 'dense', node: node.name ?? '', input: x.buffer, output: this.buffer(weights.rows), weights, bias, activation: null, integer: null };
+  }
+
+  convStep(node: NodeProto, x: Placed, kernelDims: number[], weights: WeightMatrix, bias: Float32Array | null): Conv2dStep {
+    return convStep(node, this, x, kernelDims, weights, bias);
+  }
+
+  broadcast(c: Constant, shape: readonly number[]): Float32Array | null {
+    return broadcastConstant(c, shape);
   }
 
   constant(node: NodeProto, index: number, what: string): Constant {
@@ -186,7 +237,8 @@ function denseWeights(node: NodeProto, l: Lowering, b: Constant, transposed: boo
   if (b.dims.length !== 2) l.fail(node, `needs a 2-D weight matrix, got dims [${b.dims.join(', ')}]`);
   const [rows, columns] = transposed ? b.dims : [b.dims[1], b.dims[0]];
   const values = new Float32Array(rows * columns);
-  let q: Int8Array | null = b.int8 ? new Int8Array(rows * columns) : null;
+  // Weights-only int8 (zero point 0) is kept as int8 values with scales; other zero points only serve integer steps.
+  let q: Int8Array | null = symmetricInt8(b) ? new Int8Array(rows * columns) : null;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < columns; c++) {
       const from = transposed ? r * columns + c : c * rows + r;
@@ -203,14 +255,11 @@ function denseWeights(node: NodeProto, l: Lowering, b: Constant, transposed: boo
 }
 
 function lowerDense(node: NodeProto, l: Lowering, weights: WeightMatrix, bias: Float32Array | null): void {
-  const x = l.placed(node, 0);
-  if (x.shape.length !== 1) l.fail(node, `multiplies a [batch, ${x.shape.join(', ')}] tensor; only [batch, features] inputs are supported (flatten first)`);
-  if (x.shape[0] !== weights.columns) l.fail(node, `multiplies ${x.shape[0]} features by weights for ${weights.columns}`);
-  const step: DenseStep = { kind: 'dense', node: node.name ?? '', input: x.buffer, output: l.buffer(weights.rows), weights, bias, activation: null };
-  l.emit(step, [weights.rows], node.output[0]);
+  l.emit(l.denseStep(node, l.placed(node, 0), weights, bias), [weights.rows], node.output[0]);
 }
 
 const lowerGemm: Lowerer = (node, l) => {
+  if (lowerQdqProduct(node, l)) return;
   if (getIntAttr(node, 'transA', 0)) l.fail(node, 'has transA = 1, which would mix observations of the batch');
   const b = l.constant(node, 1, 'B');
   const weights = denseWeights(node, l, b, getIntAttr(node, 'transB', 0) === 1, getFloatAttr(node, 'alpha', 1));
@@ -221,6 +270,7 @@ const lowerGemm: Lowerer = (node, l) => {
 };
 
 const lowerMatMul: Lowerer = (node, l) => {
+  if (lowerQdqProduct(node, l)) return;
   lowerDense(node, l, denseWeights(node, l, l.constant(node, 1, 'B'), false, 1), null);
 };
 
@@ -230,15 +280,14 @@ function pair(node: NodeProto, name: string, fallback: number): [number, number]
   return [v[0], v[1]];
 }
 
-const lowerConv: Lowerer = (node, l) => {
-  const x = l.placed(node, 0);
+/** The step of a Conv-like node (Conv, QLinearConv, ConvInteger) on `x` by a [M, C/group, kh, kw] kernel; not emitted. */
+function convStep(node: NodeProto, l: Lowering, x: Placed, kernelDims: number[], weights: WeightMatrix, bias: Float32Array | null): Conv2dStep {
   if (x.shape.length !== 3) l.fail(node, `convolves a [batch, ${x.shape.join(', ')}] tensor; only 2-D images [batch, C, H, W] are supported`);
-  const w = l.constant(node, 1, 'W');
-  if (w.dims.length !== 4) l.fail(node, `needs a 4-D kernel, got dims [${w.dims.join(', ')}]`);
+  if (kernelDims.length !== 4) l.fail(node, `needs a 4-D kernel, got dims [${kernelDims.join(', ')}]`);
   const [inChannels, inHeight, inWidth] = x.shape;
-  const [outChannels, perGroup, kh, kw] = w.dims;
+  const [outChannels, perGroup, kh, kw] = kernelDims;
   const group = getIntAttr(node, 'group', 1);
-  if (perGroup * group !== inChannels || outChannels % group !== 0) l.fail(node, `has a [${w.dims.join(', ')}] kernel for ${inChannels} input channels in ${group} groups`);
+  if (perGroup * group !== inChannels || outChannels % group !== 0) l.fail(node, `has a [${kernelDims.join(', ')}] kernel for ${inChannels} input channels in ${group} groups`);
   const kernel = pair(node, 'kernel_shape', 0);
   if (getIntsAttr(node, 'kernel_shape') && (kernel[0] !== kh || kernel[1] !== kw)) l.fail(node, `kernel_shape [${kernel}] disagrees with its weights`);
   const strides = pair(node, 'strides', 1);
@@ -256,17 +305,25 @@ const lowerConv: Lowerer = (node, l) => {
   const outHeight = Math.floor((inHeight + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) / strides[0]) + 1;
   const outWidth = Math.floor((inWidth + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) / strides[1]) + 1;
   if (outHeight < 1 || outWidth < 1) l.fail(node, `leaves no output pixels on a ${inHeight}×${inWidth} image`);
-  const columns = perGroup * kh * kw;
-  const int8 = w.int8 && (w.int8.axis === null || w.int8.axis === 0) ? { q: w.int8.q, scales: w.int8.scales } : null;
-  const weights: WeightMatrix = { rows: outChannels, columns, values: w.values, int8 };
-  const b = l.optionalConstant(node, 2, 'B');
-  if (b && b.values.length !== outChannels) l.fail(node, `has ${b.values.length} biases for ${outChannels} channels`);
-  const step: Conv2dStep = {
+  if (bias && bias.length !== outChannels) l.fail(node, `has ${bias.length} biases for ${outChannels} channels`);
+  return {
     kind: 'conv2d', node: node.name ?? '', input: x.buffer, output: l.buffer(outChannels * outHeight * outWidth),
     inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, kernel: [kh, kw], strides, dilations, pads, group,
-    weights, bias: b ? Float32Array.from(b.values) : null, activation: null,
+    weights, bias, activation: null, integer: null,
   };
-  l.emit(step, [outChannels, outHeight, outWidth], node.output[0]);
+}
+
+const lowerConv: Lowerer = (node, l) => {
+  if (lowerQdqProduct(node, l)) return;
+  const x = l.placed(node, 0);
+  const w = l.constant(node, 1, 'W');
+  if (w.dims.length !== 4) l.fail(node, `needs a 4-D kernel, got dims [${w.dims.join(', ')}]`);
+  const columns = w.dims[1] * w.dims[2] * w.dims[3];
+  const int8 = w.int8 && symmetricInt8(w) && (w.int8.axis === null || w.int8.axis === 0) ? { q: w.int8.q, scales: w.int8.scales } : null;
+  const weights: WeightMatrix = { rows: w.dims[0], columns, values: w.values, int8 };
+  const b = l.optionalConstant(node, 2, 'B');
+  const step = convStep(node, l, x, w.dims, weights, b ? Float32Array.from(b.values) : null);
+  l.emit(step, [step.outChannels, step.outHeight, step.outWidth], node.output[0]);
 };
 
 /** Indices of a transpose of one observation's tensor (perm without the batch axis). */
@@ -415,6 +472,7 @@ const lowerAdd: Lowerer = (node, l) => {
 };
 
 const lowerMul: Lowerer = (node, l) => {
+  if (lowerInt8Mul(node, l)) return;
   const [a, b] = node.input.map((name) => l.values.get(name));
   const [ca, cb] = node.input.map((name) => l.constants.get(name));
   if (a && cb) return lowerConstantOp(node, l, l.placed(node, 0), cb, 'mul');
@@ -451,7 +509,7 @@ const lowerBatchNormalization: Lowerer = (node, l) => {
   const f = Math.fround;
   const s = scale.values.map((g, c) => f(g * f(1 / f(Math.sqrt(f(variance.values[c] + epsilon))))));
   const shift = bias.values.map((b, c) => f(b - f(mean.values[c] * s[c])));
-  const perChannel = (v: Float32Array): Constant => ({ dims: [channels, ...x.shape.slice(1).map(() => 1)], values: v });
+  const perChannel = (v: Float32Array): Constant => ({ dims: [channels, ...x.shape.slice(1).map(() => 1)], values: v, dataType: DataType.FLOAT });
   const scaledName = `${node.output[0]} (scaled)`;
   lowerConstantOp({ ...node, output: [scaledName] } as NodeProto, l, x, perChannel(s), 'mul');
   const scaled = l.values.get(scaledName) as Placed;
@@ -480,7 +538,7 @@ const lowerLayerNormalization: Lowerer = (node, l) => {
 // Cast of a constant folds; of a computed tensor, to float32 it is the identity (the program computes in float32,
 // and SB3 exports Flatten(Cast(obs)) on a float input). Other targets would change the values.
 const lowerCast: Lowerer = (node, l) => {
-  if (l.constants.tryFold(node)) return;
+  if (l.constants.tryFold(node) || lowerInt8Cast(node, l)) return;
   const to = getIntAttr(node, 'to', 0);
   if (to !== DataType.FLOAT) l.fail(node, `casts a computed tensor to ${DataType[to] ?? to}; only a cast to FLOAT (a no-op here) is supported`);
   const x = l.placed(node, 0);
@@ -523,10 +581,11 @@ const LOWERERS: Record<string, Lowerer> = {
   Reshape: lowerReshape,
   ...Object.fromEntries(PASS_THROUGH_OPS.map((op) => [op, lowerPassThrough])),
   ReduceMean: lowerReduceMean,
+  ...INT8_LOWERERS,
 };
 
 /** The op types the generators accept, for messages. */
-const COMPILABLE_OPS = [...Object.keys(LOWERERS).map((op) => (op === 'Cast' ? 'Cast (of constants, or to FLOAT)' : op)), 'Constant', 'DequantizeLinear (of constants)'];
+const COMPILABLE_OPS = [...Object.keys(LOWERERS).map((op) => (op === 'Cast' ? 'Cast (of constants, or to FLOAT)' : op)), 'Constant'];
 
 /** The nodes `output` depends on, in topological order (a second output's head is not compiled). */
 function nodesFor(graph: GraphProto, output: string): NodeProto[] {
@@ -557,7 +616,7 @@ export function lowerPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileIn
   }
   const widened = widenFloat16(model);
   const graph = (widened ?? model).graph!;
-  const l = new Lowering(new ConstantTable(graph.initializer ?? []), target);
+  const l = new Lowering(new ConstantTable(graph.initializer ?? []), target, options.batches ?? false);
   const observationSize = sizeOf(spec.observationShape);
   const observation = l.buffer(observationSize);
   if (info.inputLayout === 'nchw') {
@@ -577,7 +636,9 @@ export function lowerPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileIn
     if (defaultDomain && l.constants.tryFold(node)) continue;
     throw new UsageError(`${target} supports ${COMPILABLE_OPS.join(', ')}; node '${node.name || node.output[0]}' is ${defaultDomain ? '' : `${node.domain}.`}${node.opType}`);
   }
-  const out = l.values.get(info.outputName);
+  const value = l.values.get(info.outputName);
+  // onnxruntime's QDQ files may end in QuantizeLinear → DequantizeLinear of the Q-values.
+  const out = value && !isHeadPart(value) && isInt8Value(value) && value.deferred === 'dequantized' ? l.dequantizedOutput(info.outputName, value) : value;
   if (!out || isDeferred(out)) throw new UsageError(`${target}: output '${info.outputName}' is not computed by supported nodes`);
   if (sizeOf(out.shape) !== spec.actionCount) throw new UsageError(`${target}: output '${info.outputName}' has ${sizeOf(out.shape)} values per observation, but ${spec.id} has ${spec.actionCount} actions`);
   const program: Program = {

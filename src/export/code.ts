@@ -2,6 +2,7 @@
 import { basename, resolve } from 'node:path';
 import { checkEnvId } from '../envs/registry.js';
 import { generateC } from '../codegen/c.js';
+import type { Requantization } from '../codegen/c-int8.js';
 import { generateJs } from '../codegen/js.js';
 import { programFromBytes, type WeightFormat } from '../codegen/program.js';
 import { readPolicyBytes } from '../infer/open.js';
@@ -21,6 +22,12 @@ export interface ExportCodeOptions {
   output?: string;
   /** Accept a file with a float16 input and output; the generated code computes in float32 with its float16 weights. */
   allowFp16?: boolean;
+  /**
+   * C, int8 graphs: 'fixed-point' (default) passes 8-bit codes from one integer layer to the next by an integer
+   * multiplier and shift (no float between them); 'float' goes back to float between layers as the file's ONNX
+   * ops do, which is onnxruntime's arithmetic.
+   */
+  requantize?: Requantization;
 }
 
 /** What an export wrote. */
@@ -45,6 +52,8 @@ export interface ExportCodeResult {
   steps: string[];
   /** How the file was adapted before compiling (an ArgMax output read as its Q-values, float16 widened, …). */
   notes: string[];
+  /** Steps computed on 8-bit integers (the integer layers of an int8 graph); 0 for float files. */
+  integerSteps: number;
 }
 
 function exportCode(language: 'js' | 'c', model: string, o: ExportCodeOptions): ExportCodeResult {
@@ -59,7 +68,7 @@ function exportCode(language: 'js' | 'c', model: string, o: ExportCodeOptions): 
     allowFp16: o.allowFp16,
   });
   const command = commandLine();
-  const code = language === 'js' ? generateJs(program, { command }) : generateC(program, { command, fileName: basename(o.out) });
+  const code = language === 'js' ? generateJs(program, { command }) : generateC(program, { command, fileName: basename(o.out), requantize: o.requantize });
   writeFileAtomic(o.out, code);
   return {
     out: o.out,
@@ -72,6 +81,7 @@ function exportCode(language: 'js' | 'c', model: string, o: ExportCodeOptions): 
     actionCount: program.actionCount,
     steps: program.steps.map((s) => s.kind),
     notes: program.notes,
+    integerSteps: program.steps.filter((s) => (s.kind === 'dense' || s.kind === 'conv2d') && s.integer).length,
   };
 }
 

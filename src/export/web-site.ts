@@ -16,7 +16,6 @@ import { readPolicyBytes } from '../infer/open.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
 import { runtimePolicyModel } from '../policy/normalize.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { commandLine } from '../util/command-line.js';
 import { lockFolder, writeOutputFolderSync } from '../util/output-folder.js';
 import { checkOutputFolder } from '../util/output-path.js';
 import { escapeXml } from '../util/escape.js';
@@ -161,7 +160,8 @@ async function exportWebSiteLocked(options: ExportWebOptions): Promise<ExportWeb
 /** The model as the `export js` module (what the js page bundles); UsageError when it cannot be compiled. */
 function compiledPolicy(bytes: Uint8Array, options: ExportWebOptions): string {
   const program = programFromBytes(bytes, options.model, { env: options.env, output: options.output, allowFp16: options.allowFp16, target: 'the web page (--runtime js)' });
-  return generateJs(program, { command: commandLine() });
+  // No command line in its header: the page is public, and serve's command line may carry a token.
+  return generateJs(program);
 }
 
 /** A script's text made safe inside <script>…</script>: no '</script' can end the element early. */

@@ -26,7 +26,7 @@ export const jsRuntime: Runtime = {
   description: 'the policy compiled to a dependency-free JavaScript module (float32 or int8 weights)',
   unavailableReason: async () => null,
   open: async (bytes, spec, info, options, model): Promise<Policy> => {
-    const program = lowerPolicy(model, spec, info, { file: '(in memory)', sha256: sha256(bytes) }, { weights: options.weights, target: 'the js runtime' });
+    const program = lowerPolicy(model, spec, info, { file: '(in memory)', sha256: sha256(bytes) }, { weights: options.weights, target: 'the js runtime', batches: true });
     const module = await importGeneratedModule(generateJs(program, { command: 'the js runtime (in memory)' }));
     return {
       spec,

@@ -42,6 +42,7 @@ const VALID: Record<string, string[]> = {
   'export js': ['export', 'js', TEACHER, '--out', 'policy.js'],
   'export c': ['export', 'c', TEACHER, '--out', 'policy.h'],
   'export web': ['export', 'web', TEACHER, '--out', 'site'],
+  'export triton': ['export', 'triton', TEACHER, '--out', 'repo'],
   optimize: ['optimize', TEACHER, '--out', 'o.onnx'],
   fp16: ['fp16', TEACHER, '--out', 'h.onnx'],
   prune: ['prune', TEACHER, '--sparsity', '0.5', '--out', 'p.onnx'],
@@ -121,6 +122,7 @@ const FOLDER_OUTPUTS: [string, string[]][] = [
   ['sweep', ['sweep', TEACHER, '--sizes', '8']],
   ['compare', ['compare', TEACHER, STUDENT, '--episodes', '1']],
   ['export web', ['export', 'web', TEACHER]],
+  ['export triton', ['export', 'triton', TEACHER]],
   ['compress', ['compress', TEACHER]],
   ['demo', ['demo']],
 ];
@@ -162,6 +164,7 @@ function modelInputCases(): BadInput[] {
     ['bench', (m) => ['bench', m, '--env', 'CartPole-v1']],
     ['export js', (m) => ['export', 'js', m, '--env', 'CartPole-v1', '--out', 'p.js']],
     ['export web', (m) => ['export', 'web', m, '--env', 'CartPole-v1', '--out', 'site']],
+    ['export triton', (m) => ['export', 'triton', m, '--env', 'CartPole-v1', '--out', 'repo']],
     ['serve', (m) => ['serve', m, '--env', 'CartPole-v1', '--port', '0']],
   ];
   const cases: BadInput[] = [];
@@ -232,7 +235,7 @@ function memoryCases(): BadInput[] {
 function otherCases(): BadInput[] {
   return [
     { name: 'no command', args: [], expect: /a command is required/ },
-    { name: 'export with no format', args: ['export'], expect: /a subcommand is required: onnx, js, c, web/ },
+    { name: 'export with no format', args: ['export'], expect: /a subcommand is required: onnx, triton, js, c, web/ },
     { name: 'export an unknown format', args: ['export', 'tflite', TEACHER], expect: /unknown command 'tflite'/ },
     { name: 'an unknown command', args: ['frobnicate'], expect: /unknown command 'frobnicate'/ },
     { name: 'a flag with a newline', args: ['train', 'CartPole-v1', '--out', 'out', '--x\nqdistill: forged'], expect: /--x\\nqdistill: forged/ },

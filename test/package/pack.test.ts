@@ -3,7 +3,7 @@
 // opens a committed policy from node_modules/qdistill/models, evaluates it, and distills a tiny student.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -113,6 +113,14 @@ test('the tarball holds the build, its declarations, the CLI and the committed m
 
 test("the installed CLI runs: qdistill --version prints the package's version", () => {
   assert.equal(run(join(app, 'node_modules/.bin/qdistill'), ['--version'], { cwd: app }).trim(), TOOL_VERSION);
+});
+
+test('the installed CLI writes the kilobyte web page: the bundler finds the compiled sources in dist/ (no src/ is shipped)', () => {
+  const site = join(dir, 'site');
+  run(join(app, 'node_modules/.bin/qdistill'), ['export', 'web', join(app, 'node_modules/qdistill', STUDENT), '--out', site], { cwd: app });
+  const html = readFileSync(join(site, 'index.html'), 'utf8');
+  assert.match(html, /<script type="module">.+<\/script>/s);
+  assert.match(html, /"runtime":"js"/);
 });
 
 test('a strict NodeNext program type-checks against the installed declarations, with no error in them', () => {

@@ -36,6 +36,14 @@ export function compile(headerPath: string): string {
   return exe;
 }
 
+/** Compiles the header with the firmware flags plus `extra` (e.g. -pedantic, -fopt-info-vec-optimized); gcc's messages with the program. */
+export function compileWith(headerPath: string, extra: string[]): { exe: string; stderr: string } {
+  const exe = join(dir, `policy-${built++}`);
+  const r = spawnSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', ...extra, `-DPOLICY_HEADER="${headerPath}"`, '-o', exe, mainFile, '-lm'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `gcc failed:\n${r.stderr}`);
+  return { exe, stderr: r.stderr };
+}
+
 /** Runs a compiled policy on `count` observations: every output and the action it picked for each. */
 export function runCompiled(exe: string, states: Float32Array, count: number, actions: number): { q: Float32Array; act: Int32Array } {
   const r = spawnSync(exe, [String(count)], { input: Buffer.from(states.buffer, states.byteOffset, states.byteLength), maxBuffer: 1 << 28 });
