@@ -1,15 +1,19 @@
 // `qdistill serve`: policies over HTTP until SIGTERM or SIGINT, which stop accepting connections, answer every
 // request already received, close the connections (cutting what is left at --drain-timeout), dispose the
-// policies and exit 0. A second signal cuts the connections left at once; a third exits at once.
+// policies and exit 0. A second signal cuts the connections left at once; a third exits at once. With
+// --workers N > 1 the same happens in N worker processes sharing the port, this process their primary.
 import { InvalidArgumentError, type Command } from 'commander';
+import { availableParallelism } from 'node:os';
 import { AUTH_TOKEN_ENV, checkAuthToken } from '../serve/access.js';
 import { DEFAULT_MAX_REQUEST_BATCH, DRAIN_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT, RATE_LIMIT_RANGE, REQUEST_TIMEOUT, type TimeoutLimit } from '../serve/limits.js';
 import { parseModelArguments } from '../serve/names.js';
+import { BATCH_WINDOW_US_RANGE, DEFAULT_BATCH_WINDOW_US, DEFAULT_MAX_BATCH, MAX_BATCH_RANGE } from '../util/batching-defaults.js';
 import { UsageError } from '../util/errors.js';
 import { integer, number } from './options.js';
 import { startProgress } from './output.js';
 import { addPolicyFileOptions, policyFileOptionsFrom, resolveRuntime, runtimeOption, type PolicyFileFlags } from './runtime-option.js';
 import { checkEnvId } from '../envs/registry.js';
+import type { ServeRequest } from '../pipelines/serve.js';
 
 export interface ServeFlags extends PolicyFileFlags {
   port: number;
@@ -30,7 +34,11 @@ export interface ServeFlags extends PolicyFileFlags {
   requestTimeout: number;
   keepAliveTimeout: number;
   drainTimeout: number;
+  workers: number;
 }
+
+/** Most worker processes --workers takes. */
+const MAX_WORKERS = 256;
 
 /** --host: any address but an empty one (Node would take '' as every interface). */
 function hostAddress(value: string): string {
@@ -43,14 +51,14 @@ const seconds = (limit: TimeoutLimit) => number(limit.minS, limit.maxS);
 /** Adds `serve` and its flags to the program. */
 export function registerServe(program: Command): void {
   addPolicyFileOptions(program.command('serve'))
-    .description('serve policies over HTTP: POST /v1/models/{name}:act, GET /v1/models, /healthz, /metrics, and each model\'s page under /web/{name}/')
+    .description('serve policies over HTTP: POST /v1/models/{name}:act, the Open Inference Protocol (KServe v2) under /v2, GET /v1/models, /healthz, /metrics, and each model\'s page under /web/{name}/')
     .argument('<models...>', 'ONNX policy files; the name is the file stem, or give name=path')
     .option('--port <n>', 'TCP port (0: any free port)', integer(0, 65535), 8080)
     .option('--host <address>', 'address to listen on; anything but loopback (127.0.0.1, ::1) is reachable from other machines (0.0.0.0: every interface)', hostAddress, '127.0.0.1')
     .addOption(runtimeOption())
     .option('--env <id>', 'environment id for files without qdistill metadata')
-    .option('--batch-window-us <us>', 'longest wait for more requests to batch with the first, in microseconds', integer(0, 10_000_000), 200)
-    .option('--max-batch <n>', 'observations per inference call at most (a batch runs as soon as it is full)', integer(1, 65536), 64)
+    .option('--batch-window-us <us>', 'longest wait for more requests to batch with the first, in microseconds (a turn of the event loop that brings none ends it sooner)', integer(BATCH_WINDOW_US_RANGE.min, BATCH_WINDOW_US_RANGE.max), DEFAULT_BATCH_WINDOW_US)
+    .option('--max-batch <n>', 'observations per inference call at most (a batch runs as soon as it is full)', integer(MAX_BATCH_RANGE.min, MAX_BATCH_RANGE.max), DEFAULT_MAX_BATCH)
     .option('--no-batching', 'run every request on its own (no micro-batching)')
     .option('--max-request-batch <n>', 'observations one request may carry at most', integer(1, 1_000_000), DEFAULT_MAX_REQUEST_BATCH)
     .option('--body-limit <bytes>', 'largest request body (default: room for --max-request-batch observations of the largest model)', integer(64, 2 ** 30))
@@ -62,6 +70,7 @@ export function registerServe(program: Command): void {
     .option('--request-timeout <s>', 'seconds a client has to send a whole request, headers and body (then 408 and the connection is closed); at least --headers-timeout', seconds(REQUEST_TIMEOUT), REQUEST_TIMEOUT.defaultS)
     .option('--keep-alive-timeout <s>', 'seconds an idle keep-alive connection stays open between requests', seconds(KEEP_ALIVE_TIMEOUT), KEEP_ALIVE_TIMEOUT.defaultS)
     .option('--drain-timeout <s>', 'on SIGTERM or SIGINT, seconds to answer the requests already received before the connections left are cut (0: at once)', seconds(DRAIN_TIMEOUT), DRAIN_TIMEOUT.defaultS)
+    .option('--workers <n>', 'worker processes sharing the port, each with its own copy of the models (1: serve in this process; default: one per core); a worker that dies is replaced; /metrics and --rate-limit are per worker (the limit shared out)', integer(1, MAX_WORKERS), availableParallelism())
     .option('--json', 'print the listening line as JSON')
     .addHelpText(
       'after',
@@ -72,7 +81,9 @@ export function registerServe(program: Command): void {
         `  export ${AUTH_TOKEN_ENV}=$(openssl rand -hex 32)\n` +
         '  qdistill serve models/cartpole-v1-student-16x16/student.onnx --host 0.0.0.0 --rate-limit 100 --hide-cards --drain-timeout 20\n' +
         `  curl -s -H "authorization: Bearer $${AUTH_TOKEN_ENV}" http://127.0.0.1:8080/v1/models\n` +
-        '\nGET /healthz needs no token (for probes). SIGTERM/SIGINT: no new connections; requests already received are\n' +
+        '\nThe Open Inference Protocol (the same requests work on Triton and KServe):\n' +
+        '  curl -s -H "content-type: application/json" -d \'{"inputs": [{"name": "obs", "shape": [1, 4], "datatype": "FP32", "data": [0.01, 0.02, -0.03, 0.04]}]}\' http://127.0.0.1:8080/v2/models/student/infer\n' +
+        '\nGET /healthz, /v2/health/live and /v2/health/ready need no token (for probes). SIGTERM/SIGINT: no new connections; requests already received are\n' +
         'answered, the newest on each connection with "Connection: close"; idle connections are closed; what is left\n' +
         'at --drain-timeout is cut; exit 0. A second signal cuts at once.',
     )
@@ -99,8 +110,7 @@ export async function runServe(modelArguments: string[], flags: ServeFlags): Pro
   const models = [];
   for (const model of named) models.push({ ...model, runtime: await resolveRuntime(flags.runtime, model.file, flags.env, flags.json, flags) });
   const progress = flags.web ? startProgress('building web pages', named.length) : null;
-  const { serve } = await import('../pipelines/serve.js');
-  const server = await serve({
+  const request = {
     models,
     env: flags.env,
     read: policyFileOptionsFrom(flags),
@@ -119,12 +129,14 @@ export async function runServe(modelArguments: string[], flags: ServeFlags): Pro
     rateLimit: flags.rateLimit,
     hideCards: flags.hideCards,
     web: flags.web,
-    onWebSite: (done) => progress?.update(done),
-  });
+    onWebSite: (done: number) => progress?.update(done),
+  };
+  const server = await startServing(request, flags.workers);
   progress?.stop();
   const listening = {
     url: server.url,
-    models: server.models.map((m) => ({ name: m.name, env: m.policy.spec.id, runtime: m.runtime, act: `${server.url}/v1/models/${m.name}:act` })),
+    models: server.models.map((m) => ({ name: m.name, env: m.env, runtime: m.runtime, act: `${server.url}/v1/models/${m.name}:act`, infer: `${server.url}/v2/models/${m.name}/infer` })),
+    workers: server.workers(),
     batching: flags.batching ? { windowUs: flags.batchWindowUs, maxBatch: flags.maxBatch } : null,
     bodyLimit: server.bodyLimit,
     web: flags.web,
@@ -140,9 +152,15 @@ export async function runServe(modelArguments: string[], flags: ServeFlags): Pro
     );
   }
   if (flags.json) process.stdout.write(JSON.stringify(listening) + '\n');
-  else process.stdout.write(`qdistill serve: listening on ${server.url} (${listening.models.map((m) => `${m.name}: ${m.env}, ${m.runtime}`).join('; ')})\n`);
+  else {
+    const workers = listening.workers.length > 1 ? ` with ${listening.workers.length} workers (pids ${listening.workers.map((w) => w.pid).join(', ')})` : '';
+    process.stdout.write(`qdistill serve: listening on ${server.url} (${listening.models.map((m) => `${m.name}: ${m.env}, ${m.runtime}`).join('; ')})${workers}\n`);
+  }
 
-  const signal = await stopSignal();
+  const stop = await Promise.race([stopSignal(), server.failed.then((line) => ({ failed: line }))]);
+  // The workers died too often: the primary has said so in one line and stopped them; exit 1, as after a crash.
+  if (typeof stop !== 'string') process.exit(1);
+  const signal = stop;
   process.stderr.write(`qdistill serve: ${signal}, answering the requests already received (for up to ${flags.drainTimeout} s; ${signal} again to cut them)\n`);
   const again = (next: NodeJS.Signals) => {
     process.stderr.write(`qdistill serve: ${next} again, cutting the connections left\n`);
@@ -164,6 +182,39 @@ export async function runServe(modelArguments: string[], flags: ServeFlags): Pro
   if (drained.cut > 0) {
     process.stderr.write(`qdistill serve: cut ${drained.cut} of ${drained.connections} connection${drained.connections === 1 ? '' : 's'} with a request unanswered or still arriving\n`);
   }
+}
+
+/** What the CLI needs of a running server, in one process or as a cluster's primary. */
+interface Serving {
+  url: string;
+  address: string;
+  loopbackOnly: boolean;
+  bodyLimit: number;
+  models: { name: string; env: string; runtime: string }[];
+  workers(): { id: number; pid: number }[];
+  /** Resolves with one line if the server stops on its own (workers died too often); never, in one process. */
+  failed: Promise<string>;
+  close(options?: { drainTimeoutMs?: number }): Promise<{ connections: number; cut: number }>;
+}
+
+/** The server in this process (workers 1), or `workers` worker processes with this one their primary. */
+async function startServing(request: ServeRequest, workers: number): Promise<Serving> {
+  const { serve, serveCluster } = await import('../pipelines/serve.js');
+  if (workers > 1) {
+    const cluster = await serveCluster({ ...request, workers, onLog: (line) => process.stderr.write(`qdistill serve: ${line}\n`) });
+    return cluster;
+  }
+  const server = await serve(request);
+  return {
+    url: server.url,
+    address: server.address,
+    loopbackOnly: server.loopbackOnly,
+    bodyLimit: server.bodyLimit,
+    models: server.models.map((m) => ({ name: m.name, env: m.policy.spec.id, runtime: m.runtime })),
+    workers: () => [{ id: 0, pid: process.pid }],
+    failed: new Promise<string>(() => {}),
+    close: (options) => server.close(options),
+  };
 }
 
 /** Resolves with the first SIGTERM or SIGINT. */

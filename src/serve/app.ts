@@ -1,18 +1,21 @@
-// The HTTP API over loaded models (fastify): act, model descriptions, health, metrics, and each model's
-// web page. Every error is JSON `{"error": "..."}` with a 4xx status for what the client got wrong.
-// Connections (keep-alive, pipelining, client errors, draining) are the tracker's (connections.ts); the
-// token and rate limit are guard.ts's.
+// The HTTP API over loaded models (fastify): act (v1) and the Open Inference Protocol (v2), model
+// descriptions, health, metrics, and each model's web page. Every error is JSON `{"error": "..."}` with a 4xx
+// status for what the client got wrong. Well-formed inference requests are answered before fastify by
+// fast-path.ts; connections (keep-alive, pipelining, client errors, draining) are the tracker's
+// (connections.ts); the token and rate limit are guard.ts's; every response carries isolation.ts's headers.
 import fastifyStatic from '@fastify/static';
+import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { escapeXml } from '../util/escape.js';
-import { firstLine } from '../util/errors.js';
+import { answerAct } from './act.js';
 import { bodyCanBeSkipped, type ConnectionTracker } from './connections.js';
-import { addAccessChecks, type AccessOptions } from './guard.js';
+import { createFastPath, ROUTES } from './fast-path.js';
+import { addAccessChecks, createAccessCheck, type AccessOptions } from './guard.js';
+import { ISOLATION_HEADERS } from './isolation.js';
 import type { ServeMetrics } from './metrics.js';
 import { describeServedModel, type ServedModel } from './models.js';
+import { addOpenInferenceRoutes } from './open-inference-routes.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
-import { parseActRequest, RequestError } from './validate.js';
-import { argmax } from '../policy/agreement.js';
 import { SKIPPABLE_BODY_BYTES } from './limits.js';
 
 /** Connection timeouts of the HTTP server, in milliseconds. */
@@ -25,6 +28,7 @@ export interface HttpTimeouts {
   keepAliveMs: number;
 }
 
+/** What the app serves and how: the models, metrics, limits, pages, connections, timeouts and access. */
 export interface ServeAppOptions extends AccessOptions {
   models: ServedModel[];
   metrics: ServeMetrics;
@@ -42,26 +46,37 @@ export interface ServeAppOptions extends AccessOptions {
 }
 
 const ACT_SUFFIX = ':act';
-const ACT_ROUTE = '/v1/models/:target';
+const ACT_ROUTE = ROUTES.act;
+const INFER_ROUTES = new Set<string>([ROUTES.infer, ROUTES.versionInfer]);
 
 /** The fastify app for the loaded models, its routes, hooks and timeouts set, attached to `options.connections`; not listening yet. */
 export async function buildServeApp(options: ServeAppOptions): Promise<FastifyInstance> {
   const { models, metrics } = options;
   const byName = new Map(models.map((m) => [m.name, m]));
   const { timeouts } = options;
+  const access = createAccessCheck(options);
+  const fastPath = createFastPath({ models, bodyLimit: options.bodyLimit, maxRequestBatch: options.maxRequestBatch, access, connections: options.connections, metrics });
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit,
-    keepAliveTimeout: timeouts.keepAliveMs,
-    requestTimeout: timeouts.requestMs,
-    // Node checks the header and request timeouts every connectionsCheckingInterval (30 s unless told).
-    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: checkingInterval(timeouts) },
+    // The server is made here so that the fast path sees each request first; fastify gets the ones it leaves.
+    serverFactory: (handler) => {
+      const server = createServer(
+        // Node checks the header and request timeouts every connectionsCheckingInterval (30 s unless told).
+        { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: checkingInterval(timeouts) },
+        (request, response) => {
+          if (!fastPath(request, response)) handler(request, response);
+        },
+      );
+      server.keepAliveTimeout = timeouts.keepAliveMs;
+      return server;
+    },
     clientErrorHandler: (error, socket) => options.connections.onClientError(error, socket),
     // URLs the router cannot take (bad %-encoding, a name over 100 characters) never reach the hooks.
     frameworkErrors: (error, _request, genericReply) => {
       const reply = genericReply as FastifyReply;
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
-      metrics.responses.inc({ route: 'unmatched', status: String(status) });
+      metrics.response('unmatched', status);
       void reply.code(status).send({ error: status === 414 ? 'the path is too long' : 'the URL is not valid (bad %-encoding)' });
     },
   });
@@ -83,24 +98,23 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
   // Whether the connection stays open after an answer. fastify closes it after every body it could not read or
   // parse; one read to its end, or short enough to read and drop, leaves it usable for the next pipelined
   // request. A long or chunked body not read closes it, and so does a drain for a connection's newest request.
+  // Callback hooks rather than async ones: no promise per request.
   const skippable = Math.max(options.bodyLimit, SKIPPABLE_BODY_BYTES);
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    void reply.headers(ISOLATION_HEADERS);
     const canSkip = bodyCanBeSkipped(request.raw, skippable);
     if (canSkip && reply.getHeader('connection') === 'close') reply.removeHeader('connection');
     if (!canSkip || options.connections.shouldClose(request.raw)) void reply.header('connection', 'close');
+    done(null, payload);
   });
 
-  addAccessChecks(app, options);
+  addAccessChecks(app, access);
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const status = String(reply.statusCode);
-    metrics.responses.inc({ route, status });
-    const model = route === ACT_ROUTE && request.method === 'POST' ? actModel(request, byName) : undefined;
-    if (!model) return;
-    metrics.requests.inc({ model: model.name, status });
-    metrics.latency.observe({ model: model.name }, reply.elapsedTime / 1000);
-    if (reply.statusCode >= 400) metrics.errors.inc({ model: model.name, kind: reply.statusCode >= 500 ? 'inference' : 'invalid' });
+    metrics.response(route, reply.statusCode);
+    inferenceModel(request, route, byName)?.metrics.answered(reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   // Open to probes without a token (guard.ts); then it names no models.
@@ -125,24 +139,13 @@ export async function buildServeApp(options: ServeAppOptions): Promise<FastifyIn
     if (!target.endsWith(ACT_SUFFIX)) {
       return reply.code(404).send({ error: `nothing at POST ${truncate(request.url)} (act is POST /v1/models/{name}:act)` });
     }
-    const model = actModel(request, byName);
+    const model = byName.get(target.slice(0, -ACT_SUFFIX.length));
     if (!model) return reply.code(404).send({ error: unknownModel(target.slice(0, -ACT_SUFFIX.length), byName) });
-    let parsed;
-    try {
-      parsed = parseActRequest(request.body, model.policy.spec, options.maxRequestBatch);
-    } catch (error) {
-      if (error instanceof RequestError) return reply.code(error.statusCode).send({ error: error.message });
-      throw error;
-    }
-    let outputs: Float32Array;
-    try {
-      outputs = await model.batcher.submit(parsed.observations, parsed.count);
-    } catch (error) {
-      return reply.code(500).send({ error: `inference failed: ${firstLine(error)}` });
-    }
-    metrics.observations.inc({ model: model.name }, parsed.count);
-    return actResponse(outputs, parsed.count, model.policy.spec.actionCount, parsed.single, model.policy.info.output === 'actions');
+    const answer = await answerAct(model, request.body, options.maxRequestBatch);
+    return reply.code(answer.status).send(answer.body);
   });
+
+  addOpenInferenceRoutes(app, { byName, maxRequestBatch: options.maxRequestBatch });
 
   app.get('/', async (_request, reply) => {
     void reply.type('text/html; charset=utf-8');
@@ -164,25 +167,15 @@ function checkingInterval(timeouts: HttpTimeouts): number {
   return Math.max(50, Math.min(1000, Math.round(Math.min(timeouts.headersMs, timeouts.requestMs) / 4)));
 }
 
-function actModel(request: FastifyRequest, byName: Map<string, ServedModel>): ServedModel | undefined {
-  const target = (request.params as { target?: string }).target ?? '';
-  return target.endsWith(ACT_SUFFIX) ? byName.get(target.slice(0, -ACT_SUFFIX.length)) : undefined;
-}
-
-/**
- * The actions and the outputs they are the argmax of. A file that gives actions only has no Q-values: its
- * outputs are one-hot rows the runtime made, so q_values is null rather than numbers the file never computed.
- */
-function actResponse(outputs: Float32Array, count: number, actionCount: number, single: boolean, actionsOnly: boolean): Record<string, unknown> {
-  const row = (i: number) => (actionsOnly ? null : Array.from(outputs.subarray(i * actionCount, (i + 1) * actionCount)));
-  if (single) return { action: argmax(outputs, 0, actionCount), q_values: row(0) };
-  const actions: number[] = [];
-  const qValues: (number[] | null)[] = [];
-  for (let i = 0; i < count; i++) {
-    actions.push(argmax(outputs, i * actionCount, actionCount));
-    qValues.push(row(i));
+/** The served model an inference request (act or infer, any status) was for, for its metrics; else undefined. */
+function inferenceModel(request: FastifyRequest, route: string, byName: Map<string, ServedModel>): ServedModel | undefined {
+  if (request.method !== 'POST') return undefined;
+  const params = request.params as { target?: string; name?: string };
+  if (route === ACT_ROUTE) {
+    const target = params.target ?? '';
+    return target.endsWith(ACT_SUFFIX) ? byName.get(target.slice(0, -ACT_SUFFIX.length)) : undefined;
   }
-  return { actions, q_values: actionsOnly ? null : qValues };
+  return INFER_ROUTES.has(route) ? byName.get(params.name ?? '') : undefined;
 }
 
 function unknownModel(name: string, byName: Map<string, ServedModel>): string {
@@ -213,7 +206,7 @@ function indexPage(models: ServedModel[], webRoots: Map<string, string>): string
 <html lang="en"><head><meta charset="utf-8"><title>qdistill serve</title></head>
 <body><h1>qdistill serve</h1>
 <ul>${items.join('\n')}</ul>
-<p>POST /v1/models/{name}:act with {"observation": [...]} · <a href="/v1/models">/v1/models</a> · <a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a></p>
+<p>POST /v1/models/{name}:act with {"observation": [...]} · POST /v2/models/{name}/infer (Open Inference Protocol) · <a href="/v1/models">/v1/models</a> · <a href="/v2">/v2</a> · <a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a></p>
 </body></html>
 `;
 }

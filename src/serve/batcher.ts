@@ -3,7 +3,9 @@
 // microseconds of waiting for far fewer inference calls. A failed call rejects only the requests in it.
 //
 // setTimeout cannot wait less than a millisecond, so windows below 1 ms poll with setImmediate: each turn
-// lets the event loop read the sockets (new requests join the batch) before the clock is checked again.
+// lets the event loop read the sockets (new requests join the batch) before the clock is checked again. A
+// turn that brought no new request ends the wait early: then nobody else is on the way (under closed-loop
+// load every client is waiting for this batch), and polling on would only burn the CPU the clients need.
 
 export type InferFn = (observations: Float32Array, count: number) => Promise<Float32Array>;
 
@@ -40,12 +42,14 @@ export interface Batcher {
 export function createBatcher(infer: InferFn, options: BatcherOptions): Batcher {
   let waiting: Waiting[] = [];
   let rows = 0;
-  let openedAt = 0n;
+  let openedAt = 0;
+  // Requests in the open batch when the previous poll looked.
+  let seen = 0;
   let timer: NodeJS.Timeout | null = null;
   // Each window has a number; a poll left over from an earlier window sees another number and stops.
   let windowId = 0;
   const running = new Set<Promise<void>>();
-  const windowNs = BigInt(Math.round(options.batchWindowUs * 1000));
+  const windowMs = options.batchWindowUs / 1000;
 
   function flush(): void {
     if (timer) clearTimeout(timer);
@@ -71,6 +75,10 @@ export function createBatcher(infer: InferFn, options: BatcherOptions): Batcher 
       for (const item of batch) item.reject(error);
       return;
     }
+    if (batch.length === 1) {
+      batch[0].resolve(outputs);
+      return;
+    }
     let row = 0;
     for (const item of batch) {
       item.resolve(outputs.slice(row * options.outputSize, (row + item.count) * options.outputSize));
@@ -80,12 +88,16 @@ export function createBatcher(infer: InferFn, options: BatcherOptions): Batcher 
 
   function poll(id: number): void {
     if (id !== windowId) return;
-    if (process.hrtime.bigint() - openedAt >= windowNs) flush();
-    else setImmediate(poll, id);
+    if (waiting.length === seen || performance.now() - openedAt >= windowMs) flush();
+    else {
+      seen = waiting.length;
+      setImmediate(poll, id);
+    }
   }
 
   function startWindow(): void {
-    openedAt = process.hrtime.bigint();
+    openedAt = performance.now();
+    seen = 0;
     if (options.batchWindowUs >= 1000) {
       timer = setTimeout(flush, options.batchWindowUs / 1000);
     } else {
@@ -109,18 +121,24 @@ export function createBatcher(infer: InferFn, options: BatcherOptions): Batcher 
 
 /** No batching: every request is its own inference call. */
 export function directBatcher(infer: InferFn, onBatch?: (observations: number) => void): Batcher {
-  const running = new Set<Promise<unknown>>();
+  // A count rather than a set of the calls: nothing is allocated per call beyond the call itself.
+  let running = 0;
+  let idle: (() => void)[] = [];
   return {
-    submit(observations, count) {
+    async submit(observations, count) {
       onBatch?.(count);
-      const call = infer(observations, count);
-      running.add(call);
-      const forget = () => running.delete(call);
-      call.then(forget, forget);
-      return call;
+      running++;
+      try {
+        return await infer(observations, count);
+      } finally {
+        if (--running === 0 && idle.length > 0) {
+          for (const resolve of idle) resolve();
+          idle = [];
+        }
+      }
     },
     flush() {},
-    settled: () => Promise.allSettled(running).then(() => {}),
+    settled: () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve))),
   };
 }
 

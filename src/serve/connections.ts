@@ -22,6 +22,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
+import { ISOLATION_HEADERS, ISOLATION_HEADER_LINES } from './isolation.js';
 
 /** How long after drain() begins answers go on as usual, so that requests already sent are read first. */
 export const DRAIN_GRACE_MS = 100;
@@ -69,10 +70,22 @@ export interface ConnectionTracker {
 interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
-  /** Resolves when the answer is written or the socket is gone. */
-  done: Promise<void>;
-  /** Marks the exchange over. */
-  end(): void;
+  connection: Connection;
+  /** Told when the answer is written or the socket is gone (made only when someone waits: most never are). */
+  waiters: (() => void)[] | null;
+}
+
+/** Where a response keeps its exchange. */
+const EXCHANGE = Symbol('qdistill.exchange');
+type TrackedResponse = ServerResponse & { [EXCHANGE]?: Exchange };
+
+/** Marks the exchange over: its answer is written, or its socket gone. */
+function endExchange(exchange: Exchange): void {
+  const { open } = exchange.connection;
+  const at = open.indexOf(exchange);
+  if (at < 0) return;
+  open.splice(at, 1);
+  for (const waiter of exchange.waiters ?? []) waiter();
 }
 
 interface Connection {
@@ -111,7 +124,7 @@ export function trackConnections(options: ConnectionOptions): ConnectionTracker 
     socket.once('close', () => {
       connections.delete(socket);
       // Answers queued behind others on a socket that closed are never written, nor closed.
-      for (const exchange of [...connection.open]) exchange.end();
+      for (const exchange of [...connection.open]) endExchange(exchange);
       onConnectionClosed?.();
     });
     return connection;
@@ -125,25 +138,23 @@ export function trackConnections(options: ConnectionOptions): ConnectionTracker 
     const { request, response, socket, server: from } = message as RequestStart;
     if (from !== server) return;
     const connection = connections.get(socket) ?? track(socket);
-    let resolve!: () => void;
-    const exchange: Exchange = {
-      req: request,
-      res: response,
-      done: new Promise<void>((r) => (resolve = r)),
-      end() {
-        const at = connection.open.indexOf(exchange);
-        if (at >= 0) connection.open.splice(at, 1);
-        resolve();
-      },
-    };
+    const exchange: Exchange = { req: request, res: response, connection, waiters: null };
     connection.open.push(exchange);
     connection.newest = request;
-    response.once('finish', exchange.end);
-    response.once('close', exchange.end);
+    (response as TrackedResponse)[EXCHANGE] = exchange;
+    // 'close' comes once the answer is written (a tick after 'finish') or when the socket goes first.
+    response.on('close', onResponseClosed);
+  }
+
+  // One listener for every response (no closure per request); `this` is the response.
+  function onResponseClosed(this: TrackedResponse): void {
+    const exchange = this[EXCHANGE];
+    if (exchange) endExchange(exchange);
   }
 
   /** Once every answer now open on the connection is written (or the socket is gone). */
-  const answersWritten = (connection: Connection) => Promise.all(connection.open.map((e) => e.done));
+  const answersWritten = (connection: Connection) =>
+    Promise.all(connection.open.map((e) => new Promise<void>((resolve) => (e.waiters ??= []).push(resolve))));
 
   function sweep(): void {
     for (const connection of connections.values()) {
@@ -193,7 +204,7 @@ export function trackConnections(options: ConnectionOptions): ConnectionTracker 
         const exchange = connection.open.find((e) => e.req === newest);
         if (exchange && !exchange.res.headersSent) {
           // Its own response: Node writes it after the answers before it, then closes the connection.
-          exchange.res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer.body), connection: 'close' });
+          exchange.res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer.body), connection: 'close', ...ISOLATION_HEADERS });
           exchange.res.end(answer.body);
           return;
         }
@@ -284,7 +295,7 @@ function clientErrorAnswer(error: Error, options: ConnectionOptions): Answer {
 }
 
 function rawAnswer({ status, body }: Answer): string {
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n${ISOLATION_HEADER_LINES}\r\n${body}`;
 }
 
 /** True when the rest of `request`'s body may be read and dropped to keep the connection: a declared length up to `limit` (none: no body). */

@@ -1,5 +1,8 @@
 // The serve stage: policy files in, an HTTP server out.
-export { startServer, defaultBodyLimit, resolveTimeouts, type CloseOptions, type RunningServer, type ServeOptions, type ServeTimeouts } from './server.js';
+export { startServer, checkServeOptions, defaultBodyLimit, resolveTimeouts, type CloseOptions, type RunningServer, type ServeOptions, type ServeTimeouts } from './server.js';
+export { startCluster, type ClusterOptions, type RunningCluster, type WorkerSummary } from './cluster.js';
+export type { LoadedModelSummary } from './cluster-messages.js';
+export type { RestartPolicyOptions } from './restart-policy.js';
 export type { DrainResult } from './connections.js';
 export { DEFAULT_MAX_REQUEST_BATCH, DRAIN_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT, REQUEST_TIMEOUT } from './limits.js';
 export { AUTH_TOKEN_ENV, checkAuthToken, checkHost, isLoopbackAddress } from './access.js';

@@ -7,7 +7,8 @@ import type { Policy } from '../infer/policy.js';
 import { inspectModel } from '../onnx/inspect.js';
 import { decodeModel } from '../onnx/model.js';
 import { createBatcher, directBatcher, type Batcher } from './batcher.js';
-import type { ServeMetrics } from './metrics.js';
+import type { ModelMetrics, ServeMetrics } from './metrics.js';
+import { modelTensors, type ModelTensors } from './open-inference.js';
 import type { NamedModel } from './names.js';
 import type { FileReading } from './web-pages.js';
 import { METADATA_KEYS } from '../policy/metadata.js';
@@ -42,6 +43,10 @@ export interface ServedModel {
   macs: number | null;
   /** File size in bytes. */
   bytes: number;
+  /** Its input and outputs as the Open Inference Protocol (v2) names them. */
+  tensors: ModelTensors;
+  /** Its series in /metrics. */
+  metrics: ModelMetrics;
 }
 
 /** Options of loadServedModels(). */
@@ -76,11 +81,8 @@ async function loadServedModel({ name, file, runtime: ownRuntime }: ModelToServe
   const runtime = ownRuntime ?? options.runtime ?? 'ort-cpu';
   const policy = await openPolicyModel(bytes, model, file, { runtime, env: options.env, ...options.read });
   const size = observationSize(policy.spec);
-  const { metrics } = options;
-  const onBatch = (count: number) => {
-    metrics.batchSize.observe({ model: name }, count);
-    metrics.inferences.inc({ model: name });
-  };
+  const metrics = options.metrics.forModel(name);
+  const onBatch = (count: number) => metrics.inferred(count);
   const infer = (observations: Float32Array, count: number) => policy.qValues(observations, count);
   const batcher = options.batching.enabled
     ? createBatcher(infer, {
@@ -91,7 +93,19 @@ async function loadServedModel({ name, file, runtime: ownRuntime }: ModelToServe
         onBatch,
       })
     : directBatcher(infer, onBatch);
-  return { name, file, runtime, policy, batcher, observationSize: size, parameters: summary.parameters, macs: summary.macs, bytes: bytes.byteLength };
+  return {
+    name,
+    file,
+    runtime,
+    policy,
+    batcher,
+    observationSize: size,
+    parameters: summary.parameters,
+    macs: summary.macs,
+    bytes: bytes.byteLength,
+    tensors: modelTensors(policy.spec, policy.info),
+    metrics,
+  };
 }
 
 /** Flushes each model's batcher, waits for the inference calls under way, and disposes its policy. */

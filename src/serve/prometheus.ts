@@ -38,6 +38,16 @@ function pick(labelNames: string[], labels: Labels): Labels {
   return Object.fromEntries(labelNames.map((n) => [n, labels[n] ?? '']));
 }
 
+/** One series of a counter, its labels fixed: what the request path increments without building a key each time. */
+export interface CounterSeries {
+  inc(by?: number): void;
+}
+
+/** One series of a histogram, its labels fixed. */
+export interface HistogramSeries {
+  observe(value: number): void;
+}
+
 export class Counter implements Family {
   private readonly series = new Map<string, { labels: Labels; value: number }>();
   constructor(readonly name: string, private readonly help: string, private readonly labelNames: string[] = []) {}
@@ -47,6 +57,21 @@ export class Counter implements Family {
     const entry = this.series.get(key);
     if (entry) entry.value += by;
     else this.series.set(key, { labels: pick(this.labelNames, labels), value: by });
+  }
+
+  /** The series of these labels; it appears in the output once first incremented, as with inc(labels). */
+  labels(labels: Labels): CounterSeries {
+    const key = seriesKey(this.labelNames, labels);
+    let entry = this.series.get(key);
+    return {
+      inc: (by = 1) => {
+        if (!entry) {
+          entry = this.series.get(key) ?? { labels: pick(this.labelNames, labels), value: 0 };
+          this.series.set(key, entry);
+        }
+        entry.value += by;
+      },
+    };
   }
 
   render(): string[] {
@@ -72,17 +97,28 @@ export class Histogram implements Family {
   }
 
   observe(labels: Labels, value: number): void {
+    this.labels(labels).observe(value);
+  }
+
+  /** The series of these labels; it appears in the output once a value is observed, as with observe(labels, value). */
+  labels(labels: Labels): HistogramSeries {
     const key = seriesKey(this.labelNames, labels);
+    const buckets = this.buckets;
     let entry = this.series.get(key);
-    if (!entry) {
-      entry = { labels: pick(this.labelNames, labels), counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-      this.series.set(key, entry);
-    }
-    // Counts are stored per bucket and made cumulative when rendered.
-    const index = this.buckets.findIndex((upper) => value <= upper);
-    if (index >= 0) entry.counts[index]++;
-    entry.sum += value;
-    entry.count++;
+    return {
+      observe: (value: number) => {
+        if (!entry) {
+          entry = this.series.get(key) ?? { labels: pick(this.labelNames, labels), counts: buckets.map(() => 0), sum: 0, count: 0 };
+          this.series.set(key, entry);
+        }
+        // Counts are stored per bucket and made cumulative when rendered.
+        let index = 0;
+        while (index < buckets.length && value > buckets[index]) index++;
+        if (index < buckets.length) entry.counts[index]++;
+        entry.sum += value;
+        entry.count++;
+      },
+    };
   }
 
   render(): string[] {

@@ -51,6 +51,11 @@ export interface ServeOptions {
   hideCards?: boolean;
   /** Builds each model's browser page to serve under /web/{name}/ (none without it). */
   webPages?: WebPageBuilder;
+  /**
+   * Pages built already (model name → folder), served under /web/{name}/ instead of building them, and left in
+   * place on close: how the workers of startCluster() share the pages their primary built once.
+   */
+  webRoots?: Record<string, string>;
   /** Progress while the web pages are built. */
   onWebSite?: (done: number) => void;
 }
@@ -115,25 +120,36 @@ export function resolveTimeouts(given: Partial<ServeTimeouts> = {}): ServeTimeou
   return timeouts;
 }
 
-/** Opens the models, builds their pages and listens; a port in use, a bad host, timeout, token or rate is a UsageError. */
-export async function startServer(options: ServeOptions): Promise<RunningServer> {
+/**
+ * The checks startServer() makes before it opens anything — the host, the timeouts, the token, the rate limit,
+ * the model names — as UsageErrors; returns the timeouts with their defaults.
+ */
+export function checkServeOptions(options: ServeOptions): ServeTimeouts {
   checkHost(options.host);
   const timeouts = resolveTimeouts(options.timeouts);
   if (options.authToken !== undefined) checkAuthToken(options.authToken, 'authToken');
   if (options.rateLimit !== undefined && !(options.rateLimit > 0 && Number.isFinite(options.rateLimit))) {
     throw new UsageError(`the rate limit must be a positive number of requests per second (got ${options.rateLimit})`);
   }
+  checkModelNames(options.models);
+  return timeouts;
+}
+
+/** Opens the models, builds their pages and listens; a port in use, a bad host, timeout, token or rate is a UsageError. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const timeouts = checkServeOptions(options);
   const metrics = createServeMetrics();
-  const models = await loadServedModels(checkModelNames(options.models), { runtime: options.runtime, env: options.env, read: options.read, batching: options.batching, metrics });
+  const models = await loadServedModels(options.models, { runtime: options.runtime, env: options.env, read: options.read, batching: options.batching, metrics });
   let sites: WebSites | null = null;
   let connections: ConnectionTracker | null = null;
   try {
-    if (options.webPages) sites = await buildWebSites(options.models, options.env, options.webPages, options.onWebSite, options.read, { hideCards: options.hideCards });
+    if (options.webRoots) sites = { roots: new Map(Object.entries(options.webRoots)), remove: () => {} };
+    else if (options.webPages) sites = await buildWebSites(options.models, options.env, options.webPages, options.onWebSite, options.read, { hideCards: options.hideCards });
     const bodyLimit = options.bodyLimit ?? defaultBodyLimit(options.maxRequestBatch, Math.max(...models.map((m) => m.observationSize)));
     connections = trackConnections({
       headersTimeoutMs: timeouts.headersMs,
       requestTimeoutMs: timeouts.requestMs,
-      onAnswer: (status) => metrics.responses.inc({ route: 'unmatched', status: String(status) }),
+      onAnswer: (status) => metrics.response('unmatched', status),
     });
     const app = await buildServeApp({
       models,

@@ -22,6 +22,7 @@ export interface ActRequest {
 const FLOAT32_MAX = 3.4028234663852886e38;
 const ALLOWED_FIELDS = new Set(['observation', 'observations']);
 
+/** Checks an act body against the env; RequestError (400) names the first value that is wrong. */
 export function parseActRequest(body: unknown, spec: EnvSpec, maxRequestBatch: number): ActRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new RequestError(400, 'the body must be a JSON object with "observation" (one) or "observations" (a list)');
@@ -84,7 +85,8 @@ function copyNested(value: unknown, spec: EnvSpec, shape: number[], label: strin
   return offset;
 }
 
-function checkNumber(value: unknown, label: string): number {
+/** `value` when it is a finite number within float32's range; else a 400 naming `label`. */
+export function checkNumber(value: unknown, label: string): number {
   // JSON has no NaN or Infinity, but 1e999 parses to Infinity, and strings are not numbers.
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new RequestError(400, `${label} is not a finite number`);
   if (Math.abs(value) > FLOAT32_MAX) throw new RequestError(400, `${label} is outside the float32 range`);

@@ -242,8 +242,9 @@ function startServeCli(args: string[]): ChildProcess {
   const built = join(ROOT, 'dist/cli/serve.js');
   const sources = ['src/cli/serve.ts', 'src/serve/app.ts', 'src/serve/batcher.ts', 'src/serve/server.ts', 'src/serve/models.ts', 'src/serve/validate.ts'];
   const fresh = existsSync(built) && sources.every((s) => statSync(join(ROOT, s)).mtimeMs <= statSync(built).mtimeMs);
-  if (!fresh) return startCli(['serve', ...args]);
-  return spawn(process.execPath, [join(ROOT, 'bin/qdistill'), 'serve', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // In this process: the workers have test/serve/workers.test.ts.
+  if (!fresh) return startCli(['serve', '--workers', '1', ...args]);
+  return spawn(process.execPath, [join(ROOT, 'bin/qdistill'), 'serve', '--workers', '1', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function firstLine(child: ChildProcess): Promise<string> {
