@@ -69,7 +69,7 @@ export { DEFAULT_RECIPE_SIZES } from './pipelines/recipe-defaults.js';
 export { compare, type CompareOptions, type CompareRequest } from './pipelines/compare.js';
 export type { CompareReport, ModelFigures } from './pipelines/report/types.js';
 export { prune, type PruneRequest } from './pipelines/prune.js';
-export { serve, type ServeRequest } from './pipelines/serve.js';
+export { serve, serveCluster, type ServeRequest, type ClusterRequest } from './pipelines/serve.js';
 export { runDemo, type DemoOptions, type DemoResult } from './pipelines/demo.js';
 
 // Progress and errors

@@ -6,5 +6,5 @@ export type { CompareReport, ModelFigures } from './report/types.js';
 export { finetuneAfterPrune, finetunePruned, type FinetuneOptions } from './prune-finetune.js';
 export { prune, type PruneRequest } from './prune.js';
 export { runDemo, committedTeachers, DEMO_BATCHES, type DemoOptions, type DemoResult } from './demo.js';
-export { serve, type ServeRequest } from './serve.js';
+export { serve, serveCluster, type ServeRequest, type ClusterRequest } from './serve.js';
 export { writeReport, REPORT_FILES } from './report/write.js';

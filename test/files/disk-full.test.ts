@@ -82,7 +82,7 @@ test('a full disk: quantize, distill, compare and export web exit 2 in one line 
   await Promise.all([
     // The lock, report.json and report.md fit; report.html does not.
     onFullDisk('compare', 4, 12, (out) => ['compare', TEACHER, TEACHER, '--out', out, '--episodes', '1', '--runtime', 'ort-cpu', '--batch', '1', '--seconds', '0.01']),
-    // The page, its script and the model fit in 2 MiB; onnxruntime's 14 MB wasm does not.
-    onFullDisk('export web', 400, 1024, (out) => ['export', 'web', TEACHER, '--out', out]),
+    // An onnxruntime-web page: the page, its script and the model fit in 2 MiB; onnxruntime's 14 MB wasm does not.
+    onFullDisk('export web', 400, 1024, (out) => ['export', 'web', TEACHER, '--runtime', 'ort-wasm', '--out', out]),
   ]);
 });
