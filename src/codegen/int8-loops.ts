@@ -4,6 +4,7 @@
 // sums, then the way back to float. Three parts, so that the C generator can put the integer sums in functions
 // of their own (c-int8.ts). The arrays the loops read are listed by integerArrays for the generators to emit.
 import type { Conv2dStep, DenseStep, Int8Type, IntegerProduct, QuantizeStep } from './program-types.js';
+import { convLoops } from './conv-loops.js';
 
 /** Names of the arrays of an integer step: weights, weight zero points, int32 bias, output factors, weight scales, input codes, codes less their zero point (int16), int32 sums. */
 export type Int8ConstantKind = 'iq' | 'izp' | 'ib' | 'im' | 'is' | 'xq' | 'xs' | 'sum';
@@ -178,36 +179,12 @@ export function sumLines(step: IntegerStep, i: number, d: BaseDialect, codes = d
       '}',
     ];
   }
-  const [kh, kw] = step.kernel;
-  const [sh, sw] = step.strides;
-  const [dh, dw] = step.dilations;
-  const [top, left, bottom, right] = step.pads;
-  const perGroupIn = step.inChannels / step.group;
-  const perGroupOut = step.outChannels / step.group;
-  const firstChannel = step.group > 1 ? `((oc / ${perGroupOut}) | 0) * ${perGroupIn}` : '0';
-  return [
-    `for (${d.int} oc = 0; oc < ${step.outChannels}; oc++) {`,
-    `  ${d.constInt} ic0 = ${firstChannel};`,
-    `  for (${d.int} oy = 0; oy < ${step.outHeight}; oy++) {`,
-    `    for (${d.int} ox = 0; ox < ${step.outWidth}; ox++) {`,
-    `      ${q.int32} acc = ${start('oc')};`,
-    `      for (${d.int} ic = 0; ic < ${perGroupIn}; ic++) {`,
-    `        for (${d.int} ky = 0; ky < ${kh}; ky++) {`,
-    `          ${d.constInt} iy = oy * ${sh} + ky * ${dh} - ${top};`,
-    // A padded position holds the zero point: (x_zp − x_zp) adds nothing.
-    ...(top > 0 || bottom > 0 ? [`          if (iy < 0 || iy >= ${step.inHeight}) continue;`] : []),
-    `          for (${d.int} kx = 0; kx < ${kw}; kx++) {`,
-    `            ${d.constInt} ix = ox * ${sw} + kx * ${dw} - ${left};`,
-    ...(left > 0 || right > 0 ? [`            if (ix < 0 || ix >= ${step.inWidth}) continue;`] : []),
-    `            acc += ${codeTerm(`((ic0 + ic) * ${step.inHeight} + iy) * ${step.inWidth} + ix`)} * ${weightTerm(`oc * ${columns} + (ic * ${kh} + ky) * ${kw} + kx`, 'oc')};`,
-    '          }',
-    '        }',
-    '      }',
-    `      ${sums}[(oc * ${step.outHeight} + oy) * ${step.outWidth} + ox] = acc;`,
-    '    }',
-    '  }',
-    '}',
-  ];
+  return convLoops(step, d, {
+    open: [`${q.int32} acc = ${start('oc')};`],
+    // A padded position holds the zero point: (x_zp − x_zp) adds nothing, so the loops skip it.
+    tap: (input, weight) => `acc += ${codeTerm(input)} * ${weightTerm(weight, 'oc')};`,
+    close: (output) => [`${sums}[${output}] = acc;`],
+  });
 }
 
 /** float32 statements computing `s` for row `row` from the int32 `sum` (the output conversion, then the float bias). */

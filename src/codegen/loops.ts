@@ -3,7 +3,8 @@
 // supplies. Sizes are literal numbers so the JIT / C compiler sees fixed trip counts.
 import { integerStepLines, isIntegerStep, quantizeStepLines, type Int8ConstantKind, type Int8Dialect } from './int8-loops.js';
 import type { Activation, Program, Step } from './program.js';
-import type { DenseStep } from './program-types.js';
+import type { Conv2dStep, DenseStep } from './program-types.js';
+import { convLoops } from './conv-loops.js';
 
 export interface Dialect {
   /** Declares a loop counter or index: 'let' / 'int'. */
@@ -201,41 +202,12 @@ function denseLaneLines(step: DenseStep, i: number, d: Dialect, lanes: number): 
   ];
 }
 
-function convLines(step: Extract<Step, { kind: 'conv2d' }>, i: number, d: Dialect): string[] {
-  const { int, float } = d;
+function convLines(step: Conv2dStep, i: number, d: Dialect): string[] {
   const x = d.buffer(step.input);
   const y = d.buffer(step.output);
-  const [kh, kw] = step.kernel;
-  const [sh, sw] = step.strides;
-  const [dh, dw] = step.dilations;
-  const [top, left, bottom, right] = step.pads;
-  const perGroupIn = step.inChannels / step.group;
-  const perGroupOut = step.outChannels / step.group;
-  const columns = step.weights.columns;
-  const firstChannel = step.group > 1 ? `((oc / ${perGroupOut}) | 0) * ${perGroupIn}` : '0';
-  const checkRows = top > 0 || bottom > 0;
-  const checkColumns = left > 0 || right > 0;
-  return [
-    `for (${int} oc = 0; oc < ${step.outChannels}; oc++) {`,
-    `  ${d.constInt} ic0 = ${firstChannel};`,
-    `  for (${int} oy = 0; oy < ${step.outHeight}; oy++) {`,
-    `    for (${int} ox = 0; ox < ${step.outWidth}; ox++) {`,
-    `      ${float} s = ${d.number(0)};`,
-    `      for (${int} ic = 0; ic < ${perGroupIn}; ic++) {`,
-    `        for (${int} ky = 0; ky < ${kh}; ky++) {`,
-    `          ${d.constInt} iy = oy * ${sh} + ky * ${dh} - ${top};`,
-    ...(checkRows ? [`          if (iy < 0 || iy >= ${step.inHeight}) continue;`] : []),
-    `          for (${int} kx = 0; kx < ${kw}; kx++) {`,
-    `            ${d.constInt} ix = ox * ${sw} + kx * ${dw} - ${left};`,
-    ...(checkColumns ? [`            if (ix < 0 || ix >= ${step.inWidth}) continue;`] : []),
-    `            s += ${weightsName(step, i, d)}[oc * ${columns} + (ic * ${kh} + ky) * ${kw} + kx] * ${x}[((ic0 + ic) * ${step.inHeight} + iy) * ${step.inWidth} + ix];`,
-    '          }',
-    '        }',
-    '      }',
-    ...indent(finish(step, i, 'oc', d, perRow(step)), '      '),
-    `      ${y}[(oc * ${step.outHeight} + oy) * ${step.outWidth} + ox] = ${activationExpression(step.activation, 's', d)};`,
-    '    }',
-    '  }',
-    '}',
-  ];
+  return convLoops(step, d, {
+    open: [`${d.float} s = ${d.number(0)};`],
+    tap: (input, weight) => `s += ${weightsName(step, i, d)}[${weight}] * ${x}[${input}];`,
+    close: (output) => [...finish(step, i, 'oc', d, perRow(step)), `${y}[${output}] = ${activationExpression(step.activation, 's', d)};`],
+  });
 }
