@@ -15,7 +15,7 @@ interface ExportWebFlags extends PolicyFileFlags {
 
 export function registerExportWeb(exportCommand: Command): void {
   addPolicyFileOptions(exportCommand.command('web'))
-    .description('write a static site that plays the environment live on a canvas, the policy running in the browser (by default the compiled js policy inlined in one index.html of a few KB)')
+    .description('write a static site that plays the environment live on a canvas, the policy running in the browser (by default the compiled js policy inlined in one index.html: about 18 KB for a 4-16-16-2 student, the weights inline)')
     .argument('<model.onnx>', 'policy file (ours, or from elsewhere with --env)')
     .requiredOption('--out <dir>', 'folder for the site (index.html; with onnxruntime-web also main.js, style.css, model.onnx and its wasm)')
     .addOption(
@@ -43,7 +43,10 @@ export function registerExportWeb(exportCommand: Command): void {
       else {
         if (fallback) process.stderr.write(`qdistill: note: the page runs onnxruntime-web (ort-wasm): the compiled js policy cannot run this model: ${fallback}\n`);
         const size = bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-        const open = runtime === 'js' ? `open ${join(flags.out, 'index.html')} directly, or serve the folder` : `serve it with any static server, e.g. qdistill serve or npx http-server ${flags.out}`;
+        const open =
+          runtime === 'js'
+            ? `open ${join(flags.out, 'index.html')} directly, or serve the folder`
+            : `serve the folder with any static server, e.g. npx http-server ${flags.out} (qdistill serve builds and serves such a page itself with --web-runtime ${runtime})`;
         process.stdout.write(`wrote ${flags.out} (${files.length} files, ${size}, runtime ${runtime}); ${open}\n`);
       }
     });

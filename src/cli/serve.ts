@@ -2,7 +2,8 @@
 // request already received, close the connections (cutting what is left at --drain-timeout), dispose the
 // policies and exit 0. A second signal cuts the connections left at once; a third exits at once. With
 // --workers N > 1 the same happens in N worker processes sharing the port, this process their primary.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { PAGE_RUNTIMES } from '../export/site-runtimes.js';
 import { availableParallelism } from 'node:os';
 import { AUTH_TOKEN_ENV, checkAuthToken } from '../serve/access.js';
 import { DEFAULT_MAX_REQUEST_BATCH, DRAIN_TIMEOUT, HEADERS_TIMEOUT, KEEP_ALIVE_TIMEOUT, RATE_LIMIT_RANGE, REQUEST_TIMEOUT, type TimeoutLimit } from '../serve/limits.js';
@@ -26,6 +27,7 @@ export interface ServeFlags extends PolicyFileFlags {
   maxRequestBatch: number;
   bodyLimit?: number;
   web: boolean;
+  webRuntime: (typeof PAGE_RUNTIMES)[number];
   json?: boolean;
   authToken?: string;
   rateLimit?: number;
@@ -63,6 +65,11 @@ export function registerServe(program: Command): void {
     .option('--max-request-batch <n>', 'observations one request may carry at most', integer(1, 1_000_000), DEFAULT_MAX_REQUEST_BATCH)
     .option('--body-limit <bytes>', 'largest request body (default: room for --max-request-batch observations of the largest model)', integer(64, 2 ** 30))
     .option('--no-web', 'do not build and serve the browser pages')
+    .addOption(
+      new Option('--web-runtime <runtime>', 'what runs the policy on the pages: js (the compiled module inlined), ort-wasm or ort-webgpu (onnxruntime-web), auto (js where the model compiles)')
+        .choices([...PAGE_RUNTIMES])
+        .default('auto'),
+    )
     .option('--auth-token <token>', `require "Authorization: Bearer <token>" on every request but GET /healthz (else 401); 16 to 4096 characters of letters, digits and -._~+/ (default: $${AUTH_TOKEN_ENV}, which, unlike a flag, other users cannot read in ps; none: no auth)`)
     .option('--rate-limit <n>', 'requests per second each client address may make (token bucket, bursts of max(1, n); over it: 429 with Retry-After; default: no limit)', number(RATE_LIMIT_RANGE.min, RATE_LIMIT_RANGE.max))
     .option('--hide-cards', 'leave the model cards (they record the training command line and machine) out of /v1/models and out of the pages\' model files')
@@ -129,6 +136,7 @@ export async function runServe(modelArguments: string[], flags: ServeFlags): Pro
     rateLimit: flags.rateLimit,
     hideCards: flags.hideCards,
     web: flags.web,
+    webRuntime: flags.webRuntime,
     onWebSite: (done: number) => progress?.update(done),
   };
   const server = await startServing(request, flags.workers);

@@ -186,8 +186,8 @@ const RUNTIME_WORDS: Record<PageRuntime, string> = {
 
 const SERVING_WORDS: Record<PageRuntime, string> = {
   js: 'This page is one self-contained file: open it directly (file://) or put it on any static server.',
-  'ort-wasm': 'Serve this folder with any static file server (for example <code>npx http-server .</code> or <code>qdistill serve</code>): opened as a file:// page, the browser refuses to fetch the WebAssembly runtime and the model.',
-  'ort-webgpu': 'Serve this folder with any static file server (for example <code>qdistill serve</code>): opened as a file:// page, the browser refuses to fetch the WebAssembly runtime and the model. Without a WebGPU adapter onnxruntime runs the model on its wasm backend.',
+  'ort-wasm': 'Serve this folder with any static file server (for example <code>npx http-server .</code>; <code>qdistill serve --web-runtime ort-wasm</code> builds and serves such a page itself): opened as a file:// page, the browser refuses to fetch the WebAssembly runtime and the model.',
+  'ort-webgpu': 'Serve this folder with any static file server (for example <code>npx http-server .</code>; <code>qdistill serve --web-runtime ort-webgpu</code> builds and serves such a page itself): opened as a file:// page, the browser refuses to fetch the WebAssembly runtime and the model. Without a WebGPU adapter onnxruntime runs the model on its wasm backend.',
 };
 
 /**

@@ -1,6 +1,6 @@
 // Serving with pages: the serve stage started with the export stage's web-site builder, so that each model's
 // browser page is served under /web/{name}/ — in this process (serve) or by N worker processes (serveCluster).
-import { exportWeb, NoBrowserEnvError } from '../export/index.js';
+import { exportWeb, NoBrowserEnvError, type ExportWebOptions } from '../export/index.js';
 import {
   DEFAULT_MAX_REQUEST_BATCH,
   startCluster,
@@ -17,6 +17,8 @@ import { DEFAULT_BATCH_WINDOW_US, DEFAULT_MAX_BATCH } from '../util/batching-def
 export interface ServeRequest extends Omit<ServeOptions, 'webPages' | 'host' | 'port' | 'batching' | 'maxRequestBatch'>, Partial<Pick<ServeOptions, 'host' | 'port' | 'batching' | 'maxRequestBatch'>> {
   /** Build and serve each model's browser page (default true). */
   web?: boolean;
+  /** What runs the policy on the pages: export web's --runtime (default 'auto': the compiled js policy where the model compiles). */
+  webRuntime?: ExportWebOptions['runtime'];
 }
 
 /** Options of serveCluster(): serve()'s, with the number of worker processes and where their news goes. */
@@ -39,20 +41,22 @@ export function serveCluster(request: ClusterRequest): Promise<RunningCluster> {
 }
 
 function serveOptions(request: ServeRequest): ServeOptions {
-  const { web = true, ...rest } = request;
+  const { web = true, webRuntime, ...rest } = request;
   return {
     host: '127.0.0.1',
     port: 8080,
     batching: { enabled: true, batchWindowUs: DEFAULT_BATCH_WINDOW_US, maxBatch: DEFAULT_MAX_BATCH },
     maxRequestBatch: DEFAULT_MAX_REQUEST_BATCH,
     ...rest,
-    webPages: web ? webPage : undefined,
+    webPages: web ? webPageBuilder(webRuntime) : undefined,
   };
 }
 
-/** The export stage's page builder; a model whose env runs in Python (gym:) is served without a page. */
-const webPage: WebPageBuilder = ({ file, env, out, output, allowFp16 }) =>
-  exportWeb({ model: file, env, out, output, allowFp16 }).catch((error: unknown) => {
-    if (error instanceof NoBrowserEnvError) return null;
-    throw error;
-  });
+/** The export stage's page builder on `runtime`; a model whose env runs in Python (gym:) is served without a page. */
+function webPageBuilder(runtime: ExportWebOptions['runtime']): WebPageBuilder {
+  return ({ file, env, out, output, allowFp16 }) =>
+    exportWeb({ model: file, env, out, output, allowFp16, runtime }).catch((error: unknown) => {
+      if (error instanceof NoBrowserEnvError) return null;
+      throw error;
+    });
+}

@@ -128,7 +128,7 @@ function readInput(value: unknown, tensors: ModelTensors, maxRequestBatch: numbe
   const fits =
     Array.isArray(shape) && shape.length === input.shape.length && shape.every((d) => Number.isSafeInteger(d) && d >= 0) && inner.every((d, i) => shape[i + 1] === d);
   if (!fits) {
-    throw new RequestError(400, `${label}.shape is ${JSON.stringify(shape ?? null)}; input '${input.name}' takes ${showShape(input.shape)} (-1: the batch, any size from 1)`);
+    throw new RequestError(400, `${label}.shape is ${JSON.stringify(shape ?? null)}; input '${input.name}' takes ${showShape(input.shape)}, where -1 stands for the batch size: give the number of observations sent (1 or more)`);
   }
   const count = shape[0] as number;
   if (count === 0) throw new RequestError(400, `${label}.shape has a batch of 0; send at least one observation`);
@@ -162,7 +162,7 @@ function readNested(value: unknown, shape: number[], axis: number, label: string
   const length = shape[axis];
   const last = axis === shape.length - 1;
   if (!Array.isArray(value)) throw new RequestError(400, `${label} must be a list of ${length} ${last ? 'numbers' : 'lists'} (shape ${showShape(shape)})`);
-  if (value.length !== length) throw new RequestError(400, `${label} has ${value.length} entries; shape ${showShape(shape)} has ${length} here`);
+  if (value.length !== length) throw new RequestError(400, `${label} is a list of ${value.length}, but axis ${axis} of shape ${showShape(shape)} has size ${length}`);
   for (let i = 0; i < length; i++) {
     if (last) out[offset++] = checkNumber(value[i], `${label}[${i}]`);
     else offset = readNested(value[i], shape, axis + 1, `${label}[${i}]`, out, offset);

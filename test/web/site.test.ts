@@ -14,6 +14,7 @@ import { openPolicy } from '../../src/infer/open.js';
 import { UsageError } from '../../src/util/errors.js';
 import { chromiumUnavailableReason, launchChromium } from '../../src/util/chromium.js';
 import { startServer } from '../../src/serve/server.js';
+import { serve } from '../../src/pipelines/serve.js';
 import { exportWebSite, ORT_WASM_FILE, ORT_WEBGPU_WASM_FILE, type ExportWebOptions } from '../../src/export/web-site.js';
 import type { PageState } from '../../src/export/site-config.js';
 import { ourLines, runCli } from '../cli/run-cli.js';
@@ -232,6 +233,21 @@ describe('export web', { skip }, () => {
       assert.equal(await page.evaluate(() => crossOriginIsolated), true);
       assert.ok(state.clockResolutionMs < 0.1, `clock resolution ${state.clockResolutionMs} ms`);
       await page.close();
+    } finally {
+      await running.close();
+    }
+  });
+
+  test('serve with webRuntime ort-wasm serves the onnxruntime-web page: its script, the model and the wasm under /web/{name}/', async () => {
+    const running = await serve({ models: [{ name: 'cartpole', file: CARTPOLE_STUDENT }], port: 0, webRuntime: 'ort-wasm' });
+    try {
+      for (const file of ['', 'main.js', 'model.onnx', ORT_WASM_FILE, 'style.css']) {
+        const response = await fetch(`${running.url}/web/cartpole/${file}`);
+        assert.equal(response.status, 200, file);
+        await response.arrayBuffer();
+      }
+      const html = await (await fetch(`${running.url}/web/cartpole/`)).text();
+      assert.match(html, /"runtime":"ort-wasm"/);
     } finally {
       await running.close();
     }
