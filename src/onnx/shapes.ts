@@ -37,9 +37,8 @@ export interface GraphShapes {
   batch: ReadonlySet<string>;
 }
 
-/** Integer tensors up to this many elements are followed by value. */
 /** Integer tensors up to this many elements have their values followed (shapes, axes, indices). */
-export const MAX_TRACKED_VALUES = 64;
+const MAX_TRACKED_VALUES = 64;
 
 const UNKNOWN: TensorShape = { dims: null };
 
@@ -751,12 +750,12 @@ function trackedValue(t: TensorProto): Dim[] | undefined {
 }
 
 /** An initializer's (or a Constant's tensor's) shape, with its values when it is a small integer vector. */
-export function tensorShape(t: TensorProto): TensorShape {
+function tensorShape(t: TensorProto): TensorShape {
   return { dims: [...t.dims], value: trackedValue(t) };
 }
 
 /** The shape (and small integer values) of a Constant node's output, from whichever value_* attribute it has. */
-export function constantShape(node: NodeProto): TensorShape {
+function constantShape(node: NodeProto): TensorShape {
   const a: AttributeProto | undefined = node.attribute.find((x) => x.name?.startsWith('value'));
   switch (a?.name) {
     case 'value':
