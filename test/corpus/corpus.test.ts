@@ -13,9 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { ensureBuilt } from '../support/build.js';
+import { referenceCheckFiles } from '../support/onnx-checker.js';
 import { commandsOf, expectationOf, FILES } from './expectations.js';
 import {
-  CHECKPOINT_COMMANDS, compareWithTorch, makeCorpus, ONNX_COMMANDS, referenceCheckMany, runAll, summarize,
+  CHECKPOINT_COMMANDS, compareWithTorch, makeCorpus, ONNX_COMMANDS, runAll, summarize,
   type CellResult, type Command, type Manifest,
 } from './runner.js';
 
@@ -72,7 +73,7 @@ describe('corpus of user-made Q-network files × every command', { timeout: 900_
     dir = mkdtempSync(join(tmpdir(), 'qdistill-corpus-'));
     manifest = makeCorpus(dir);
     for (const r of await runAll(dir, manifest, CONCURRENCY)) results.set(key(r.file, r.command), r);
-    checks = referenceCheckMany([...results.values()].flatMap((r) => r.written));
+    checks = await referenceCheckFiles([...results.values()].flatMap((r) => r.written));
     process.stderr.write(`corpus: ${Object.keys(manifest).length} files, ${results.size} cells in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }, { timeout: 900_000 });
 

@@ -314,32 +314,6 @@ export async function runAll(dir: string, manifest: Manifest, concurrency = 2, o
   return all.map((c) => results.get(`${c.file}\u0000${c.command}`)!);
 }
 
-/**
- * onnx.checker.check_model(full_check=True) — what test/support/onnx-checker.ts referenceCheck runs — on many
- * files in one Python process (one process per file would cost ~0.4 s each).
- */
-export function referenceCheckMany(paths: string[]): Map<string, { ok: boolean; message: string }> {
-  const out = new Map<string, { ok: boolean; message: string }>();
-  if (paths.length === 0) return out;
-  const script = [
-    'import sys, json, onnx',
-    'res = {}',
-    'for p in json.load(sys.stdin):',
-    '    try:',
-    '        onnx.checker.check_model(onnx.load(p), full_check=True)',
-    '        res[p] = [True, "ok"]',
-    '    except Exception as e:',
-    '        res[p] = [False, (str(e).strip().splitlines() or [type(e).__name__])[-1]]',
-    'print(json.dumps(res))',
-  ].join('\n');
-  const r = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(paths), encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 });
-  if (r.error) throw new Error(`cannot run ${PYTHON} (apt-get install python3-onnx): ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`onnx.checker run failed: ${r.stderr.slice(-2000)}`);
-  const res = JSON.parse(r.stdout) as Record<string, [boolean, string]>;
-  for (const [p, [ok, message]] of Object.entries(res)) out.set(p, { ok, message });
-  return out;
-}
-
 export interface TorchComparison {
   /** max |onnxruntime − torch| / max |torch| over every Q-value (NaN for action outputs). */
   maxRelative: number;

@@ -13,7 +13,8 @@ import { decodeModel } from '../../src/onnx/model.js';
 import { checkPolicyGraph, describePolicyFile } from '../../src/policy/file.js';
 import { UsageError } from '../../src/util/errors.js';
 import { startCli } from '../cli/run-cli.js';
-import { BASE_MODEL, MUTANTS, onnxChecker, reluChainBytes, writeMutants, type Mutant } from '../onnx/mutated-models.js';
+import { BASE_MODEL, MUTANTS, reluChainBytes, writeMutants, type Mutant } from '../onnx/mutated-models.js';
+import { referenceCheckFiles } from '../support/onnx-checker.js';
 
 const ENV = 'CartPole-v1';
 const CONCURRENCY = 2;
@@ -93,7 +94,9 @@ before(() => {
   paths = writeMutants(dir);
   writeFileSync(chain, reluChainBytes(10));
   // The checker runs while the tests below do; its own test awaits it.
-  checker = onnxChecker([BASE_MODEL, chain, ...checked.map((m) => paths.get(m.name)!)]);
+  checker = referenceCheckFiles([BASE_MODEL, chain, ...checked.map((m) => paths.get(m.name)!)]).then(
+    (results) => new Map([...results].map(([path, r]) => [path, r.ok ? null : r.message])),
+  );
   checker.catch(() => {});
 });
 
