@@ -8,7 +8,7 @@ import { build, type Plugin } from 'esbuild';
 import type { PageRuntime } from './site-config.js';
 
 /** The package root: this file is src/export/page-bundle.ts under tsx and dist/export/page-bundle.js once built. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WEB_DIR = join(PACKAGE_ROOT, 'web');
 
 /** Where each built-in env's code and renderer live (module paths relative to the package root, and export names). */
@@ -19,11 +19,6 @@ const PAGE_ENVS: Record<string, { env: [string, string]; renderer: [string, stri
   'LunarLander-v3': { env: ['src/envs/lunar-lander.js', 'LunarLanderEnv'], renderer: ['web/renderers/lunar-lander.js', 'lunarLanderRenderer'] },
   'MinAtar/Breakout': { env: ['src/envs/minatar-breakout.js', 'MinAtarBreakoutEnv'], renderer: ['web/renderers/breakout.js', 'breakoutRenderer'] },
 };
-
-/** Ids of the envs a page can play (the built-in ones). */
-export function pageEnvIds(): string[] {
-  return Object.keys(PAGE_ENVS);
-}
 
 const POLICY_ENTRY: Record<PageRuntime, string> = {
   js: 'web/policy-js.js',

@@ -8,12 +8,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { generateJs } from '../codegen/js.js';
-import { programFromBytes } from '../codegen/program.js';
-import { describePolicyFile } from '../policy/file.js';
+import { lowerPolicy, sha256 } from '../codegen/program.js';
+import { describePolicyFile, type PolicyFileInfo } from '../policy/file.js';
 import { envIds, isBuiltInEnv } from '../envs/registry.js';
 import { UsageError } from '../util/errors.js';
 import { readPolicyBytes } from '../infer/open.js';
-import { decodeModel, encodeModel } from '../onnx/model.js';
+import { decodeModel, encodeModel, type ModelProto } from '../onnx/model.js';
+import type { EnvSpec } from '../envs/types.js';
 import { runtimePolicyModel } from '../policy/normalize.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { lockFolder, writeOutputFolderSync } from '../util/output-folder.js';
@@ -115,7 +116,7 @@ async function exportWebSiteLocked(options: ExportWebOptions): Promise<ExportWeb
   let fallback: string | null = null;
   if (requested === 'auto' || requested === 'js') {
     try {
-      compiled = compiledPolicy(fileBytes, options);
+      compiled = compiledPolicy(model, spec, info, fileBytes, options.model);
     } catch (error) {
       if (!(error instanceof UsageError) || requested === 'js') throw error;
       fallback = error.message;
@@ -157,9 +158,12 @@ async function exportWebSiteLocked(options: ExportWebOptions): Promise<ExportWeb
   return { out, files: Object.keys(files).sort(), runtime, fallback };
 }
 
-/** The model as the `export js` module (what the js page bundles); UsageError when it cannot be compiled. */
-function compiledPolicy(bytes: Uint8Array, options: ExportWebOptions): string {
-  const program = programFromBytes(bytes, options.model, { env: options.env, output: options.output, allowFp16: options.allowFp16, target: 'the web page (--runtime js)' });
+/**
+ * The model, already decoded and described, as the `export js` module (what the js page bundles): lowered as
+ * programFromBytes lowers a file (the runtime copy), without reading it again. UsageError when it cannot be compiled.
+ */
+function compiledPolicy(model: ModelProto, spec: EnvSpec, info: PolicyFileInfo, bytes: Uint8Array, file: string): string {
+  const program = lowerPolicy(runtimePolicyModel(model, info) ?? model, spec, info, { file: basename(file), sha256: sha256(bytes) }, { target: 'the web page (--runtime js)' });
   // No command line in its header: the page is public, and serve's command line may carry a token.
   return generateJs(program);
 }
