@@ -8,8 +8,8 @@ import { getFloatAttr, getIntAttr } from '../onnx/graph.js';
 import type { NodeProto } from '../onnx/model.js';
 import { DataType } from '../onnx/tensor.js';
 import type { Constant, ConstantTable } from './constants.js';
-import type { Int8Value, Placed, StaticQuantization } from './int8-values.js';
-import type { Conv2dStep, DenseStep, InputQuantization, Int8Type, IntegerWeights, Step, WeightMatrix } from './program-types.js';
+import type { Int8Value, Placed } from './int8-values.js';
+import type { Conv2dStep, DenseStep, InputQuantization, Int8Type, IntegerWeights, StaticQuantization, Step, WeightMatrix } from './program-types.js';
 
 /** What the int8 lowerers need from the lowering in program.ts. */
 export interface Int8Lowering {

@@ -3,7 +3,7 @@
 // product waiting for the Cast and Mul that bring it back to float. Kept apart from both lowering files so that
 // neither imports the other's types.
 import type { NodeProto } from '../onnx/model.js';
-import type { Conv2dStep, DenseStep, Int8Type } from './program-types.js';
+import type { Conv2dStep, DenseStep, StaticQuantization } from './program-types.js';
 
 /** A float tensor in a program buffer. */
 export interface Placed {
@@ -12,12 +12,6 @@ export interface Placed {
   shape: number[];
 }
 
-/** A constant (per-tensor) quantization: real = (q − zeroPoint) × scale. */
-export interface StaticQuantization {
-  scale: number;
-  zeroPoint: number;
-  type: Int8Type;
-}
 
 /** The deferred values of the int8 forms; `node` made the value (for messages). */
 export type Int8Value =

@@ -46,9 +46,14 @@ export type Int8Type = 'uint8' | 'int8';
  *   zeroPoint = roundHalfEven(clamp(0 − lo / scale, 0, 255)), x_q = saturate(roundHalfEven(x / scale) + zeroPoint).
  *   Each observation is quantized on its own (what onnxruntime computes for a batch of one).
  */
-export type InputQuantization =
-  | { kind: 'static'; scale: number; zeroPoint: number; type: Int8Type }
-  | { kind: 'dynamic' };
+export type InputQuantization = ({ kind: 'static' } & StaticQuantization) | { kind: 'dynamic' };
+
+/** A constant (per-tensor) quantization: real = (q − zeroPoint) × scale. */
+export interface StaticQuantization {
+  scale: number;
+  zeroPoint: number;
+  type: Int8Type;
+}
 
 /**
  * int8 weights of an integer step, row-major [rows, columns] like WeightMatrix (row = output unit or channel).
