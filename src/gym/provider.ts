@@ -51,6 +51,23 @@ export function setGymDefaults(options: Omit<GymEnvOptions, 'env'>): void {
   forget();
 }
 
+/** What this process was told about making gym: envs (configureGymEnv, setGymDefaults, restored options), as plain JSON. */
+export interface GymSettings {
+  configured: GymEnvOptions[];
+  defaults: Omit<GymEnvOptions, 'env'>;
+}
+
+/** This process's gym: settings, for another process that must make the same envs (a serve worker). */
+export function gymSettings(): GymSettings {
+  return { configured: [...configured.values()], defaults: { ...defaults } };
+}
+
+/** Makes gym: envs as the process that gave `settings` makes them. */
+export function applyGymSettings(settings: GymSettings): void {
+  for (const options of settings.configured) configureGymEnv(options);
+  setGymDefaults(settings.defaults);
+}
+
 /** How `id` ('gym:…') is made: its configured (or recorded) options with the defaults over them. */
 export function gymEnvOptions(id: string): GymEnvOptions {
   return { ...(configured.get(id) ?? { env: id.slice(GYM_PREFIX.length) }), ...defaults };

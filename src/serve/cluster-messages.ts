@@ -2,6 +2,7 @@
 // over the cluster's IPC channel. Everything in them is plain JSON.
 import type { DrainResult } from './connections.js';
 import type { ServeOptions } from './server.js';
+import type { GymSettings } from '../gym/index.js';
 
 /** A worker's server options: the primary's, without the functions (the pages are built by the primary). */
 export type WorkerServeOptions = Omit<ServeOptions, 'webPages' | 'onWebSite'>;
@@ -15,7 +16,10 @@ export interface LoadedModelSummary {
 }
 
 /** Primary → worker. `drain` answers what was received and exits; a second one may bring the deadline forward. */
-export type PrimaryMessage = { type: 'start'; options: WorkerServeOptions } | { type: 'drain'; drainTimeoutMs?: number };
+export type PrimaryMessage =
+  /** `gym`: how the primary makes gym: envs (the --python, --env-kwargs, … it was given), for the worker to make them alike. */
+  | { type: 'start'; options: WorkerServeOptions; gym: GymSettings }
+  | { type: 'drain'; drainTimeoutMs?: number };
 
 /** Worker → primary. `ready` first: a message sent before the worker listens for messages would be lost. */
 export type WorkerMessage =

@@ -11,6 +11,8 @@ import { UsageError } from '../util/errors.js';
 import { fileSystemErrorMessage, fileSystemErrorPath } from '../util/fs-errors.js';
 import { isMessage, type PrimaryMessage, type WorkerMessage } from './cluster-messages.js';
 import { startServer, type RunningServer } from './server.js';
+// Also registers the gym: env provider in this process.
+import { applyGymSettings } from '../gym/index.js';
 
 if (!cluster.isWorker || !process.send) throw new Error('cluster-worker.ts runs as a worker of serve --workers (src/serve/cluster.ts)');
 
@@ -25,7 +27,10 @@ process.on('SIGTERM', () => {});
 process.on('message', (message: unknown) => {
   if (!isMessage(message)) return;
   const command = message as PrimaryMessage;
-  if (command.type === 'start') void start(command.options);
+  if (command.type === 'start') {
+    applyGymSettings(command.gym);
+    void start(command.options);
+  }
   else if (command.type === 'drain') void drain(command.drainTimeoutMs);
 });
 

@@ -17,6 +17,7 @@ import { UsageError } from '../util/errors.js';
 import { isLoopbackAddress } from './access.js';
 import { isMessage, type LoadedModelSummary, type WorkerMessage, type WorkerServeOptions } from './cluster-messages.js';
 import type { DrainResult } from './connections.js';
+import { gymSettings } from '../gym/index.js';
 import { createRestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 import { checkServeOptions, type CloseOptions, type ServeOptions, type ServeTimeouts } from './server.js';
 import { buildWebSites, type WebSites } from './web-pages.js';
@@ -110,7 +111,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         if (!isMessage(message)) return;
         const said = message as WorkerMessage;
         if (said.type === 'ready') {
-          worker.send({ type: 'start', options: workerOptions });
+          worker.send({ type: 'start', options: workerOptions, gym: gymSettings() });
         } else if (said.type === 'listening') {
           slot.listening = true;
           resolve(said);

@@ -183,3 +183,23 @@ async function nthListening(cli: CliProcess, n: number): Promise<RegExpMatchArra
     await cli.line(new RegExp(`(?:^qdistill serve: worker \\d+ \\(pid \\d+\\) listening$[\\s\\S]*){${n}}`, 'm'));
   }
 }
+
+test('serve --workers 2 with a gym: env named by --env, --python and --env-kwargs: every worker makes the env as the primary was told', { timeout: 90_000 }, async () => {
+  const gym = `gym:${join(ROOT, 'test/gym/fixtures/cartpole_env.py')}:CartPole`;
+  const server = startServe([`student=models/pytorch/cartpole-v1-mlp.onnx`, '--env', gym, '--python', '/usr/bin/python3', '--env-kwargs', '{"max_episode_steps": 7}', '--workers', '2', '--port', '0', '--json', '--no-web']);
+  const { url, workers } = await listening(server);
+  assert.equal(workers.length, 2);
+  // New connections, so that both workers answer some of them.
+  for (const { status, json } of await Promise.all(Array.from({ length: 6 }, () => act(url, { observation: OBSERVATION })))) {
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(json.q_values.length, 2);
+  }
+  // The worker's env has the time limit the primary was given (a worker making it with the defaults has none).
+  for (let i = 0; i < 4; i++) {
+    const models = (await (await fetch(`${url}/v1/models`, { headers: { connection: 'close' } })).json()) as { models: { env: { id: string; maxEpisodeSteps: number } }[] };
+    assert.equal(models.models[0].env.id, gym);
+    assert.equal(models.models[0].env.maxEpisodeSteps, 7);
+  }
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0, server.stderr());
+});
